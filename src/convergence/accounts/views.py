@@ -1,0 +1,101 @@
+"""Sign-in (with its profile chooser), account page and the password strength meter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account import views as allauth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from convergence.core import errors
+
+from . import passwords, throttle
+from .forms import LOGIN_HELP, PasswordStrengthForm
+from .models import Assignment, Profile, User
+
+
+class LoginView(allauth_views.LoginView):  # type: ignore[misc]
+    """allauth's sign-in with a profile chooser, 429 on throttling and a device cookie."""
+
+    template_name = "account/login.html"
+
+    def get_profile(self) -> Profile | None:
+        value = self.request.GET.get("profil") or self.request.POST.get("profil")
+        return Profile(value) if value in Profile.values else None
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        profile = self.get_profile()
+        context.update(
+            {
+                "profiles": [
+                    {"value": p.value, "label": p.label, "help": LOGIN_HELP[p]} for p in Profile
+                ],
+                "profile": profile,
+                "profile_help": LOGIN_HELP[profile] if profile else "",
+            }
+        )
+        return context
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response: HttpResponse = super().form_invalid(form)
+        retry_after = getattr(self.request, "convergence_retry_after", None)
+        if retry_after is not None:
+            response.status_code = errors.THROTTLED.status
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response: HttpResponse = super().form_valid(form)
+        user = self.request.user
+        if getattr(self.request, "convergence_trust_device", False) and isinstance(user, User):
+            response.set_cookie(
+                throttle.device_cookie_name(),
+                throttle.device_cookie_value(user.pk),
+                max_age=throttle.DEVICE_COOKIE_MAX_AGE,
+                secure=self.request.is_secure(),
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """Who the portal thinks you are: identity, roles this year, password."""
+    user = request.user
+    assert isinstance(user, User)
+    assignments = (
+        Assignment.objects.current()
+        .filter(user=user)
+        .select_related("establishment")
+        .order_by("establishment__name", "role")
+    )
+    children = User.objects.filter(guardians__parent=user).order_by("first_name")
+    return render(
+        request,
+        "accounts/account.html",
+        {"assignments": assignments, "children": children},
+    )
+
+
+@require_POST
+def password_strength(request: HttpRequest) -> HttpResponse:
+    """The strength meter's verdict for what is being typed (htmx partial, never logged)."""
+    form = PasswordStrengthForm(request.POST)
+    password = form.data.get("password1", "") if form.is_valid() else ""
+    user = request.user if isinstance(request.user, User) else None
+    verdict = passwords.strength(password, user=user) if password else None
+    return render(request, "accounts/_password_strength.html", {"verdict": verdict})
+
+
+class PasswordChangeView(allauth_views.PasswordChangeView):  # type: ignore[misc]
+    """allauth's change form (it asks for the current password) with the policy spelled out."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        context["password_policy_help"] = passwords.policy_for(self.request.user).description
+        return context

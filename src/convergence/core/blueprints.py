@@ -1,0 +1,71 @@
+"""Blueprints: YAML an académie edits, loaded idempotently section by section.
+
+Each app registers the sections it understands (``register_section`` in ``AppConfig.ready``);
+the ``load_blueprint`` command reads a file and hands each section to its handler in order,
+inside one transaction, so a bad file changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+
+
+class BlueprintError(ValueError):
+    """A blueprint that cannot be applied; the message says where and why, in French."""
+
+
+@dataclass
+class LoadReport:
+    """What loading changed, and what a newcomer needs to know (demo credentials)."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    # Shared between handlers: e.g. people refer to establishments by UAI.
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def count(self, kind: str, *, created: bool) -> None:
+        target = self.created if created else self.updated
+        target[kind] = target.get(kind, 0) + 1
+
+
+Handler = Callable[[Any, LoadReport], None]
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    handler: Handler
+    order: int
+
+
+_SECTIONS: dict[str, Section] = {}
+
+
+def register_section(name: str, handler: Handler, *, order: int) -> None:
+    _SECTIONS[name] = Section(name, handler, order)
+
+
+def load(path: Path) -> LoadReport:
+    """Apply the blueprint at ``path``; unknown sections are refused before anything is written."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise BlueprintError(f"Impossible de lire {path} : {error}") from error
+    if not isinstance(data, dict):
+        raise BlueprintError(f"{path} doit contenir des sections nommées.")
+    unknown = sorted(set(data) - set(_SECTIONS))
+    if unknown:
+        raise BlueprintError(f"Sections inconnues dans {path} : {', '.join(unknown)}.")
+    report = LoadReport()
+    with transaction.atomic():
+        for section in sorted(_SECTIONS.values(), key=lambda s: s.order):
+            if section.name in data:
+                section.handler(data[section.name], report)
+    return report

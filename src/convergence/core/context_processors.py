@@ -1,0 +1,23 @@
+"""Template context every page needs: the académie's identity and the host warning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from .models import Academie
+
+
+def academie(request: HttpRequest) -> dict[str, Any]:
+    current = Academie.current()
+    official_host = current.official_host or settings.OFFICIAL_HOST
+    host = request.get_host() if hasattr(request, "META") else ""
+    return {
+        "academie": current,
+        "official_host": official_host,
+        "official_url": f"{'https' if settings.HTTPS else 'http'}://{official_host}/",
+        "unofficial_host": bool(host) and host.lower() != official_host.lower(),
+        "state_brand": settings.STATE_BRAND,
+    }

@@ -1,0 +1,117 @@
+"""The registry of error codes shown to users (``CONV-…``), read by error pages and help.
+
+Each code is declared once here or by another app through :func:`register`; pages link to
+``/aide/erreurs/<code>/`` where the same entry explains what happened and what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    code: str
+    status: int
+    title: str | Promise
+    explanation: str | Promise
+    what_to_do: str | Promise
+
+
+_REGISTRY: dict[str, ErrorCode] = {}
+
+
+def register(entry: ErrorCode) -> ErrorCode:
+    """Declare an error code; declaring one twice is a programming error."""
+    if entry.code in _REGISTRY and _REGISTRY[entry.code] != entry:
+        raise ValueError(f"Error code {entry.code} is already declared.")
+    _REGISTRY[entry.code] = entry
+    return entry
+
+
+def get(code: str) -> ErrorCode | None:
+    return _REGISTRY.get(code.upper())
+
+
+def all_codes() -> list[ErrorCode]:
+    return sorted(_REGISTRY.values(), key=lambda entry: entry.code)
+
+
+BAD_REQUEST = register(
+    ErrorCode(
+        "CONV-400",
+        400,
+        _("Requête incorrecte"),
+        _("Le portail n'a pas compris la demande envoyée par votre navigateur."),
+        _("Rechargez la page. Si le problème continue, videz le cache de votre navigateur."),
+    )
+)
+CSRF_FAILED = register(
+    ErrorCode(
+        "CONV-403-CSRF",
+        403,
+        _("Formulaire expiré"),
+        _(
+            "Par sécurité, un formulaire n'est valable que pendant votre session. "
+            "Celui-ci a expiré ou a été ouvert dans un autre onglet."
+        ),
+        _("Revenez à la page précédente, rechargez-la puis envoyez de nouveau le formulaire."),
+    )
+)
+FORBIDDEN = register(
+    ErrorCode(
+        "CONV-403",
+        403,
+        _("Accès refusé"),
+        _("Votre compte ne donne pas accès à cette page."),
+        _(
+            "Si vous pensez devoir y accéder, contactez le référent numérique de votre "
+            "établissement."
+        ),
+    )
+)
+NOT_FOUND = register(
+    ErrorCode(
+        "CONV-404",
+        404,
+        _("Page introuvable"),
+        _("La page demandée n'existe pas ou a été déplacée."),
+        _("Vérifiez l'adresse saisie ou repartez de l'accueil du portail."),
+    )
+)
+THROTTLED = register(
+    ErrorCode(
+        "CONV-429",
+        429,
+        _("Trop de tentatives"),
+        _(
+            "Plusieurs tentatives de connexion ont échoué. Pour protéger votre compte, "
+            "le portail impose un délai avant le prochain essai. Votre compte n'est pas bloqué."
+        ),
+        _(
+            "Patientez le temps indiqué puis réessayez. Si vous avez oublié votre mot de passe, "
+            "utilisez « Mot de passe oublié »."
+        ),
+    )
+)
+SERVER_ERROR = register(
+    ErrorCode(
+        "CONV-500",
+        500,
+        _("Erreur du portail"),
+        _("Une erreur inattendue s'est produite. L'équipe technique en est informée."),
+        _("Réessayez dans quelques minutes."),
+    )
+)
+UNAVAILABLE = register(
+    ErrorCode(
+        "CONV-503",
+        503,
+        _("Service momentanément indisponible"),
+        _("Le portail est en maintenance ou surchargé."),
+        _("Réessayez dans quelques minutes ; l'état des services indique la durée prévue."),
+    )
+)

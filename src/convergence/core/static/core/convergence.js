@@ -1,0 +1,46 @@
+/* Progressive enhancement only: every action also works with plain forms and links. */
+(function () {
+  "use strict";
+
+  // Favourites: drag and drop with the mouse posts the new order; the keyboard uses the
+  // "Monter" / "Descendre" buttons, which are ordinary forms.
+  var dragged = null;
+
+  function list() { return document.getElementById("favoris"); }
+
+  document.addEventListener("dragstart", function (event) {
+    var item = event.target.closest && event.target.closest(".cv-favourite");
+    if (!item) { return; }
+    dragged = item;
+    item.classList.add("cv-dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", item.dataset.slug);
+  });
+
+  document.addEventListener("dragover", function (event) {
+    var item = event.target.closest && event.target.closest(".cv-favourite");
+    if (!dragged || !item || item === dragged) { return; }
+    event.preventDefault();
+    var box = item.getBoundingClientRect();
+    var after = event.clientY > box.top + box.height / 2;
+    item.parentNode.insertBefore(dragged, after ? item.nextSibling : item);
+  });
+
+  document.addEventListener("dragend", function () {
+    if (!dragged) { return; }
+    dragged.classList.remove("cv-dragging");
+    dragged = null;
+    var favourites = list();
+    if (!favourites || !window.htmx) { return; }
+    var order = Array.prototype.map.call(
+      favourites.querySelectorAll(".cv-favourite"),
+      function (item) { return item.dataset.slug; }
+    );
+    var search = document.getElementById("q");
+    window.htmx.ajax("POST", favourites.dataset.reorderUrl, {
+      target: "#favoris-et-catalogue",
+      swap: "outerHTML",
+      values: { order: order, q: search ? search.value : "" }
+    });
+  });
+})();

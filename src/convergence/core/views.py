@@ -1,0 +1,53 @@
+"""Error pages (each with a stable code from the registry) and the error-code explanations."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import requires_csrf_token
+
+from . import errors
+
+
+def render_error(request: HttpRequest, entry: errors.ErrorCode, **extra: object) -> HttpResponse:
+    """Render the DSFR error page for ``entry`` with its HTTP status."""
+    context = {"error": entry, **extra}
+    return render(request, "core/error.html", context, status=entry.status)
+
+
+@requires_csrf_token
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render_error(request, errors.BAD_REQUEST)
+
+
+@requires_csrf_token
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render_error(request, errors.FORBIDDEN)
+
+
+@requires_csrf_token
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render_error(request, errors.NOT_FOUND)
+
+
+@requires_csrf_token
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Rendered without the request context processors' database reads: the database may
+    # be what failed.
+    return render(request, "core/error_500.html", {"error": errors.SERVER_ERROR}, status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render_error(request, errors.CSRF_FAILED)
+
+
+def error_code(request: HttpRequest, code: str) -> HttpResponse:
+    """Explain one error code: what happened and what to do."""
+    entry = errors.get(code)
+    if entry is None:
+        raise Http404
+    return render(request, "core/error_code.html", {"error": entry})
+
+
+def error_codes(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/error_codes.html", {"codes": errors.all_codes()})

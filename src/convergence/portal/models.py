@@ -1,0 +1,173 @@
+"""The services catalogue: tiles, who may see them, and each person's favourites."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from convergence.accounts.models import Assignment, Role, current_school_year
+from convergence.core.models import Department, Establishment
+
+if TYPE_CHECKING:
+    from convergence.accounts.models import User
+
+
+class Category(models.TextChoices):
+    COMMUNICATION = "communication", _("Communication")
+    SCOLARITE = "scolarite", _("Scolarité et vie scolaire")
+    PEDAGOGIE = "pedagogie", _("Pédagogie")
+    GESTION = "gestion", _("Gestion et administration")
+    FORMATION = "formation", _("Formation")
+    ASSISTANCE = "assistance", _("Assistance")
+
+
+class ServiceQuerySet(models.QuerySet["Service"]):
+    def published(self) -> ServiceQuerySet:
+        return self.filter(is_published=True)
+
+    def visible_to(self, user: User) -> ServiceQuerySet:
+        """Published services meant for everyone or matching one of the user's assignments
+        this school year (role, department and establishment of the same assignment)."""
+        if not user.is_authenticated:
+            return self.none()
+        assignments = Assignment.objects.filter(
+            user=user, school_year=current_school_year()
+        ).values_list("role", "establishment_id", "establishment__department_id")
+        matches = Q(pk__in=[])
+        for role, establishment_id, department_id in assignments:
+            matches |= (
+                (Q(role="") | Q(role=role))
+                & (Q(establishment__isnull=True) | Q(establishment_id=establishment_id))
+                & (Q(department__isnull=True) | Q(department_id=department_id))
+            )
+        rule_matches = AudienceRule.objects.filter(matches, service=OuterRef("pk"))
+        return self.published().filter(Q(for_everyone=True) | Exists(rule_matches))
+
+    def search(self, query: str) -> ServiceQuerySet:
+        query = query.strip()
+        if not query:
+            return self
+        return self.filter(Q(name__icontains=query) | Q(description__icontains=query))
+
+
+icon_validator = RegexValidator(
+    r"^fr-icon-[a-z0-9-]+$", _("Une icône DSFR s'écrit fr-icon-…, par exemple fr-icon-mail-line.")
+)
+
+
+class Service(models.Model):
+    """A tile of the catalogue: one academic or partner service."""
+
+    name = models.CharField(_("nom"), max_length=80)
+    slug = models.SlugField(_("identifiant"), max_length=80, unique=True)
+    description = models.CharField(_("description"), max_length=240)
+    url = models.URLField(_("adresse"), max_length=500)
+    category = models.CharField(_("catégorie"), max_length=16, choices=Category.choices)
+    icon = models.CharField(
+        _("icône"), max_length=60, default="fr-icon-external-link-line", validators=[icon_validator]
+    )
+    is_external = models.BooleanField(
+        _("site externe"),
+        default=False,
+        help_text=_("Le service est hébergé hors des domaines officiels de l'académie."),
+    )
+    for_everyone = models.BooleanField(
+        _("visible par tous"),
+        default=False,
+        help_text=_("Sinon, seules les personnes correspondant à une règle d'audience le voient."),
+    )
+    is_published = models.BooleanField(_("publié"), default=True)
+    position = models.PositiveSmallIntegerField(_("ordre"), default=100)
+
+    objects = ServiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(category__in=Category.values), name="service_category_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AudienceRule(models.Model):
+    """Who sees a service: every field set must match one assignment (blank = any)."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="audience_rules")
+    role = models.CharField(_("rôle"), max_length=16, choices=Role.choices, blank=True)
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("département")
+    )
+    establishment = models.ForeignKey(
+        Establishment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("établissement"),
+    )
+
+    class Meta:
+        verbose_name = _("règle d'audience")
+        verbose_name_plural = _("règles d'audience")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(role="") | models.Q(role__in=Role.values),
+                name="audience_rule_role_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["service", "role", "department", "establishment"],
+                name="audience_rule_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        parts = [
+            str(self.get_role_display()) if self.role else str(_("tout rôle")),
+            str(self.department) if self.department_id else "",
+            str(self.establishment) if self.establishment_id else "",
+        ]
+        return " · ".join(part for part in parts if part)
+
+
+class FavouriteQuerySet(models.QuerySet["Favourite"]):
+    def of(self, user: User) -> FavouriteQuerySet:
+        """The user's favourites still visible to them, in their chosen order."""
+        visible = Service.objects.visible_to(user)
+        return (
+            self.filter(user=user, service__in=visible)
+            .select_related("service")
+            .order_by("position", "pk")
+        )
+
+
+class Favourite(models.Model):
+    """A service a person pinned to the top of their dashboard."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=0)
+
+    objects = FavouriteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("favori")
+        verbose_name_plural = _("favoris")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["user", "service"], name="favourite_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ★ {self.service}"

@@ -1,0 +1,272 @@
+"""Convergence settings: every value comes from the environment, with a safe development default.
+
+Each setting is documented once, in docs/configuration.md. Code reads ``settings.X``, never
+``os.environ``. With ``CONVERGENCE_PRODUCTION=1`` a missing secret or host fails at start.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    if not value:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in _env(name, default).split(",") if item.strip()]
+
+
+PRODUCTION = _env_bool("CONVERGENCE_PRODUCTION")
+DEBUG = _env_bool("DJANGO_DEBUG")
+VAR_DIR = Path(_env("CONVERGENCE_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """Use SECRET_KEY, else a key generated once into var/ (never committed)."""
+    from_env = _env("SECRET_KEY")
+    if from_env:
+        return from_env
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set when CONVERGENCE_PRODUCTION=1.")
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(64))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+# --- Académie identity -------------------------------------------------------------------
+ACADEMIE_NAME = _env("CONVERGENCE_ACADEMIE_NAME", "Académie de Besançon")
+OFFICIAL_HOST = _env("CONVERGENCE_OFFICIAL_HOST", "127.0.0.1:8000")
+MAIL_DOMAIN = _env("CONVERGENCE_MAIL_DOMAIN", "ac-besancon.fr")
+# The State's brand block (Marianne, "République française"): on for an académie only.
+STATE_BRAND = _env_bool("CONVERGENCE_STATE_BRAND", default=True)
+HTTPS = _env_bool("CONVERGENCE_HTTPS", default=PRODUCTION)
+
+if PRODUCTION and not _env("ALLOWED_HOSTS"):
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when CONVERGENCE_PRODUCTION=1.")
+if PRODUCTION and not _env("CONVERGENCE_OFFICIAL_HOST"):
+    raise ImproperlyConfigured(
+        "CONVERGENCE_OFFICIAL_HOST must be set when CONVERGENCE_PRODUCTION=1."
+    )
+ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+
+# --- Applications ------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    # Ours come before dsfr and allauth so that our templates override theirs.
+    "convergence.core",
+    "convergence.audit",
+    "convergence.accounts",
+    "convergence.portal",
+    "dsfr",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "allauth",
+    "allauth.account",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "convergence.core.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "convergence.urls"
+WSGI_APPLICATION = "convergence.wsgi.application"
+ASGI_APPLICATION = "convergence.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "convergence.core.context_processors.academie",
+            ],
+        },
+    },
+]
+
+# --- Data --------------------------------------------------------------------------------
+DATABASE_URL = _env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers go on while one writer commits; IMMEDIATE avoids the
+        # "database is locked" upgrade deadlock of deferred transactions.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": _env("SQLITE_TEST_NAME") or None}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = _env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": _env("CONVERGENCE_CACHE_PREFIX", "convergence"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+else:
+    # One process, many threads: the embedded default. Several processes need REDIS_URL
+    # so throttling counters are shared (see docs/architecture.md).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Identity ----------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "portal:dashboard"
+LOGOUT_REDIRECT_URL = "account_login"
+
+PASSWORD_HASHERS = ["convergence.accounts.hashers.ConvergenceArgon2PasswordHasher"]
+# Argon2id cost, measured on the target hardware (docs/security.md): memory in KiB.
+ARGON2_MEMORY_KIB = int(_env("CONVERGENCE_ARGON2_MEMORY_KIB", "19456"))
+ARGON2_TIME_COST = int(_env("CONVERGENCE_ARGON2_TIME_COST", "2"))
+ARGON2_PARALLELISM = int(_env("CONVERGENCE_ARGON2_PARALLELISM", "1"))
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "convergence.accounts.passwords.ProfilePasswordValidator"},
+]
+
+ACCOUNT_ADAPTER = "convergence.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "login"
+ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_PRESERVE_USERNAME_CASING = False
+# Throttling is ours (accounts/throttle.py): growing delays per account, per pair and per IP.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": False,
+    # A school's pupils share one public address: 30 sign-ins a minute per address would
+    # turn a Monday morning away.
+    "login": False,
+}
+ACCOUNT_FORMS = {"login": "convergence.accounts.forms.LoginForm"}
+
+# Sign-in throttling (accounts/throttle.py): failures allowed before delays start, and caps.
+THROTTLE_WINDOW_SECONDS = int(_env("CONVERGENCE_THROTTLE_WINDOW", "3600"))
+THROTTLE_PAIR_FREE = int(_env("CONVERGENCE_THROTTLE_PAIR_FREE", "5"))
+THROTTLE_ACCOUNT_FREE = int(_env("CONVERGENCE_THROTTLE_ACCOUNT_FREE", "20"))
+THROTTLE_IP_FREE = int(_env("CONVERGENCE_THROTTLE_IP_FREE", "100"))
+THROTTLE_MAX_DELAY_SECONDS = int(_env("CONVERGENCE_THROTTLE_MAX_DELAY", "900"))
+# Trusted proxies: when set, the client address is read from X-Forwarded-For.
+TRUSTED_PROXY_COUNT = int(_env("CONVERGENCE_TRUSTED_PROXY_COUNT", "0"))
+
+# --- HTTP security -----------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = int(_env("CONVERGENCE_SESSION_AGE", str(8 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "convergence.core.views.csrf_failure"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Django sends HSTS only on requests made over HTTPS.
+SECURE_HSTS_SECONDS = int(_env("CONVERGENCE_HSTS_SECONDS", "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-convergence-session"
+    CSRF_COOKIE_NAME = "__Host-convergence-csrf"
+    SECURE_SSL_REDIRECT = _env_bool("CONVERGENCE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+else:
+    SESSION_COOKIE_NAME = "convergence-session"
+    CSRF_COOKIE_NAME = "convergence-csrf"
+
+# --- Internationalisation ----------------------------------------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("Français"))]
+LOCALE_PATHS = [BASE_DIR / "src" / "convergence" / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Without collectstatic (demo, tests) WhiteNoise serves straight from the apps.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
+DSFR_USE_INTEGRITY_CHECKSUMS = True
+
+# --- Mail --------------------------------------------------------------------------------
+EMAIL_HOST = _env("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = int(_env("EMAIL_PORT", "2525"))
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = _env("DEFAULT_FROM_EMAIL", f"ne-pas-repondre@{MAIL_DOMAIN}")
+if not PRODUCTION and not _env("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+
+# --- Logging: never log secrets (see accounts.audit filters) -----------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": _env("CONVERGENCE_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,26 @@
+"""Root URLconf: portal at /, sign-in and account pages, admin, error-code explanations."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+
+from convergence.core import views as core_views
+
+# The admin signs in through the portal's own sign-in, so it is throttled and audited alike.
+admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = settings.ACADEMIE_NAME
+admin.site.site_title = "Convergence"
+
+urlpatterns = [
+    path("", include("convergence.portal.urls")),
+    path("", include("convergence.accounts.urls")),
+    path("aide/erreurs/", core_views.error_codes, name="error_codes"),
+    path("aide/erreurs/<str:code>/", core_views.error_code, name="error_code"),
+    path("administration/", admin.site.urls),
+]
+
+handler400 = "convergence.core.views.bad_request"
+handler403 = "convergence.core.views.permission_denied"
+handler404 = "convergence.core.views.page_not_found"
+handler500 = "convergence.core.views.server_error"

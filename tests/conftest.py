@@ -1,0 +1,125 @@
+"""Fixtures shared by every test: the demo académie's named people, a clean cache.
+
+Tests hash passwords with Argon2id at a small memory cost so the suite stays fast; the
+production cost is measured in bench/ and documented in docs/security.md.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+DEMO_BLUEPRINT = Path(__file__).resolve().parent.parent / "blueprints" / "demo.yaml"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    settings.ARGON2_MEMORY_KIB = 1024
+    settings.ARGON2_TIME_COST = 1
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith("RedisCache"):
+        # One Redis database per xdist worker, so clearing the cache between tests is local.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+        index = int(worker.removeprefix("gw") or 0) + 1
+        base = settings.CACHES["default"]["LOCATION"].rsplit("/", 1)[0]
+        settings.CACHES["default"]["LOCATION"] = f"{base}/{index}"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> None:
+    from django.core.cache import cache as django_cache
+
+    django_cache.clear()
+
+
+@cache
+def demo_people() -> dict[str, dict[str, Any]]:
+    data = yaml.safe_load(DEMO_BLUEPRINT.read_text(encoding="utf-8"))
+    return {person["key"]: person for person in data["people"]}
+
+
+@pytest.fixture
+def demo(db: None) -> None:
+    """The demo académie of blueprints/demo.yaml, loaded once per database state."""
+    from convergence.accounts.models import User
+    from convergence.core.blueprints import load
+
+    if not User.objects.filter(first_name="Léa", last_name="Martin").exists():
+        load(DEMO_BLUEPRINT)
+
+
+def _person(key: str) -> Any:
+    from convergence.accounts.models import User
+
+    person = demo_people()[key]
+    user = User.objects.get(first_name=person["first_name"], last_name=person["last_name"])
+    user.demo_password = person.get("password", "")
+    return user
+
+
+@pytest.fixture
+def pupil(demo: None) -> Any:
+    """Léa Martin, 4e B at Collège Victor Hugo (Besançon, Doubs)."""
+    return _person("lea")
+
+
+@pytest.fixture
+def pupil_in_dole(demo: None) -> Any:
+    """Yanis Martin, 1re at Lycée Charles Nodier (Dole, Jura), Léa's brother."""
+    return _person("yanis")
+
+
+@pytest.fixture
+def parent(demo: None) -> Any:
+    """Karim Martin, father of Léa and Yanis (two schools, two departments)."""
+    return _person("karim")
+
+
+@pytest.fixture
+def teacher(demo: None) -> Any:
+    """Sophie Bernard, teaches at Collège Victor Hugo and Lycée Louis Pasteur."""
+    return _person("sophie")
+
+
+@pytest.fixture
+def head_of_school(demo: None) -> Any:
+    return _person("philippe")
+
+
+@pytest.fixture
+def cpe(demo: None) -> Any:
+    return _person("nadia")
+
+
+@pytest.fixture
+def administrative_agent(demo: None) -> Any:
+    """Claire Petit, secrétaire de gestion at Lycée Charles Nodier."""
+    return _person("claire")
+
+
+@pytest.fixture
+def agent(demo: None) -> Any:
+    return _person("thierry")
+
+
+@pytest.fixture
+def referent(demo: None) -> Any:
+    return _person("julien")
+
+
+@pytest.fixture
+def dsi(demo: None) -> Any:
+    """Isabelle Fontaine, DSI at the rectorat, administrator of the portal."""
+    return _person("isabelle")
+
+
+@pytest.fixture
+def invited_pupil(demo: None) -> Any:
+    """Hugo Lambert, 6e A, account not yet activated."""
+    return _person("hugo")
