@@ -18,7 +18,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
 def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+    """The variable's value, or ``default`` when it is unset or empty."""
+    return os.environ.get(name, "").strip() or default
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -140,7 +141,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
-    DATABASES["default"]["TEST"] = {"NAME": _env("SQLITE_TEST_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = _env("REDIS_URL")

@@ -17,7 +17,7 @@ from .models import User
 UNIFORM_MISMATCH = _("Identifiant ou mot de passe incorrect.")
 
 
-class AccountAdapter(DefaultAccountAdapter):
+class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     """Accounts are created by the académie (imports, administrators), never by sign-up."""
 
     error_messages = {

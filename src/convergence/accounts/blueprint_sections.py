@@ -8,7 +8,7 @@ from typing import Any
 from convergence.core.blueprints import BlueprintError, LoadReport
 from convergence.core.models import Establishment
 
-from . import actions
+from . import actions, passwords
 from .models import AccountState, Assignment, Role, User, current_school_year
 
 
@@ -75,6 +75,11 @@ def load_people(data: list[dict[str, Any]], report: LoadReport) -> None:
         if user.is_staff != admin or user.is_superuser != admin:
             user.is_staff = user.is_superuser = admin
             user.save(update_fields=["is_staff", "is_superuser"])
+        password = item.get("password")
+        if password:
+            problems = passwords.check_password(password, user=user)
+            if problems:
+                raise BlueprintError(f"{item['key']} : mot de passe refusé — {' '.join(problems)}")
         people[item["key"]] = user
         report.count("comptes", created=created)
         credentials.append((item.get("title", ""), user, item.get("password", "")))

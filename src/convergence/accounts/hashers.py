@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
+
+from .passwords import normalise
 
 
 class ConvergenceArgon2PasswordHasher(Argon2PasswordHasher):
     """Django's Argon2id hasher with memory/time/parallelism from settings.
 
-    Hashes made with other parameters still verify and are upgraded at the next sign-in
-    (Django's ``must_update``).
+    Passwords are hashed and verified in Unicode NFC, the form the policy checks, so "é" typed
+    as one code point or as "e" + accent is the same password on every device. The cost is read
+    when the hasher is first built (Django caches hashers), not at import. Hashes made with
+    other parameters still verify and are re-hashed at the next sign-in (``must_update``).
     """
 
-    algorithm = "argon2"
+    def __init__(self) -> None:
+        self.time_cost = int(settings.ARGON2_TIME_COST)
+        self.memory_cost = int(settings.ARGON2_MEMORY_KIB)
+        self.parallelism = int(settings.ARGON2_PARALLELISM)
 
-    @property  # type: ignore[override]
-    def time_cost(self) -> int:
-        return int(settings.ARGON2_TIME_COST)
+    def encode(self, password: str, salt: str) -> Any:
+        return super().encode(normalise(password), salt)
 
-    @property  # type: ignore[override]
-    def memory_cost(self) -> int:
-        return int(settings.ARGON2_MEMORY_KIB)
-
-    @property  # type: ignore[override]
-    def parallelism(self) -> int:
-        return int(settings.ARGON2_PARALLELISM)
+    def verify(self, password: str, encoded: str) -> Any:
+        return super().verify(normalise(password), encoded)

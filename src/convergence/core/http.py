@@ -12,14 +12,12 @@ def client_ip(request: HttpRequest) -> str:
     """The client's address; behind N trusted proxies, the Nth address from the right."""
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies > 0:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
+        header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+        forwarded = [part.strip() for part in header.split(",") if part.strip()]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
-    return str(request.META.get("REMOTE_ADDR", "")) or "0.0.0.0"  # noqa: S104
+    remote: str = request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104
+    return remote
 
 
 def user_agent(request: HttpRequest) -> str:

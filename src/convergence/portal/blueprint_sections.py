@@ -34,7 +34,7 @@ def load_services(data: list[dict[str, Any]], report: LoadReport) -> None:
         except ValidationError as error:
             raise BlueprintError(f"Service {slug} : {' '.join(error.messages)}") from error
         service.save()
-        rules = []
+        rules: list[AudienceRule] = []
         audience = item.get("audience", [])
         for rule in audience if isinstance(audience, list) else []:
             department = departments.get(str(rule["department"])) if "department" in rule else None
