@@ -55,7 +55,7 @@ bench: demo
 	$(BIN)/python bench/run.py
 
 screenshots: demo
-	$(BIN)/python bench/screenshots.py
+	$(BIN)/python scripts/screenshots.py
 
 lock:
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev --output-file requirements.lock pyproject.toml

@@ -63,6 +63,8 @@ MAIL_DOMAIN = _env("CONVERGENCE_MAIL_DOMAIN", "ac-besancon.fr")
 # The State's brand block (Marianne, "République française"): on for an académie only.
 STATE_BRAND = _env_bool("CONVERGENCE_STATE_BRAND", default=True)
 HTTPS = _env_bool("CONVERGENCE_HTTPS", default=PRODUCTION)
+# Maintenance: every page but sign-in and help answers 503 to non-staff.
+MAINTENANCE = _env_bool("CONVERGENCE_MAINTENANCE")
 
 if PRODUCTION and not _env("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when CONVERGENCE_PRODUCTION=1.")
@@ -106,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "convergence.core.middleware.MaintenanceMiddleware",
 ]
 
 ROOT_URLCONF = "convergence.urls"
@@ -244,7 +247,8 @@ USE_TZ = True
 
 # --- Static files ------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -253,6 +257,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
 DSFR_USE_INTEGRITY_CHECKSUMS = True
+
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
 
 # --- Mail --------------------------------------------------------------------------------
 EMAIL_HOST = _env("EMAIL_HOST", "127.0.0.1")

@@ -20,6 +20,14 @@ urlpatterns = [
     path("administration/", admin.site.urls),
 ]
 
+if not settings.PRODUCTION:
+    # In production the reverse proxy serves uploaded files (the académie's logo).
+    from django.views.static import serve
+
+    urlpatterns.append(
+        path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}, name="media")
+    )
+
 handler400 = "convergence.core.views.bad_request"
 handler403 = "convergence.core.views.permission_denied"
 handler404 = "convergence.core.views.page_not_found"

@@ -36,6 +36,8 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
                 ],
                 "profile": profile,
                 "profile_help": LOGIN_HELP[profile] if profile else "",
+                "throttled": getattr(self.request, "convergence_retry_after", None),
+                "throttled_code": errors.THROTTLED.code,
             }
         )
         return context

@@ -35,3 +35,30 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response
+
+
+class MaintenanceMiddleware:
+    """While ``CONVERGENCE_MAINTENANCE`` is on, answer 503 (CONV-503) to everyone but staff.
+
+    Sign-in, static files and the error-code explanations stay reachable so that the DSI can
+    sign in and people can read what is happening.
+    """
+
+    OPEN_PREFIXES = ("/static/", "/connexion/", "/aide/erreurs/", "/administration/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        if settings.MAINTENANCE and not request.path.startswith(self.OPEN_PREFIXES):
+            user = getattr(request, "user", None)
+            if not (user is not None and user.is_authenticated and user.is_staff):
+                from . import errors
+                from .views import render_error
+
+                response = render_error(request, errors.UNAVAILABLE)
+                response.headers["Retry-After"] = "600"
+                return response
+        return self.get_response(request)
