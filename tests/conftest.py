@@ -22,11 +22,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
     settings.ARGON2_MEMORY_KIB = 1024
     settings.ARGON2_TIME_COST = 1
+    # WhiteNoise would otherwise index every static file for each test client.
+    settings.WHITENOISE_AUTOREFRESH = True
     backend = settings.CACHES["default"]["BACKEND"]
     if backend.endswith("RedisCache"):
         # One Redis database per xdist worker, so clearing the cache between tests is local.
+        # TEST_REDIS_DB_BASE lets two runs on one machine use different databases.
         worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-        index = int(worker.removeprefix("gw") or 0) + 1
+        base_index = int(os.environ.get("TEST_REDIS_DB_BASE", "1"))
+        index = int(worker.removeprefix("gw") or 0) + base_index
         base = settings.CACHES["default"]["LOCATION"].rsplit("/", 1)[0]
         settings.CACHES["default"]["LOCATION"] = f"{base}/{index}"
 
@@ -39,19 +43,23 @@ def _clean_cache() -> None:
 
 
 @cache
+def demo_blueprint() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(DEMO_BLUEPRINT.read_text(encoding="utf-8"))
+    return data
+
+
 def demo_people() -> dict[str, dict[str, Any]]:
-    data = yaml.safe_load(DEMO_BLUEPRINT.read_text(encoding="utf-8"))
-    return {person["key"]: person for person in data["people"]}
+    return {person["key"]: person for person in demo_blueprint()["people"]}
 
 
 @pytest.fixture
 def demo(db: None) -> None:
     """The demo académie of blueprints/demo.yaml, loaded once per database state."""
     from convergence.accounts.models import User
-    from convergence.core.blueprints import load
+    from convergence.core.blueprints import apply
 
     if not User.objects.filter(first_name="Léa", last_name="Martin").exists():
-        load(DEMO_BLUEPRINT)
+        apply(demo_blueprint(), source=str(DEMO_BLUEPRINT))
 
 
 def _person(key: str) -> Any:

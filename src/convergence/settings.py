@@ -160,7 +160,7 @@ else:
     # One process, many threads: the embedded default. Several processes need REDIS_URL
     # so throttling counters are shared (see docs/architecture.md).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    SESSION_ENGINE = "convergence.accounts.sessions"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -10,7 +10,7 @@ Three counters of failures live in the shared cache (atomic ``incr``; Redis in p
   OWASP's "device cookies" scheme), so the real user still gets in while the account is
   under attack.
 
-Past the free failures of a counter, each further attempt must wait ``2^(n - free)`` seconds
+Past the free failures of a counter, each further attempt must wait ``2^(n - free - 1)`` seconds
 after the last failure, capped at ``THROTTLE_MAX_DELAY_SECONDS``. Counters expire after
 ``THROTTLE_WINDOW_SECONDS`` of quiet; nothing is ever locked for good, and an administrator
 can clear them at once (``actions.clear_throttle``).
@@ -19,6 +19,7 @@ can clear them at once (``actions.clear_throttle``).
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from dataclasses import dataclass
 
@@ -77,7 +78,7 @@ def check(account: str, ip: str, *, trusted_device: bool = False) -> Verdict:
         remaining = last + delay_for(failures, free) - now
         wait = max(wait, remaining)
     if wait > 0:
-        return Verdict(allowed=False, retry_after=int(wait) + 1)
+        return Verdict(allowed=False, retry_after=math.ceil(wait))
     return Verdict(allowed=True)
 
 

@@ -52,17 +52,28 @@ def register_section(name: str, handler: Handler, *, order: int) -> None:
     _SECTIONS[name] = Section(name, handler, order)
 
 
-def load(path: Path) -> LoadReport:
-    """Apply the blueprint at ``path``; unknown sections are refused before anything is written."""
+def read(path: Path) -> dict[str, Any]:
+    """Parse a blueprint file (libyaml's parser when present: ten times faster)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise BlueprintError(f"Impossible de lire {path} : {error}") from error
     if not isinstance(data, dict):
         raise BlueprintError(f"{path} doit contenir des sections nommées.")
+    return data
+
+
+def load(path: Path) -> LoadReport:
+    """Apply the blueprint at ``path``; unknown sections are refused before anything is written."""
+    return apply(read(path), source=str(path))
+
+
+def apply(data: dict[str, Any], *, source: str = "blueprint") -> LoadReport:
+    """Apply parsed blueprint sections in order, in one transaction."""
     unknown = sorted(set(data) - set(_SECTIONS))
     if unknown:
-        raise BlueprintError(f"Sections inconnues dans {path} : {', '.join(unknown)}.")
+        raise BlueprintError(f"Sections inconnues dans {source} : {', '.join(unknown)}.")
     report = LoadReport()
     with transaction.atomic():
         for section in sorted(_SECTIONS.values(), key=lambda s: s.order):

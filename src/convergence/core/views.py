@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 
 from . import errors
@@ -32,9 +33,10 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 @requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
-    # Rendered without the request context processors' database reads: the database may
-    # be what failed.
-    return render(request, "core/error_500.html", {"error": errors.SERVER_ERROR}, status=500)
+    # Rendered without the request, so no context processor reads the database: the
+    # database may be what failed.
+    content = loader.render_to_string("core/error_500.html", {"error": errors.SERVER_ERROR})
+    return HttpResponse(content, status=500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from convergence.audit.admin import AuditedModelAdmin
 
@@ -23,6 +24,8 @@ class ServiceAdmin(AuditedModelAdmin):
     search_fields = ("name", "description", "url")
     prepopulated_fields = {"slug": ("name",)}
     inlines = (AudienceRuleInline,)
+    # A URL typed without a scheme is taken as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Favourite)

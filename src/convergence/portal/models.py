@@ -140,9 +140,13 @@ class AudienceRule(models.Model):
 
 
 class FavouriteQuerySet(models.QuerySet["Favourite"]):
-    def of(self, user: User) -> FavouriteQuerySet:
-        """The user's favourites still visible to them, in their chosen order."""
-        visible = Service.objects.visible_to(user)
+    def of(self, user: User, visible: ServiceQuerySet | None = None) -> FavouriteQuerySet:
+        """The user's favourites still visible to them, in their chosen order.
+
+        ``visible`` is ``Service.objects.visible_to(user)`` when the caller already has it.
+        """
+        if visible is None:
+            visible = Service.objects.visible_to(user)
         return (
             self.filter(user=user, service__in=visible)
             .select_related("service")

@@ -22,9 +22,10 @@ def _user(request: HttpRequest) -> User:
 def _catalogue_context(request: HttpRequest) -> dict[str, object]:
     user = _user(request)
     query = (request.GET.get("q") or request.POST.get("q") or "")[:100]
-    favourites = list(Favourite.objects.of(user))
+    visible = Service.objects.visible_to(user)
+    favourites = list(Favourite.objects.of(user, visible))
     pinned = {favourite.service_id for favourite in favourites}
-    services = list(Service.objects.visible_to(user).search(query))
+    services = list(visible.search(query))
     return {
         "query": query,
         "favourites": favourites,

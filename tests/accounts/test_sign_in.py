@@ -1,0 +1,237 @@
+"""Sign-in at /connexion/: who gets in, with what, what they see, and how it ends."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from convergence.accounts.models import AccountState, User
+from tests.conftest import demo_people
+
+MISMATCH = "Identifiant ou mot de passe incorrect."
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def text_of(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def sign_in(client, login, password, **extra):
+    return client.post("/connexion/", {"login": login, "password": password}, **extra)
+
+
+def signed_in_user_id(client):
+    return client.session.get("_auth_user_id")
+
+
+def demo_user(key: str) -> User:
+    person = demo_people()[key]
+    user = User.objects.get(first_name=person["first_name"], last_name=person["last_name"])
+    user.demo_password = person.get("password", "")
+    return user
+
+
+PEOPLE_WITH_PASSWORD = [key for key, person in demo_people().items() if person.get("password")]
+
+
+@pytest.mark.parametrize("key", PEOPLE_WITH_PASSWORD)
+def test_every_demo_person_signs_in_with_login_and_lands_on_the_dashboard(client, demo, key):
+    user = demo_user(key)
+    response = sign_in(client, user.login, user.demo_password)
+    assert response.status_code == 302
+    assert response.url == "/"
+    assert signed_in_user_id(client) == str(user.pk)
+    dashboard = client.get("/")
+    assert dashboard.status_code == 200
+    assert f"Bonjour {user.first_name}" in text_of(dashboard)
+
+
+def test_login_is_read_without_case(client, pupil):
+    response = sign_in(client, pupil.login.upper(), pupil.demo_password)
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == str(pupil.pk)
+
+
+def test_parent_signs_in_with_email(client, parent):
+    assert parent.email == "karim.martin@exemple.fr"
+    response = sign_in(client, "karim.martin@exemple.fr", parent.demo_password)
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == str(parent.pk)
+
+
+def test_staff_signs_in_with_academic_email(client, teacher):
+    response = sign_in(client, "sophie.bernard@ac-besancon.fr", teacher.demo_password)
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == str(teacher.pk)
+
+
+def test_email_is_read_without_case(client, parent):
+    response = sign_in(client, "Karim.Martin@Exemple.fr", parent.demo_password)
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == str(parent.pk)
+
+
+def test_invited_pupil_without_password_cannot_sign_in(client, invited_pupil):
+    assert invited_pupil.state == AccountState.INVITED
+    response = sign_in(client, invited_pupil.login, "Girafe-Orange-Velo-71")
+    assert response.status_code == 200
+    assert signed_in_user_id(client) is None
+    assert MISMATCH in text_of(response)
+
+
+def test_invited_pupil_cannot_sign_in_even_with_a_password(client, invited_pupil):
+    invited_pupil.set_password("Lanterne-Brouillard-Quartz-93")
+    invited_pupil.save(update_fields=["password"])
+    sign_in(client, invited_pupil.login, "Lanterne-Brouillard-Quartz-93")
+    assert signed_in_user_id(client) is None
+    assert client.get("/").status_code == 302
+
+
+def test_suspended_account_cannot_sign_in(client, pupil):
+    User.objects.filter(pk=pupil.pk).update(state=AccountState.SUSPENDED)
+    sign_in(client, pupil.login, pupil.demo_password)
+    assert signed_in_user_id(client) is None
+
+
+def test_wrong_password_is_refused_with_the_uniform_message(client, pupil):
+    response = sign_in(client, pupil.login, "Pas-Le-Bon-Mot-De-Passe-1")
+    assert response.status_code == 200
+    assert MISMATCH in text_of(response)
+    assert signed_in_user_id(client) is None
+
+
+def test_unknown_account_gets_the_same_answer_as_a_wrong_password(client, pupil):
+    wrong = sign_in(client, pupil.login, "Pas-Le-Bon-Mot-De-Passe-1")
+    unknown = sign_in(Client(), "personne.inconnue", "Pas-Le-Bon-Mot-De-Passe-1")
+    assert unknown.status_code == wrong.status_code == 200
+    assert MISMATCH in text_of(unknown)
+    assert MISMATCH in text_of(wrong)
+    assert wrong.context["form"].errors == unknown.context["form"].errors
+
+
+def test_unknown_email_gets_the_same_answer_as_a_wrong_password(client, parent):
+    wrong = sign_in(client, parent.email, "Pas-Le-Bon-Mot-De-Passe-1")
+    unknown = sign_in(Client(), "personne@exemple.fr", "Pas-Le-Bon-Mot-De-Passe-1")
+    assert unknown.status_code == wrong.status_code
+    assert wrong.context["form"].errors == unknown.context["form"].errors
+
+
+def test_sign_in_page_keeps_the_typed_login_after_a_failure(client, pupil):
+    response = sign_in(client, pupil.login, "Pas-Le-Bon-Mot-De-Passe-1")
+    assert f'value="{pupil.login}"' in response.content.decode()
+    assert "Pas-Le-Bon-Mot-De-Passe-1" not in response.content.decode()
+
+
+def test_sign_in_returns_to_the_requested_page(client, pupil):
+    response = client.post(
+        "/connexion/?next=/compte/",
+        {"login": pupil.login, "password": pupil.demo_password, "next": "/compte/"},
+    )
+    assert response.status_code == 302
+    assert response.url == "/compte/"
+
+
+def test_sign_in_does_not_redirect_to_another_site(client, pupil):
+    response = client.post(
+        "/connexion/",
+        {"login": pupil.login, "password": pupil.demo_password, "next": "https://evil.example/"},
+    )
+    assert response.status_code == 302
+    assert "evil.example" not in response.url
+
+
+def test_get_on_sign_out_does_not_sign_out(client, pupil):
+    client.force_login(pupil)
+    response = client.get("/deconnexion/")
+    assert response.status_code == 200
+    assert signed_in_user_id(client) == str(pupil.pk)
+    assert client.get("/").status_code == 200
+
+
+def test_post_on_sign_out_signs_out_to_the_sign_in_page(client, pupil):
+    client.force_login(pupil)
+    response = client.post("/deconnexion/")
+    assert response.status_code == 302
+    assert response.url == "/connexion/"
+    assert signed_in_user_id(client) is None
+    assert client.get("/").status_code == 302
+
+
+def test_old_session_no_longer_authenticates_after_sign_out(client, pupil):
+    sign_in(client, pupil.login, pupil.demo_password)
+    old_session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert client.get("/").status_code == 200
+    client.post("/deconnexion/")
+
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = old_session
+    response = replay.get("/")
+    assert response.status_code == 302
+    assert response.url.startswith("/connexion/")
+
+
+def test_session_key_changes_at_sign_in(client, pupil):
+    client.get("/connexion/")
+    client.session.save()
+    before = client.session.session_key
+    sign_in(client, pupil.login, pupil.demo_password)
+    assert client.session.session_key != before
+
+
+def test_sign_in_page_without_profile_explains_each_profile(client, demo):
+    page = text_of(client.get("/connexion/"))
+    assert "Votre adresse électronique, ou l'identifiant figurant sur la lettre" in page
+    assert "Votre identifiant académique figure sur la lettre" in page
+    assert "Votre identifiant académique (par exemple mmartin)" in page
+
+
+def test_parent_profile_shows_the_parent_help(client, demo):
+    response = client.get("/connexion/?profil=parent")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert (
+        "Votre adresse électronique, ou l'identifiant figurant sur la lettre remise par "
+        "l'établissement de votre enfant."
+    ) in page
+    assert "Votre identifiant académique figure sur la lettre" not in page
+    assert '<input type="hidden" name="profil" value="parent">' in response.content.decode()
+
+
+def test_unknown_profile_is_ignored(client, demo):
+    response = client.get("/connexion/?profil=pirate")
+    assert response.status_code == 200
+    assert 'name="profil"' not in response.content.decode()
+
+
+def test_sign_in_page_states_the_official_address(client, demo):
+    page = text_of(client.get("/connexion/", HTTP_HOST="127.0.0.1:8000"))
+    assert "Adresse officielle du portail : <strong>127.0.0.1:8000</strong>." in page
+
+
+def test_sign_in_page_warns_when_not_served_at_the_official_host(client, demo):
+    page = text_of(client.get("/connexion/", HTTP_HOST="localhost"))
+    assert "n'est pas servie à l'adresse officielle" in page
+
+
+def test_sign_in_page_does_not_warn_at_the_official_host(client, demo):
+    page = text_of(client.get("/connexion/", HTTP_HOST="127.0.0.1:8000"))
+    assert "n'est pas servie à l'adresse officielle" not in page
+
+
+def test_successful_sign_in_writes_few_rows(client, pupil):
+    client.get("/connexion/")  # the académie is read and cached, as on a warm server
+    with CaptureQueriesContext(connection) as captured:
+        response = sign_in(client, pupil.login, pupil.demo_password)
+    assert response.status_code == 302
+    writes = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].lstrip().upper().startswith(WRITES)
+    ]
+    limit = 1 if settings.SESSION_ENGINE.endswith(".cache") else 2
+    assert len(writes) <= limit, writes
