@@ -34,6 +34,11 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "Cache-Control" not in response.headers:
+            # A shared school computer must not show a signed-in page from its cache after
+            # sign-out (the Back button).
+            response.headers["Cache-Control"] = "no-store, private"
         return response
 
 

@@ -31,8 +31,8 @@ def unpin_service(*, acting_user: User, service: Service) -> None:
 def move_favourite(*, acting_user: User, service: Service, offset: int) -> None:
     """Move a favourite ``offset`` places (-1 up, +1 down), keeping positions dense."""
     with transaction.atomic():
-        favourites = list(Favourite.objects.select_for_update().filter(user=acting_user))
-        favourites.sort(key=lambda favourite: (favourite.position, favourite.pk))
+        # Only the favourites the user sees move, so "down" never swaps with a hidden one.
+        favourites = list(Favourite.objects.of(acting_user).select_for_update(of=("self",)))
         index = next((i for i, fav in enumerate(favourites) if fav.service_id == service.pk), None)
         if index is None:
             return
