@@ -1,0 +1,239 @@
+"""Load generator of bench/run.py: many threads, standard library only, JSON on stdout.
+
+Runs in its own process so that its CPU use can be told apart from the server's. Two modes:
+
+* ``logins``: each attempt is the browser's sign-in — GET /connexion/ (CSRF cookie and
+  token), then POST the credentials; a success is a 302 to the dashboard. The redirect is not
+  followed: that page is measured by the ``get`` mode.
+* ``get``: the same GET again and again (with a session cookie) on keep-alive connections.
+
+Only loopback is allowed. Results are counted in a measuring window after a warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import re
+import resource
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+HOST = "127.0.0.1"
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+class Connection:
+    """One keep-alive connection, reopened when the server closes it."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.http = http.client.HTTPConnection(HOST, port, timeout=30)
+
+    def request(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        for attempt in range(2):
+            try:
+                self.http.request(method, path, body=body, headers=headers)
+                response = self.http.getresponse()
+                content = response.read()
+                if response.will_close:
+                    self.http.close()
+                return response.status, response.headers, content
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.http.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def cookies_of(headers: http.client.HTTPMessage) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    for value in headers.get_all("Set-Cookie") or []:
+        jar.load(value)
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def sign_in(connection: Connection, login: str, password: str) -> tuple[bool, str]:
+    """GET the form, POST the credentials; True when answered by a redirect to ``/``."""
+    status, headers, content = connection.request("GET", "/connexion/", None, {})
+    match = CSRF_FIELD.search(content)
+    if status != 200 or match is None:
+        return False, f"GET {status}"
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies_of(headers).items())
+    body = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": match.group(1).decode(), "login": login, "password": password}
+    ).encode()
+    status, headers, _content = connection.request(
+        "POST",
+        "/connexion/",
+        body,
+        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
+    if status == 302 and headers.get("Location") == "/":
+        return True, "302"
+    return False, f"POST {status}"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def run(
+    worker: Callable[[Connection], tuple[bool, str]],
+    *,
+    port: int,
+    concurrency: int,
+    warmup: float,
+    duration: float,
+    server_pid: int | None = None,
+) -> dict[str, object]:
+    """Run ``worker`` in loops on ``concurrency`` threads; count what ends in the window."""
+    started = time.perf_counter()
+    window_start = started + warmup
+    window_end = window_start + duration
+    results: list[tuple[float, float, bool, str]] = []
+    lock = threading.Lock()
+
+    def loop() -> None:
+        connection = Connection(port)
+        local: list[tuple[float, float, bool, str]] = []
+        while True:
+            begin = time.perf_counter()
+            if begin >= window_end:
+                break
+            try:
+                ok, outcome = worker(connection)
+            except (OSError, http.client.HTTPException) as error:
+                ok, outcome = False, type(error).__name__
+                connection = Connection(port)
+            local.append((begin, time.perf_counter(), ok, outcome))
+        with lock:
+            results.extend(local)
+
+    threads = [threading.Thread(target=loop, daemon=True) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    time.sleep(max(0.0, window_start - time.perf_counter()))
+    server = server_processes(server_pid) if server_pid else []
+    cpu_start = resource.getrusage(resource.RUSAGE_SELF)
+    server_start, (busy_start, total_start) = cpu_ticks(server), machine_ticks()
+    time.sleep(max(0.0, window_end - time.perf_counter()))
+    cpu_end = resource.getrusage(resource.RUSAGE_SELF)
+    server_end, (busy_end, total_end) = cpu_ticks(server), machine_ticks()
+    for thread in threads:
+        thread.join(timeout=60)
+    counted = [r for r in results if window_start <= r[1] <= window_end]
+    latencies = [end - begin for begin, end, ok, _ in counted if ok]
+    outcomes: dict[str, int] = {}
+    for *_times, _ok, outcome in counted:
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    cpu = (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime)
+    return {
+        "window": duration,
+        "ok": len(latencies),
+        "failed": len(counted) - len(latencies),
+        "rate": len(latencies) / duration,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "outcomes": outcomes,
+        "cpu_seconds": cpu,
+        "server_cpu_seconds": (server_end - server_start) / TICKS_PER_SECOND,
+        "machine_busy": (busy_end - busy_start) / max(1, total_end - total_start),
+    }
+
+
+class AccountPool:
+    """Every account once, then again from the start (from one address, successes are never
+    throttled). Shared by the threads."""
+
+    def __init__(self, path: Path) -> None:
+        pairs = [line.split("\t", 1) for line in path.read_text().splitlines() if line]
+        self._cycle = itertools.cycle([(login, password) for login, password in pairs])
+        self._lock = threading.Lock()
+
+    def next(self) -> tuple[str, str]:
+        with self._lock:
+            return next(self._cycle)
+
+
+def cpu_ticks(pids: list[int]) -> int:
+    """User + system clock ticks of these processes (all their threads)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
+def server_processes(master: int) -> list[int]:
+    """The gunicorn master and its workers."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [master, *(int(pid) for pid in children)]
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of the whole machine since boot."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("mode", choices=["logins", "get"])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--accounts", type=Path, help="logins: file of login<TAB>password")
+    parser.add_argument("--path", default="/", help="get: the path to request")
+    parser.add_argument("--cookie", default="", help="get: Cookie header")
+    parser.add_argument("--server-pid", type=int, help="gunicorn master, to measure its CPU")
+    options = parser.parse_args()
+
+    if options.mode == "logins":
+        if options.accounts is None:
+            parser.error("--accounts is required in logins mode")
+        accounts = AccountPool(options.accounts)
+
+        def worker(connection: Connection) -> tuple[bool, str]:
+            login, password = accounts.next()
+            return sign_in(connection, login, password)
+
+    else:
+        headers = {"Cookie": options.cookie} if options.cookie else {}
+
+        def worker(connection: Connection) -> tuple[bool, str]:
+            status, _headers, _content = connection.request("GET", options.path, None, headers)
+            return status == 200, str(status)
+
+    result = run(
+        worker,
+        port=options.port,
+        concurrency=options.concurrency,
+        warmup=options.warmup,
+        duration=options.duration,
+        server_pid=options.server_pid,
+    )
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
