@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import random
 import re
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from convergence.accounts.management.commands.seed import LOAD_TEST_PASSWORD
+from convergence.accounts.management.commands.seed import (
+    FIRST_NAMES,
+    LAST_NAMES,
+    LOAD_TEST_PASSWORD,
+    _draw_name,
+)
 from convergence.accounts.models import Assignment, Role, User, current_school_year
 from convergence.audit import events
 from convergence.audit.models import AuditEvent
@@ -113,3 +119,13 @@ def test_seed_without_the_demo_fails_with_a_french_message(db):
     with pytest.raises(CommandError, match="chargez d'abord la démonstration"):
         call_command("seed", pupils=10, stdout=StringIO())
     assert not User.objects.exists()
+
+
+def test_seed_avoids_the_name_of_someone_already_there():
+    first_draw = _draw_name(random.Random(7), set())
+    assert _draw_name(random.Random(7), {first_draw}) != first_draw
+
+
+def test_seed_accepts_a_homonym_once_every_name_is_taken():
+    everyone = {(first, last) for first in FIRST_NAMES for last in LAST_NAMES}
+    assert _draw_name(random.Random(7), everyone) in everyone

@@ -131,6 +131,21 @@ def _french_number(value: int) -> str:
     return f"{value:,}".replace(",", "\u00a0")
 
 
+# Draws before a name already in the académie is accepted as a homonym.
+NAME_DRAWS = 5
+
+
+def _draw_name(rng: random.Random, existing: set[tuple[str, str]]) -> tuple[str, str]:
+    """A random name, avoiding those of people already there: a seeded "Léa Martin" would
+    make the demo's named people ambiguous (tests and docs find them by name). Once most
+    names are taken (large seeds), homonyms are accepted, as in real life."""
+    for _ in range(NAME_DRAWS):
+        name = (rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES))
+        if name not in existing:
+            break
+    return name
+
+
 def _division(level: str, name: str) -> str:
     return f"{level} {name}" if name else level
 
@@ -196,13 +211,14 @@ class Command(BaseCommand):
         # Hashed once: Argon2id at production cost takes tens of milliseconds per call.
         known_hash = make_password(options["password"]) if with_password else ""
         taken = set(User.objects.values_list("login", flat=True))
+        existing = set(User.objects.values_list("first_name", "last_name"))
 
         started = time.perf_counter()
         created = 0
         try:
             while created < count:
                 size = min(batch_size, count - created)
-                names = [(rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)) for _ in range(size)]
+                names = [_draw_name(rng, existing) for _ in range(size)]
                 logins = allocate_logins_bulk(names, taken)
                 now = timezone.now()
                 users = []
