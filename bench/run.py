@@ -476,20 +476,27 @@ def measure_layout(
 def measure_pages(
     env: dict[str, str], options: argparse.Namespace, cookie: str
 ) -> dict[str, dict[str, Any]]:
+    """The bare view and the dashboard with the same session cookie, then the bare view
+    without it (what the middleware alone costs, session and user not loaded)."""
+    pages = [
+        ("vue nue", "/bench/bare/", cookie, options.page_seconds),
+        ("tableau de bord", "/", cookie, options.page_seconds),
+        ("vue nue anonyme", "/bench/bare/", "", options.page_seconds / 2),
+    ]
     results = {}
     with server(env, options.workers, options.threads) as (port, pid):
-        for label, path in (("vue nue", "/bench/bare/"), ("tableau de bord", "/")):
+        for label, path, sent_cookie, seconds in pages:
             results[label] = load(
                 env,
                 "get",
                 f"--port={port}",
                 f"--server-pid={pid}",
                 f"--path={path}",
-                f"--cookie={cookie}",
+                f"--cookie={sent_cookie}",
                 f"--concurrency={options.concurrency}",
                 f"--warmup={options.warmup}",
-                f"--duration={options.page_seconds}",
-                seconds=options.warmup + options.page_seconds,
+                f"--duration={seconds}",
+                seconds=options.warmup + seconds,
             )
     return results
 
@@ -586,9 +593,9 @@ def report(figures: dict[str, Any]) -> None:
     pages = figures["pages"]
     for label, result in pages.items():
         print(
-            f"{label:<16} : {french(result['rate'], 0)} req/s, p50 "
+            f"{label:<15} : {french(result['rate'], 0)} req/s, p50 "
             f"{french(result['p50_ms'])} ms, p99 {french(result['p99_ms'])} ms, "
-            f"échecs {result['failed']}, CPU du serveur "
+            f"échecs {result['failed']}\n{'':<18}CPU du serveur "
             f"{french(server_cpu_per_request(result) * 1000, 2)} ms/req — {cpu_shares(result, n)}"
         )
     bare, dashboard = pages["vue nue"], pages["tableau de bord"]
@@ -597,6 +604,11 @@ def report(figures: dict[str, Any]) -> None:
     print(
         "  même ratio en CPU du serveur par requête : "
         f"{french(server_cpu_per_request(bare) / server_cpu_per_request(dashboard), 2)}"
+    )
+    anonymous = pages["vue nue anonyme"]
+    print(
+        "  tableau de bord / vue nue anonyme (sans session ni compte chargés) : "
+        f"{french(dashboard['rate'] / anonymous['rate'], 2)}"
     )
     print(
         "  en processus (client de test, médiane) : "

@@ -124,6 +124,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 fields=["email"], condition=~models.Q(email=""), name="user_email_unique"
             ),
         ]
+        indexes: ClassVar = [
+            # Sign-in looks accounts up by e-mail; SQLite cannot use the partial unique index
+            # above for that, and scanned the whole table (docs/performance.md).
+            models.Index(fields=["email"], name="user_email"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_full_name()} ({self.login})"
