@@ -20,8 +20,8 @@ PUPIL_SERVICES = {
     "cdi-victor-hugo",
     "transports-doubs",
 }
-# Measured: session (database sessions only), user, assignments and favourites, assignments
-# and services (visibility is computed for each list), the previous sign-in widget.
+# Measured: session (database sessions only), user, assignments (once: visibility is shared
+# by both lists), favourites, services, the previous sign-in widget.
 MAX_DASHBOARD_QUERIES = 7
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
