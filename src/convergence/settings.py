@@ -87,12 +87,14 @@ INSTALLED_APPS = [
     "convergence.audit",
     "convergence.accounts",
     "convergence.portal",
+    "convergence.sso",
     "dsfr",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
     "allauth",
     "allauth.account",
+    "oauth2_provider",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +211,80 @@ THROTTLE_IP_FREE = int(_env("CONVERGENCE_THROTTLE_IP_FREE", "100"))
 THROTTLE_MAX_DELAY_SECONDS = int(_env("CONVERGENCE_THROTTLE_MAX_DELAY", "900"))
 # Trusted proxies: when set, the client address is read from X-Forwarded-For.
 TRUSTED_PROXY_COUNT = int(_env("CONVERGENCE_TRUSTED_PROXY_COUNT", "0"))
+
+# --- Single sign-on (sso/, docs/sso.md) ---------------------------------------------------
+# Lifetimes in seconds. Codes are single-use; a reused code revokes what it issued.
+OIDC_CODE_SECONDS = int(_env("CONVERGENCE_OIDC_CODE_SECONDS", "60"))
+OIDC_ACCESS_TOKEN_SECONDS = int(_env("CONVERGENCE_OIDC_ACCESS_TOKEN_SECONDS", "600"))
+OIDC_ID_TOKEN_SECONDS = int(_env("CONVERGENCE_OIDC_ID_TOKEN_SECONDS", "600"))
+# A refresh token lives until its family's first token is this old, however often rotated.
+OIDC_REFRESH_ABSOLUTE_SECONDS = int(
+    _env("CONVERGENCE_OIDC_REFRESH_ABSOLUTE_SECONDS", str(30 * 24 * 3600))
+)
+OIDC_KEYS_DIR = Path(_env("CONVERGENCE_OIDC_KEYS_DIR", str(VAR_DIR / "oidc-keys")))
+# A retired signing key stays in the JWKS this long after its successor appeared.
+OIDC_KEY_GRACE_SECONDS = max(OIDC_ACCESS_TOKEN_SECONDS, OIDC_ID_TOKEN_SECONDS) + 3600
+
+
+def _oidc_keys() -> tuple[str, list[str]]:
+    from convergence.sso.keys import active_and_published
+
+    return active_and_published(OIDC_KEYS_DIR, OIDC_KEY_GRACE_SECONDS)
+
+
+OIDC_ACTIVE_KEY, OIDC_PUBLISHED_KEYS = _oidc_keys()
+CAS_TICKET_SECONDS = int(_env("CONVERGENCE_CAS_TICKET_SECONDS", "10"))
+CAS_PROXY_GRANTING_TICKET_SECONDS = int(_env("CONVERGENCE_CAS_PGT_SECONDS", str(8 * 3600)))
+# Proxy callbacks must be HTTPS; the demo's services run over plain HTTP on 127.0.0.1.
+CAS_ALLOW_HTTP_PROXY_CALLBACK = _env_bool("CONVERGENCE_CAS_ALLOW_HTTP_CALLBACK", not PRODUCTION)
+# Back-channel and CAS single-logout requests: timeout per attempt, attempts in all.
+SSO_LOGOUT_TIMEOUT_SECONDS = float(_env("CONVERGENCE_SSO_LOGOUT_TIMEOUT", "3"))
+SSO_LOGOUT_ATTEMPTS = int(_env("CONVERGENCE_SSO_LOGOUT_ATTEMPTS", "5"))
+
+# The toolkit's models are swappable; we keep its own, named here for migrations.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": OIDC_ACTIVE_KEY,
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": OIDC_PUBLISHED_KEYS,
+    "OAUTH2_VALIDATOR_CLASS": "convergence.sso.validators.ConvergenceValidator",
+    "SCOPES": {
+        "openid": _("Vous identifier"),
+        "profile": _("Vos nom, prénom, identifiant et profils"),
+        "email": _("Votre adresse électronique"),
+        "establishments": _("Vos établissements et l'année scolaire"),
+        "introspection": _("Vérifier des jetons (serveurs de l'académie)"),
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": OIDC_CODE_SECONDS,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": OIDC_ACCESS_TOKEN_SECONDS,
+    "ID_TOKEN_EXPIRE_SECONDS": OIDC_ID_TOKEN_SECONDS,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "PKCE_REQUIRED": True,
+    "REQUEST_APPROVAL_PROMPT": "auto",
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS": True,
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["http", "https"],
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_post", "client_secret_basic"],
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
 
 # --- HTTP security -----------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -16,6 +16,8 @@ admin.site.site_title = "Convergence"
 urlpatterns = [
     path("", include("convergence.portal.urls")),
     path("", include("convergence.accounts.urls")),
+    path("oidc/", include("convergence.sso.urls_oidc")),
+    path("", include("convergence.sso.urls")),
     path("aide/erreurs/", core_views.error_codes, name="error_codes"),
     path("aide/erreurs/<str:code>/", core_views.error_code, name="error_code"),
     path("administration/", admin.site.urls),

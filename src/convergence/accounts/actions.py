@@ -16,6 +16,7 @@ from convergence.core.models import Establishment
 from . import throttle
 from .logins import create_with_unique_login
 from .models import AccountState, Assignment, Guardianship, User, current_school_year
+from .signals import account_deactivated
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,9 @@ def change_account_state(
             subject=user,
             data={"from": previous, "to": state},
         )
+        if previous == AccountState.ACTIVE:
+            # Listeners (single sign-on) end sessions, tokens and tickets in this transaction.
+            account_deactivated.send(sender=User, user=user, request=request)
     return user
 
 

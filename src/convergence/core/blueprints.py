@@ -45,11 +45,13 @@ class Section:
     order: int
 
 
-_SECTIONS: dict[str, Section] = {}
+# Keyed by (name, order): an app may add a later pass over another app's section (single
+# sign-on reads the ``oidc``/``cas`` keys of the portal's ``services`` after the tiles exist).
+_SECTIONS: dict[tuple[str, int], Section] = {}
 
 
 def register_section(name: str, handler: Handler, *, order: int) -> None:
-    _SECTIONS[name] = Section(name, handler, order)
+    _SECTIONS[(name, order)] = Section(name, handler, order)
 
 
 def read(path: Path) -> dict[str, Any]:
@@ -71,7 +73,7 @@ def load(path: Path) -> LoadReport:
 
 def apply(data: dict[str, Any], *, source: str = "blueprint") -> LoadReport:
     """Apply parsed blueprint sections in order, in one transaction."""
-    unknown = sorted(set(data) - set(_SECTIONS))
+    unknown = sorted(set(data) - {section.name for section in _SECTIONS.values()})
     if unknown:
         raise BlueprintError(f"Sections inconnues dans {source} : {', '.join(unknown)}.")
     report = LoadReport()

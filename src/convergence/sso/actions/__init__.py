@@ -1,0 +1,29 @@
+"""Every write of single sign-on. Split by concern; import from here."""
+
+from .oidc import (
+    grant_consent,
+    mark_code_redeemed,
+    record_code_tokens,
+    record_issued_code,
+    revoke_consent,
+    revoke_reused_code,
+)
+from .sessions import (
+    end_sso_session,
+    end_user_sso,
+    record_participation,
+    sso_session_for,
+)
+
+__all__ = [
+    "end_sso_session",
+    "end_user_sso",
+    "grant_consent",
+    "mark_code_redeemed",
+    "record_code_tokens",
+    "record_issued_code",
+    "record_participation",
+    "revoke_consent",
+    "revoke_reused_code",
+    "sso_session_for",
+]

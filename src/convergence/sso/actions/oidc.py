@@ -1,0 +1,123 @@
+"""Writes of the OpenID Connect provider beyond the toolkit's own: what each code issued,
+reuse revocation, consents."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application, RefreshToken
+
+from convergence.accounts.models import User
+from convergence.audit.actions import record_event
+from convergence.portal.models import Service
+
+from .. import events
+from ..models import Consent, IssuedCode, OidcClient, SsoSession, digest
+from .sessions import record_participation
+
+
+def record_issued_code(
+    *, code: str, application: Application, user: User, sso_session: SsoSession | None
+) -> IssuedCode:
+    if sso_session is None:
+        raise ValueError("An authorization code is always issued within an SSO session.")
+    return IssuedCode.objects.create(
+        code_digest=digest(code),
+        application=application,
+        user=user,
+        sso_session=sso_session,
+        auth_time=sso_session.auth_time,
+        acr=sso_session.acr,
+    )
+
+
+def mark_code_redeemed(issued: IssuedCode) -> None:
+    issued.redeemed_at = timezone.now()
+    issued.save(update_fields=["redeemed_at"])
+
+
+def _token_checksum(raw: str) -> str:
+    # The toolkit stores tokens by this checksum (TokenChecksumField).
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def record_code_tokens(issued: IssuedCode, *, access_token: str) -> None:
+    """Remember what the code issued, and that the session logged into the client."""
+    checksum = _token_checksum(access_token)
+    family = (
+        RefreshToken.objects.filter(access_token__token_checksum=checksum)
+        .values_list("token_family", flat=True)
+        .first()
+    )
+    issued.access_token_checksum = checksum
+    issued.token_family = family
+    issued.save(update_fields=["access_token_checksum", "token_family"])
+    client = OidcClient.objects.filter(application_id=issued.application_id).first()
+    if client is not None and issued.sso_session is not None:
+        record_participation(issued.sso_session, oidc_client=client)
+
+
+def revoke_issued(issued: IssuedCode) -> None:
+    """Revoke the access token and the whole refresh family a code led to."""
+    if issued.token_family:
+        RefreshToken.revoke_family(issued.token_family)
+    if issued.access_token_checksum:
+        AccessToken.objects.filter(token_checksum=issued.access_token_checksum).delete()
+
+
+def revoke_reused_code(issued: IssuedCode) -> None:
+    with transaction.atomic():
+        revoke_issued(issued)
+        record_event(
+            event_type=events.CODE_REUSED,
+            subject=issued.user,
+            data={"client_id": issued.application.client_id},
+        )
+
+
+def grant_consent(
+    *, user: User, service: Service, scopes: set[str], request: HttpRequest | None = None
+) -> Consent:
+    with transaction.atomic():
+        consent, created = Consent.objects.get_or_create(
+            user=user, service=service, defaults={"scopes": " ".join(sorted(scopes))}
+        )
+        if not created and not consent.covers(scopes):
+            consent.scopes = " ".join(sorted(scopes | set(consent.scopes.split())))
+            consent.granted_at = timezone.now()
+            consent.save(update_fields=["scopes", "granted_at"])
+        record_event(
+            event_type=events.CONSENT_GRANTED,
+            request=request,
+            actor=user,
+            subject=user,
+            data={"service": service.slug, "scopes": sorted(scopes)},
+        )
+    return consent
+
+
+def revoke_consent(*, user: User, service: Service, request: HttpRequest | None = None) -> None:
+    """Withdraw a consent: the service's tokens for this person are revoked at once."""
+    with transaction.atomic():
+        Consent.objects.filter(user=user, service=service).delete()
+        client = OidcClient.objects.filter(service=service).first()
+        if client is not None:
+            families = (
+                RefreshToken.objects.filter(user=user, application_id=client.application_id)
+                .exclude(token_family=None)
+                .values_list("token_family", flat=True)
+                .distinct()
+            )
+            for family in list(families):
+                RefreshToken.revoke_family(family)
+            AccessToken.objects.filter(user=user, application_id=client.application_id).delete()
+        record_event(
+            event_type=events.CONSENT_REVOKED,
+            request=request,
+            actor=user,
+            subject=user,
+            data={"service": service.slug},
+        )

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class SsoConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "convergence.sso"
+    label = "sso"
+    verbose_name = "Authentification unique"
+
+    def ready(self) -> None:
+        from convergence.core.blueprints import register_section
+
+        from . import receivers  # noqa: F401  (connects signal receivers)
+        from .blueprint_sections import load_server_clients, load_service_sso
+
+        register_section("services", load_service_sso, order=55)
+        register_section("server_clients", load_server_clients, order=56)

@@ -1,0 +1,40 @@
+"""Single sign-on follows the portal session: auth time at sign-in, SSO end at sign-out,
+everything revoked when an account stops being active."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.contrib.auth import signals as auth_signals
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from convergence.accounts.models import User
+from convergence.accounts.signals import account_deactivated
+
+from . import actions
+from .actions.sessions import AUTH_TIME_KEY, SESSION_KEY
+
+
+@receiver(auth_signals.user_logged_in, dispatch_uid="sso_auth_time")
+def remember_auth_time(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session[AUTH_TIME_KEY] = time.time()
+        # A new sign-in is a new SSO session, even in the same browser session.
+        request.session.pop(SESSION_KEY, None)
+
+
+@receiver(auth_signals.user_logged_out, dispatch_uid="sso_single_logout")
+def single_logout(
+    sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any
+) -> None:
+    if request is not None and user is not None and hasattr(request, "session"):
+        actions.end_sso_session(request)
+
+
+@receiver(account_deactivated, dispatch_uid="sso_account_deactivated")
+def account_disabled(
+    sender: Any, user: User, request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    actions.end_user_sso(user, request=request)

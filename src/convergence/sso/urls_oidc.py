@@ -1,0 +1,25 @@
+"""OpenID Connect endpoints under /oidc/ (the issuer). Only what the portal offers: no
+client self-registration, no device flow, no application management pages."""
+
+from django.urls import path, re_path
+from oauth2_provider import views as toolkit
+
+from .views.oidc import AuthorizeView
+
+# The toolkit's views reverse their siblings in this namespace (discovery document).
+app_name = "oauth2_provider"
+
+urlpatterns = [
+    path("authorize/", AuthorizeView.as_view(), name="authorize"),
+    path("token/", toolkit.TokenView.as_view(), name="token"),
+    path("revoke_token/", toolkit.RevokeTokenView.as_view(), name="revoke-token"),
+    path("introspect/", toolkit.IntrospectTokenView.as_view(), name="introspect"),
+    re_path(
+        r"^\.well-known/openid-configuration$",
+        toolkit.ConnectDiscoveryInfoView.as_view(),
+        name="oidc-connect-discovery-info",
+    ),
+    path(".well-known/jwks.json", toolkit.JwksInfoView.as_view(), name="jwks-info"),
+    path("userinfo/", toolkit.UserInfoView.as_view(), name="user-info"),
+    path("logout/", toolkit.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
+]

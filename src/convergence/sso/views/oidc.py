@@ -1,0 +1,165 @@
+"""OpenID Connect authorization endpoint: the toolkit's, plus our rules — audience of the
+catalogue, consent for third parties, ``prompt``, ``max_age`` — and the SSO session."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.models import Application
+from oauth2_provider.scopes import get_scopes_backend
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views import AuthorizationView
+
+from convergence.accounts.models import User
+from convergence.portal.models import Service
+
+from .. import actions
+from ..access import may_open, refuse
+from ..actions.sessions import session_auth_time
+from ..models import Consent, OidcClient
+
+
+class AuthorizeView(AuthorizationView):
+    template_name = "sso/authorize.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.oauth2_data: dict[str, Any] = {}
+        prompt = set(request.GET.get("prompt", "").split())
+        if request.method == "GET" and "none" in prompt and not request.user.is_authenticated:
+            # A silent request never shows the sign-in page.
+            try:
+                _, credentials = self.validate_authorization_request(request)
+            except OAuthToolkitError as error:
+                return self.error_response(error, application=None)
+            return self.silent_error(credentials, "login_required")
+        return super().dispatch(request, *args, **kwargs)
+
+    # --- helpers -------------------------------------------------------------------------
+    def silent_error(self, credentials: dict[str, Any], error: str) -> HttpResponse:
+        """Answer a ``prompt=none`` request the RP can read (OIDC Core 3.1.2.6)."""
+        redirect_uri = credentials["redirect_uri"]
+        params = {"error": error, "iss": oauth2_settings.oidc_issuer(self.request)}
+        if credentials.get("state"):
+            params["state"] = credentials["state"]
+        separator = "&" if "?" in redirect_uri else "?"
+        application = Application.objects.filter(client_id=credentials["client_id"]).first()
+        return self.redirect(f"{redirect_uri}{separator}{urlencode(params)}", application)
+
+    def client_for(self, client_id: str) -> OidcClient | None:
+        return (
+            OidcClient.objects.select_related("application", "service")
+            .filter(application__client_id=client_id)
+            .first()
+        )
+
+    def refused(self, service: Service | None) -> HttpResponse:
+        refuse(self.request, service, "oidc")
+        return render(self.request, "sso/refused.html", {"service": service}, status=403)
+
+    # --- GET: decide without asking when we can ---------------------------------------
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        prompt = set(request.GET.get("prompt", "").split())
+        silent = "none" in prompt
+        if "login" in prompt and not silent:
+            return self.handle_prompt_login()
+        max_age = request.GET.get("max_age")
+        if max_age is not None:
+            if not max_age.isdigit():
+                return self.silent_error(credentials, "invalid_request")
+            auth_time = session_auth_time(request.session)
+            if auth_time is None or (timezone.now() - auth_time).total_seconds() > int(max_age):
+                if silent:
+                    return self.silent_error(credentials, "login_required")
+                return redirect_to_login(request.get_full_path())
+        client = self.client_for(credentials["client_id"])
+        user = request.user
+        assert isinstance(user, User)
+        if client is None or not may_open(user, client.service):
+            if silent:
+                return self.silent_error(credentials, "access_denied")
+            return self.refused(client.service if client else None)
+        if client.first_party or self.consented(user, client, scopes):
+            return self.authorize(scopes, credentials)
+        if silent:
+            return self.silent_error(credentials, "consent_required")
+        return self.consent_page(client, scopes, credentials)
+
+    def consented(self, user: User, client: OidcClient, scopes: list[str]) -> bool:
+        consent = Consent.objects.filter(user=user, service=client.service).first()
+        return consent is not None and consent.covers(set(scopes))
+
+    def authorize(self, scopes: list[str], credentials: dict[str, Any]) -> HttpResponse:
+        application = Application.objects.get(client_id=credentials["client_id"])
+        try:
+            uri, _, _, _ = self.create_authorization_response(
+                request=self.request, scopes=" ".join(scopes), credentials=credentials, allow=True
+            )
+        except OAuthToolkitError as error:
+            return self.error_response(error, application)
+        return self.redirect(uri, application)
+
+    def consent_page(
+        self, client: OidcClient, scopes: list[str], credentials: dict[str, Any]
+    ) -> HttpResponse:
+        descriptions = get_scopes_backend().get_all_scopes()
+        self.oauth2_data = {
+            key: credentials[key]
+            for key in (
+                "client_id",
+                "redirect_uri",
+                "response_type",
+                "state",
+                "code_challenge",
+                "code_challenge_method",
+                "nonce",
+            )
+            if key in credentials
+        }
+        self.oauth2_data["scope"] = " ".join(scopes)
+        if "claims" in credentials:
+            self.oauth2_data["claims"] = json.dumps(credentials["claims"])
+        form = self.get_form(self.get_form_class())
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                client=client,
+                service=client.service,
+                scopes_descriptions=[descriptions[s] for s in scopes if s in descriptions],
+            )
+        )
+
+    # --- POST: the consent form's answer ----------------------------------------------
+    def form_valid(self, form: Any) -> HttpResponse:
+        client = self.client_for(form.cleaned_data.get("client_id", ""))
+        user = self.request.user
+        assert isinstance(user, User)
+        if client is None or not may_open(user, client.service):
+            return self.refused(client.service if client else None)
+        response = super().form_valid(form)
+        if form.cleaned_data.get("allow") and response.status_code in (301, 302):
+            scopes = set(form.cleaned_data.get("scope", "").split())
+            location = response.get("Location", "")
+            if "code=" in location and client.service is not None:
+                actions.grant_consent(
+                    user=user, service=client.service, scopes=scopes, request=self.request
+                )
+        return response
+
+    def create_authorization_response(
+        self, request: HttpRequest, scopes: str, credentials: dict[str, Any], allow: bool
+    ) -> tuple[str, dict[str, str], str, int]:
+        if allow:
+            # The code remembers the SSO session: sid, auth_time and acr of the ID token.
+            credentials["sso_session"] = actions.sso_session_for(request)
+        return super().create_authorization_response(request, scopes, credentials, allow)
