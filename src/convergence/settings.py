@@ -193,6 +193,8 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PREVENT_ENUMERATION = True
+# A signed-in person may be asked to sign in again (OIDC prompt=login or max_age, CAS renew).
+ACCOUNT_AUTHENTICATED_LOGIN_REDIRECTS = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 # Throttling is ours (accounts/throttle.py): growing delays per account, per pair and per IP.
 ACCOUNT_RATE_LIMITS = {

@@ -148,6 +148,7 @@ class CasService(models.Model):
 class SsoEndReason(models.TextChoices):
     LOGOUT = "logout", _("Déconnexion du portail")
     ACCOUNT_DISABLED = "account-disabled", _("Compte suspendu ou archivé")
+    ADMIN = "admin", _("Terminée par un administrateur")
 
 
 class SsoSessionQuerySet(models.QuerySet["SsoSession"]):

@@ -10,6 +10,7 @@ from .oidc import (
 )
 from .sessions import (
     end_sso_session,
+    end_sso_sessions,
     end_user_sso,
     record_participation,
     sso_session_for,
@@ -17,6 +18,7 @@ from .sessions import (
 
 __all__ = [
     "end_sso_session",
+    "end_sso_sessions",
     "end_user_sso",
     "grant_consent",
     "mark_code_redeemed",

@@ -167,6 +167,20 @@ def end_sso_session(request: HttpRequest, *, reason: str = SsoEndReason.LOGOUT) 
         _end(sso_sessions, reason, request)
 
 
+def end_sso_sessions(
+    sso_sessions: list[SsoSession], *, reason: str, request: HttpRequest | None = None
+) -> None:
+    """End the given SSO sessions (an administrator's decision, audited per session)."""
+    with transaction.atomic():
+        locked = list(
+            SsoSession.objects.active()
+            .select_related("user")
+            .select_for_update()
+            .filter(pk__in=[s.pk for s in sso_sessions])
+        )
+        _end(locked, reason, request)
+
+
 def end_user_sso(
     user: User, *, reason: str = SsoEndReason.ACCOUNT_DISABLED, request: HttpRequest | None = None
 ) -> None:

@@ -1,0 +1,101 @@
+"""Admin of single sign-on. A catalogue service's page gains its OIDC client and CAS
+registration, so an administrator declares a service once: tile, audience, SSO."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from convergence.audit.admin import AuditedModelAdmin
+from convergence.portal.admin import ServiceAdmin
+from convergence.portal.models import Service
+
+from . import actions
+from .models import CasService, Consent, OidcClient, Participation, SsoEndReason, SsoSession
+
+
+class OidcClientInline(admin.StackedInline):  # type: ignore[type-arg]
+    model = OidcClient
+    extra = 0
+    max_num = 1
+    autocomplete_fields = ("application",)
+
+
+class CasServiceInline(admin.StackedInline):  # type: ignore[type-arg]
+    model = CasService
+    extra = 0
+    max_num = 1
+
+
+admin.site.unregister(Service)
+
+
+@admin.register(Service)
+class ServiceWithSsoAdmin(ServiceAdmin):
+    inlines = (*ServiceAdmin.inlines, OidcClientInline, CasServiceInline)  # type: ignore[assignment]
+
+
+@admin.register(OidcClient)
+class OidcClientAdmin(AuditedModelAdmin):
+    list_display = ("__str__", "service", "first_party", "backchannel_logout_uri")
+    list_filter = ("first_party",)
+    autocomplete_fields = ("application",)
+    search_fields = ("application__name", "application__client_id", "service__name")
+
+
+@admin.register(CasService)
+class CasServiceAdmin(AuditedModelAdmin):
+    list_display = ("service", "url_prefix", "first_party", "single_logout")
+    list_filter = ("first_party", "single_logout")
+    search_fields = ("service__name", "url_prefix")
+
+
+class ParticipationInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Participation
+    extra = 0
+    can_delete = False
+    fields = ("protocol", "oidc_client", "cas_service", "created", "logout_state", "logout_error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(SsoSession)
+class SsoSessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("user", "created", "auth_time", "acr", "ended_at", "ended_reason")
+    list_filter = ("ended_reason", "acr")
+    search_fields = ("user__login", "user__last_name")
+    readonly_fields = (
+        "id",
+        "user",
+        "auth_time",
+        "acr",
+        "issuer",
+        "created",
+        "ended_at",
+        "ended_reason",
+    )
+    inlines = (ParticipationInline,)
+    actions = ("end_sessions",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description="Terminer les sessions choisies (et déconnecter leurs services)")
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[SsoSession]) -> None:
+        actions.end_sso_sessions(list(queryset), reason=SsoEndReason.ADMIN, request=request)
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("user", "service", "scopes", "granted_at")
+    search_fields = ("user__login", "service__name")
+    readonly_fields = ("user", "service", "scopes", "granted_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
