@@ -265,6 +265,9 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": OIDC_CODE_SECONDS,
     "ACCESS_TOKEN_EXPIRE_SECONDS": OIDC_ACCESS_TOKEN_SECONDS,
     "ID_TOKEN_EXPIRE_SECONDS": OIDC_ID_TOKEN_SECONDS,
+    # Sliding expiry (the family's absolute lifetime is checked by our validator); lets
+    # `sso_purge` (the toolkit's clear_expired) delete old refresh tokens.
+    "REFRESH_TOKEN_EXPIRE_SECONDS": OIDC_REFRESH_ABSOLUTE_SECONDS,
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,

@@ -149,6 +149,7 @@ class SsoEndReason(models.TextChoices):
     LOGOUT = "logout", _("Déconnexion du portail")
     ACCOUNT_DISABLED = "account-disabled", _("Compte suspendu ou archivé")
     ADMIN = "admin", _("Terminée par un administrateur")
+    EXPIRED = "expired", _("Session du portail expirée")
 
 
 class SsoSessionQuerySet(models.QuerySet["SsoSession"]):

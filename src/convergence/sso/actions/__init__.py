@@ -12,6 +12,7 @@ from .sessions import (
     end_sso_session,
     end_sso_sessions,
     end_user_sso,
+    purge_expired,
     record_participation,
     sso_session_for,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "end_user_sso",
     "grant_consent",
     "mark_code_redeemed",
+    "purge_expired",
     "record_code_tokens",
     "record_issued_code",
     "record_participation",

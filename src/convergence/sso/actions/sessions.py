@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import logging
 
+from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.http import HttpRequest
@@ -197,3 +198,24 @@ def end_user_sso(
         CasTicket.objects.filter(user=user, consumed_at__isnull=True).update(
             consumed_at=timezone.now()
         )
+
+
+def purge_expired(now: datetime.datetime | None = None) -> dict[str, int]:
+    """Delete what no longer serves: used or expired tickets and codes, SSO sessions ended a
+    month ago; close SSO sessions whose portal session has expired. Returns counts."""
+    moment = now or timezone.now()
+    day = datetime.timedelta(days=1)
+    counts = {
+        "tickets": CasTicket.objects.filter(expires__lt=moment - day).delete()[0],
+        "codes": IssuedCode.objects.filter(created__lt=moment - day).delete()[0],
+    }
+    portal_session_age = datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    counts["expired_sessions"] = (
+        SsoSession.objects.active()
+        .filter(created__lt=moment - portal_session_age - day)
+        .update(ended_at=moment, ended_reason=SsoEndReason.EXPIRED)
+    )
+    counts["old_sessions"] = SsoSession.objects.filter(
+        ended_at__lt=moment - datetime.timedelta(days=30)
+    ).delete()[0]
+    return counts
