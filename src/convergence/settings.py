@@ -173,7 +173,11 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "account_login"
 
-PASSWORD_HASHERS = ["convergence.accounts.hashers.ConvergenceArgon2PasswordHasher"]
+PASSWORD_HASHERS = [
+    "convergence.accounts.hashers.ConvergenceArgon2PasswordHasher",
+    # OAuth client secrets only (long random strings; see sso/hashers.py).
+    "convergence.sso.hashers.ClientSecretHasher",
+]
 # Argon2id cost, measured on the target hardware (docs/security.md): memory in KiB.
 ARGON2_MEMORY_KIB = int(_env("CONVERGENCE_ARGON2_MEMORY_KIB", "19456"))
 ARGON2_TIME_COST = int(_env("CONVERGENCE_ARGON2_TIME_COST", "2"))
@@ -254,6 +258,7 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEY": OIDC_ACTIVE_KEY,
     "OIDC_RSA_PRIVATE_KEYS_INACTIVE": OIDC_PUBLISHED_KEYS,
     "OAUTH2_VALIDATOR_CLASS": "convergence.sso.validators.ConvergenceValidator",
+    "CLIENT_SECRET_HASHER": "client_secret_sha256",
     "SCOPES": {
         "openid": _("Vous identifier"),
         "profile": _("Vos nom, prénom, identifiant et profils"),

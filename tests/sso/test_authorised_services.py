@@ -31,7 +31,7 @@ def third_party(demo: None) -> Service:
                     "external": True,
                     "oidc": {
                         "client_id": "quiz",
-                        "client_secret": "secret-du-quiz-assez-long",
+                        "client_secret": "secret-du-quiz-assez-long-pour-le-portail",
                         "redirect_uris": ["https://quiz.exemple.com/cb"],
                     },
                 }
@@ -61,9 +61,7 @@ def test_lists_consents_with_what_they_release(pupil: Any, third_party: Service)
     assert "Vos nom, prénom, identifiant et profils" in content
 
 
-def test_withdrawing_consent_revokes_the_services_tokens(
-    pupil: Any, third_party: Service
-) -> None:
+def test_withdrawing_consent_revokes_the_services_tokens(pupil: Any, third_party: Service) -> None:
     consent = actions.grant_consent(user=pupil, service=third_party, scopes={"openid"})
     application = Application.objects.get(client_id="quiz")
     token = AccessToken.objects.create(

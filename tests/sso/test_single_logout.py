@@ -33,7 +33,7 @@ from convergence.sso.models import LogoutState, Participation, SsoSession
 from convergence.sso.tasks import deliver_logouts
 
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-SECRET = "un-secret-de-test-assez-long"
+SECRET = "un-secret-de-test-assez-long-pour-le-portail"
 
 
 class Recorder(ThreadingHTTPServer):

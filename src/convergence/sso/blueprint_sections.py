@@ -36,6 +36,7 @@ from oauth2_provider.models import Application
 from convergence.core.blueprints import BlueprintError, LoadReport
 from convergence.portal.models import Service
 
+from .hashers import MIN_SECRET_LENGTH
 from .models import CasService, OidcClient
 
 
@@ -46,10 +47,17 @@ def _secret(slug: str, data: dict[str, Any]) -> str | None:
             raise BlueprintError(
                 f"{slug} : la variable d'environnement {data['client_secret_env']} est vide."
             )
-        return value
-    if "client_secret" in data:
-        return str(data["client_secret"])
-    return None
+    elif "client_secret" in data:
+        value = str(data["client_secret"])
+    else:
+        return None
+    if len(value) < MIN_SECRET_LENGTH:
+        raise BlueprintError(
+            f"{slug} : le secret du client doit compter au moins {MIN_SECRET_LENGTH} caractères "
+            "tirés au hasard (par exemple : python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))')."
+        )
+    return value
 
 
 def _lines(value: Any) -> str:
