@@ -53,6 +53,7 @@ test-postgresql: install
 
 bench: demo
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/sso.py
 
 screenshots: demo
 	$(BIN)/python scripts/screenshots.py

@@ -1,11 +1,19 @@
 """Load generator of bench/run.py: many threads, standard library only, JSON on stdout.
 
-Runs in its own process so that its CPU use can be told apart from the server's. Two modes:
+Runs in its own process so that its CPU use can be told apart from the server's. Modes:
 
 * ``logins``: each attempt is the browser's sign-in — GET /connexion/ (CSRF cookie and
   token), then POST the credentials; a success is a 302 to the dashboard. The redirect is not
   followed: that page is measured by the ``get`` mode.
 * ``get``: the same GET again and again (with a session cookie) on keep-alive connections.
+* ``refresh``: each thread owns a refresh-token chain (``--tokens``: client id, secret and
+  token per line) and rotates it: POST /oidc/token/ grant_type=refresh_token, keep the new one.
+* ``client-credentials``: POST /oidc/token/ grant_type=client_credentials (``--client``).
+* ``cas-validate``: GET /cas/p3/serviceValidate for tickets issued beforehand (``--tickets``:
+  service URL and ticket per line), each once.
+* ``code-logins``: a person's whole OpenID Connect sign-in — the ``logins`` flow, then GET
+  /oidc/authorize/ (PKCE S256) and POST /oidc/token/ with the code (``--accounts``,
+  ``--client``).
 
 Only loopback is allowed. Results are counted in a measuring window after a warm-up.
 """
@@ -13,6 +21,8 @@ Only loopback is allowed. Results are counted in a measuring window after a warm
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import http.client
 import itertools
 import json
@@ -83,6 +93,92 @@ def sign_in(connection: Connection, login: str, password: str) -> tuple[bool, st
     if status == 302 and headers.get("Location") == "/":
         return True, "302"
     return False, f"POST {status}"
+
+
+def post_form(
+    connection: Connection, path: str, fields: dict[str, str], cookie: str = ""
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if cookie:
+        headers["Cookie"] = cookie
+    return connection.request("POST", path, urllib.parse.urlencode(fields).encode(), headers)
+
+
+def code_login(
+    connection: Connection, login: str, password: str, client: tuple[str, str, str]
+) -> tuple[bool, str]:
+    """Sign in, authorize with PKCE S256, exchange the code: a service's whole sign-in."""
+    client_id, secret, redirect_uri = client
+    status, headers, content = connection.request("GET", "/connexion/", None, {})
+    match = CSRF_FIELD.search(content)
+    if status != 200 or match is None:
+        return False, f"GET {status}"
+    jar = cookies_of(headers)
+    fields = {"csrfmiddlewaretoken": match.group(1).decode(), "login": login, "password": password}
+    status, headers, _ = post_form(
+        connection, "/connexion/", fields, "; ".join(f"{k}={v}" for k, v in jar.items())
+    )
+    if status != 302:
+        return False, f"POST {status}"
+    jar.update(cookies_of(headers))
+    verifier = base64.urlsafe_b64encode(os.urandom(48)).rstrip(b"=").decode()
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    query = urllib.parse.urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": "openid profile",
+            "state": "bench",
+            "code_challenge": challenge.rstrip(b"=").decode(),
+            "code_challenge_method": "S256",
+        }
+    )
+    status, headers, _ = connection.request(
+        "GET",
+        f"/oidc/authorize/?{query}",
+        None,
+        {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())},
+    )
+    location = headers.get("Location", "")
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query).get("code")
+    if status != 302 or not code:
+        return False, f"authorize {status}"
+    status, _, content = post_form(
+        connection,
+        "/oidc/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": code[0],
+            "redirect_uri": redirect_uri,
+            "client_id": client_id,
+            "client_secret": secret,
+            "code_verifier": verifier,
+        },
+    )
+    return status == 200 and b"id_token" in content, f"token {status}"
+
+
+class Chains:
+    """Refresh-token chains, one per thread at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self._free = [line.split("\t") for line in path.read_text().splitlines() if line]
+        self._lock = threading.Lock()
+
+    def take(self) -> list[str]:
+        with self._lock:
+            return self._free.pop()
+
+
+class Tickets:
+    def __init__(self, path: Path) -> None:
+        self._items = [line.split("\t") for line in path.read_text().splitlines() if line]
+        self._lock = threading.Lock()
+
+    def next(self) -> list[str] | None:
+        with self._lock:
+            return self._items.pop() if self._items else None
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -197,7 +293,15 @@ def machine_ticks() -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", choices=["logins", "get"])
+    parser.add_argument(
+        "mode",
+        choices=["logins", "get", "refresh", "client-credentials", "cas-validate", "code-logins"],
+    )
+    parser.add_argument("--tokens", type=Path, help="refresh: client<TAB>secret<TAB>token lines")
+    parser.add_argument("--tickets", type=Path, help="cas-validate: service<TAB>ticket lines")
+    parser.add_argument(
+        "--client", default="", help="client-credentials, code-logins: id<TAB>secret<TAB>redirect"
+    )
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--warmup", type=float, default=2.0)
@@ -216,6 +320,68 @@ def main() -> None:
         def worker(connection: Connection) -> tuple[bool, str]:
             login, password = accounts.next()
             return sign_in(connection, login, password)
+
+    elif options.mode == "refresh":
+        chains = Chains(options.tokens)
+        owned = threading.local()
+
+        def worker(connection: Connection) -> tuple[bool, str]:
+            if not hasattr(owned, "chain"):
+                owned.chain = chains.take()
+            client_id, secret, token = owned.chain
+            status, _headers, content = post_form(
+                connection,
+                "/oidc/token/",
+                {
+                    "grant_type": "refresh_token",
+                    "refresh_token": token,
+                    "client_id": client_id,
+                    "client_secret": secret,
+                },
+            )
+            if status != 200:
+                return False, str(status)
+            owned.chain = [client_id, secret, json.loads(content)["refresh_token"]]
+            return True, "200"
+
+    elif options.mode == "client-credentials":
+        client_id, secret, _redirect = options.client.split("\t")
+
+        def worker(connection: Connection) -> tuple[bool, str]:
+            status, _headers, _content = post_form(
+                connection,
+                "/oidc/token/",
+                {
+                    "grant_type": "client_credentials",
+                    "scope": "introspection",
+                    "client_id": client_id,
+                    "client_secret": secret,
+                },
+            )
+            return status == 200, str(status)
+
+    elif options.mode == "cas-validate":
+        tickets = Tickets(options.tickets)
+
+        def worker(connection: Connection) -> tuple[bool, str]:
+            item = tickets.next()
+            if item is None:
+                time.sleep(0.05)
+                return False, "no ticket left"
+            service, ticket = item
+            query = urllib.parse.urlencode({"service": service, "ticket": ticket})
+            status, _headers, content = connection.request(
+                "GET", f"/cas/p3/serviceValidate?{query}", None, {}
+            )
+            return status == 200 and b"authenticationSuccess" in content, str(status)
+
+    elif options.mode == "code-logins":
+        accounts = AccountPool(options.accounts)
+        client = tuple(options.client.split("\t"))
+
+        def worker(connection: Connection) -> tuple[bool, str]:
+            login, password = accounts.next()
+            return code_login(connection, login, password, client)  # type: ignore[arg-type]
 
     else:
         headers = {"Cookie": options.cookie} if options.cookie else {}
