@@ -8,6 +8,7 @@ what they receive; the portal's delivery task sends real requests to them.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import secrets
@@ -264,4 +265,26 @@ def test_administrator_ends_a_session_from_the_admin(
     assert response.status_code == 302
     session.refresh_from_db()
     assert session.ended_reason == "admin"
+    assert len(relying_party.received) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signing_in_again_keeps_the_sso_session_and_moves_auth_time(
+    teacher: Any, relying_party: Recorder, settings: Any
+) -> None:
+    settings.TASKS = IMMEDIATE_TASKS
+    register_client(relying_party.url)
+    browser, _ = sign_in_and_open_service(teacher)
+    session = SsoSession.objects.get()
+    SsoSession.objects.filter(pk=session.pk).update(
+        auth_time=session.auth_time - datetime.timedelta(hours=1)
+    )
+
+    # Asked for the password again (prompt=login, max_age, CAS renew): same person.
+    browser.post("/connexion/", {"login": teacher.login, "password": teacher.demo_password})
+    renewed = SsoSession.objects.get()
+    assert renewed.pk == session.pk and renewed.ended_at is None
+    assert renewed.auth_time > session.auth_time - datetime.timedelta(hours=1)
+
+    browser.post("/deconnexion/")
     assert len(relying_party.received) == 1

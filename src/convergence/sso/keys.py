@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from jwcrypto import jwk
 
 KEY_SIZE = 2048
 
@@ -29,6 +30,12 @@ class KeyFile:
 
     def pem(self) -> str:
         return self.path.read_text()
+
+
+def key_id(pem: str) -> str:
+    """The ``kid`` the JWKS publishes for this key (its RFC 7638 thumbprint, as the toolkit)."""
+    thumbprint: str = jwk.JWK.from_pem(pem.encode()).thumbprint()
+    return thumbprint
 
 
 def list_keys(directory: Path) -> list[KeyFile]:

@@ -20,9 +20,13 @@ from .actions.sessions import AUTH_TIME_KEY, SESSION_KEY
 @receiver(auth_signals.user_logged_in, dispatch_uid="sso_auth_time")
 def remember_auth_time(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
-        request.session[AUTH_TIME_KEY] = time.time()
-        # A new sign-in is a new SSO session, even in the same browser session.
-        request.session.pop(SESSION_KEY, None)
+        now = time.time()
+        request.session[AUTH_TIME_KEY] = now
+        # Django's login() keeps the session data only for the same person: a stored SSO
+        # session is theirs, signing in again (prompt=login, max_age, CAS renew) refreshes it.
+        sid = request.session.get(SESSION_KEY)
+        if sid and not actions.reauthenticated(sid, user, auth_time=now):
+            request.session.pop(SESSION_KEY, None)
 
 
 @receiver(auth_signals.user_logged_out, dispatch_uid="sso_single_logout")

@@ -4,7 +4,7 @@ client self-registration, no device flow, no application management pages."""
 from django.urls import path, re_path
 from oauth2_provider import views as toolkit
 
-from .views.oidc import AuthorizeView
+from .views.oidc import AuthorizeView, LogoutView
 
 # The toolkit's views reverse their siblings in this namespace (discovery document).
 app_name = "oauth2_provider"
@@ -19,7 +19,15 @@ urlpatterns = [
         toolkit.ConnectDiscoveryInfoView.as_view(),
         name="oidc-connect-discovery-info",
     ),
+    # RFC 8414 metadata under the issuer. The toolkit derives the RFC 9207 ``iss`` of
+    # authorization responses from this route's prefix; without it, ``iss`` would be the
+    # bare host and differ from the discovery document's issuer.
+    path(
+        ".well-known/oauth-authorization-server",
+        toolkit.OAuthServerMetadataView.as_view(),
+        name="oauth-server-metadata",
+    ),
     path(".well-known/jwks.json", toolkit.JwksInfoView.as_view(), name="jwks-info"),
     path("userinfo/", toolkit.UserInfoView.as_view(), name="user-info"),
-    path("logout/", toolkit.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
+    path("logout/", LogoutView.as_view(), name="rp-initiated-logout"),
 ]

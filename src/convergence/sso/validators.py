@@ -41,6 +41,36 @@ class ConvergenceValidator(OAuth2Validator):
             client_id, response_type, client, request, *args, **kwargs
         )
 
+    def validate_redirect_uri(
+        self,
+        client_id: str,
+        redirect_uri: str,
+        request: Request,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        # Simple string comparison (RFC 9700 §4.1.3): the toolkit compares hostnames after
+        # lowercasing them, and would accept "https://ARENA.example/cb" for "https://arena...".
+        registered = request.client.redirect_uris.split()
+        return redirect_uri in registered and super().validate_redirect_uri(
+            client_id, redirect_uri, request, *args, **kwargs
+        )
+
+    def get_default_redirect_uri(
+        self, client_id: str, request: Request, *args: Any, **kwargs: Any
+    ) -> str | None:
+        # OpenID Connect requires redirect_uri (Core 3.1.2.1): never guess it.
+        return None
+
+    def validate_silent_login(self, request: Request) -> bool:
+        # prompt=none: AuthorizeView answers login_required itself, from the portal session
+        # (oauthlib's request does not carry it).
+        return True
+
+    def validate_silent_authorization(self, request: Request) -> bool:
+        # prompt=none: AuthorizeView answers consent_required and access_denied itself.
+        return True
+
     def validate_scopes(
         self,
         client_id: str,

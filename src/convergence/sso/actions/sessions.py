@@ -69,6 +69,13 @@ def sso_session_for(request: HttpRequest) -> SsoSession:
     return sso_session
 
 
+def reauthenticated(sid: str, user: User, *, auth_time: float) -> bool:
+    """The person proved their password again in the same SSO session: move its auth_time.
+    False when there is no such active session of theirs."""
+    moment = datetime.datetime.fromtimestamp(auth_time, tz=datetime.UTC)
+    return bool(SsoSession.objects.active().filter(pk=sid, user=user).update(auth_time=moment))
+
+
 def record_participation(
     sso_session: SsoSession,
     *,

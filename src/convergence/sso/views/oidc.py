@@ -1,5 +1,6 @@
-"""OpenID Connect authorization endpoint: the toolkit's, plus our rules — audience of the
-catalogue, consent for third parties, ``prompt``, ``max_age`` — and the SSO session."""
+"""OpenID Connect endpoints with a face: authorization (the toolkit's, plus our rules —
+audience of the catalogue, consent for third parties, ``prompt``, ``max_age`` — and the SSO
+session) and RP-initiated logout (the toolkit's, with its rough edges filed off)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from oauth2_provider.exceptions import OAuthToolkitError
-from oauth2_provider.models import Application
+from oauth2_provider.exceptions import (
+    InvalidOIDCClientError,
+    LogoutDenied,
+    OAuthToolkitError,
+    OIDCError,
+)
+from oauth2_provider.models import Application, IDToken
 from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.views import AuthorizationView
+from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
 
 from convergence.accounts.models import User
 from convergence.portal.models import Service
@@ -126,7 +132,8 @@ class AuthorizeView(AuthorizationView):
             )
             if key in credentials
         }
-        self.oauth2_data["scope"] = " ".join(scopes)
+        # A list: the toolkit's get_initial() joins it for the hidden field.
+        self.oauth2_data["scope"] = scopes
         if "claims" in credentials:
             self.oauth2_data["claims"] = json.dumps(credentials["claims"])
         form = self.get_form(self.get_form_class())
@@ -163,3 +170,28 @@ class AuthorizeView(AuthorizationView):
             # The code remembers the SSO session: sid, auth_time and acr of the ID token.
             credentials["sso_session"] = actions.sso_session_for(request)
         return super().create_authorization_response(request, scopes, credentials, allow)
+
+
+class LogoutView(RPInitiatedLogoutView):
+    """RP-initiated logout. The toolkit checks ``id_token_hint`` (signature, issuer, client)
+    and ``post_logout_redirect_uri`` (registered, strict); signing out of the portal then
+    ends the SSO session through the ``user_logged_out`` signal (single logout)."""
+
+    template_name = "oauth2_provider/logout_confirm.html"
+
+    def get_request_application(
+        self, id_token: IDToken | None, client_id: str | None
+    ) -> Application | None:
+        # The toolkit lets Application.DoesNotExist escape (a 500) for an unknown client_id.
+        try:
+            application: Application | None = super().get_request_application(id_token, client_id)
+        except Application.DoesNotExist as error:
+            raise InvalidOIDCClientError() from error
+        return application
+
+    def error_response(self, error: OIDCError) -> HttpResponse:
+        if isinstance(error, LogoutDenied):
+            # "Rester connecté" on the confirmation page is a choice, not an error.
+            return redirect("portal:dashboard")
+        response: HttpResponse = super().error_response(error)
+        return response
