@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 
 from django.http import HttpRequest, HttpResponse
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+# Browsers apply form-action to the redirects that follow a form's submission too: a sign-in
+# or consent form whose answer redirects to a service must name that service's origin. Apps
+# register functions returning the origins a request's forms may lead to (single sign-on).
+FormActionSource = Callable[[HttpRequest], Iterable[str]]
+_FORM_ACTION_SOURCES: list[FormActionSource] = []
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
+
+
+def register_form_action_source(source: FormActionSource) -> None:
+    if source not in _FORM_ACTION_SOURCES:
+        _FORM_ACTION_SOURCES.append(source)
+
+
+def content_security_policy(form_action: Iterable[str] = ()) -> str:
+    origins = sorted({origin for origin in form_action if _ORIGIN.match(origin)})
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            " ".join(["form-action 'self'", *origins]),
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 
@@ -31,7 +50,11 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        extra = [origin for source in _FORM_ACTION_SOURCES for origin in source(request)]
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            content_security_policy(extra) if extra else CONTENT_SECURITY_POLICY,
+        )
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         user = getattr(request, "user", None)

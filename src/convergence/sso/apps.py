@@ -9,9 +9,12 @@ class SsoConfig(AppConfig):
 
     def ready(self) -> None:
         from convergence.core.blueprints import register_section
+        from convergence.core.middleware import register_form_action_source
 
         from . import receivers  # noqa: F401  (connects signal receivers)
         from .blueprint_sections import load_server_clients, load_service_sso
+        from .csp import form_action_origins
 
+        register_form_action_source(form_action_origins)
         register_section("services", load_service_sso, order=55)
         register_section("server_clients", load_server_clients, order=56)
