@@ -1,5 +1,11 @@
 """Every write of single sign-on. Split by concern; import from here."""
 
+from .cas import (
+    issue_proxy_ticket,
+    issue_service_ticket,
+    refuse_validation,
+    validate_ticket,
+)
 from .oidc import (
     grant_consent,
     mark_code_redeemed,
@@ -13,6 +19,7 @@ from .sessions import (
     end_sso_sessions,
     end_user_sso,
     purge_expired,
+    reauthenticated,
     record_participation,
     sso_session_for,
 )
@@ -22,12 +29,17 @@ __all__ = [
     "end_sso_sessions",
     "end_user_sso",
     "grant_consent",
+    "issue_proxy_ticket",
+    "issue_service_ticket",
     "mark_code_redeemed",
     "purge_expired",
+    "reauthenticated",
     "record_code_tokens",
     "record_issued_code",
     "record_participation",
+    "refuse_validation",
     "revoke_consent",
     "revoke_reused_code",
     "sso_session_for",
+    "validate_ticket",
 ]
