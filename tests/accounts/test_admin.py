@@ -176,6 +176,17 @@ def service_form(service: Service, **changes) -> dict:
         "audience_rules-INITIAL_FORMS": "0",
         "audience_rules-MIN_NUM_FORMS": "0",
         "audience_rules-MAX_NUM_FORMS": "1000",
+        # Single sign-on's blocks on the same page (sso/admin.py).
+        **{
+            f"{prefix}-{field}": value
+            for prefix in ("oidc_client", "cas_service")
+            for field, value in (
+                ("TOTAL_FORMS", "0"),
+                ("INITIAL_FORMS", "0"),
+                ("MIN_NUM_FORMS", "0"),
+                ("MAX_NUM_FORMS", "1"),
+            )
+        },
         "_save": "Enregistrer",
     }
     for flag in ("is_external", "for_everyone", "is_published"):

@@ -129,7 +129,7 @@ def test_partial_is_ignored_without_htmx(client, signed_in_pupil):
 
 def test_external_service_carries_the_external_badge(client, signed_in_pupil):
     response = client.get("/")
-    assert "site externe" in tile_of(response, "ent")
+    assert "site externe" in tile_of(response, "cdi-victor-hugo")
     assert "site externe" in tile_of(response, "transports-doubs")
 
 

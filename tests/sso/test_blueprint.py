@@ -9,6 +9,7 @@ from django.contrib.auth.hashers import check_password
 from oauth2_provider.models import Application
 
 from convergence.core.blueprints import BlueprintError, apply
+from convergence.portal.models import Service
 from convergence.sso.models import CasService, OidcClient, same_origin_prefix
 
 SECRET = "x" * 8 + "un-secret-tire-au-hasard-0123456789"
@@ -132,3 +133,13 @@ def test_prefix_matching(url: str, matches: bool) -> None:
 )
 def test_prefix_matching_stops_at_a_segment(url: str, matches: bool) -> None:
     assert same_origin_prefix("https://x.fr/ent", url) is matches
+
+
+@pytest.mark.django_db
+def test_administrator_declares_cas_on_the_services_page(client: Any, dsi: Any) -> None:
+    client.post("/connexion/", {"login": dsi.login, "password": dsi.demo_password})
+    service = Service.objects.get(slug="pia")
+    page = client.get(f"/administration/portal/service/{service.pk}/change/")
+    content = page.content.decode()
+    assert "id_oidc_client-TOTAL_FORMS" in content
+    assert "id_cas_service-TOTAL_FORMS" in content

@@ -1,4 +1,5 @@
-"""Run everything the demo needs: web app, task worker and embedded mail server.
+"""Run everything the demo needs: web app, task worker, embedded mail server and the two demo
+services of single sign-on (ENT over CAS, Arena over OpenID Connect).
 
 Children are started with the same interpreter and environment; Ctrl-C (or one child dying)
 stops them all, so nothing is left running behind the terminal.
@@ -18,11 +19,17 @@ from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Démarre la démonstration : application web, file de tâches, serveur de courriel."
+    help = (
+        "Démarre la démonstration : application web, file de tâches, serveur de courriel, "
+        "services de démonstration ENT (CAS) et Arena (OpenID Connect)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument("--threads", type=int, default=16)
+        # The blueprint registers the demo services at these ports (blueprints/demo.yaml).
+        parser.add_argument("--ent-port", type=int, default=8001)
+        parser.add_argument("--arena-port", type=int, default=8002)
 
     def handle(self, *args: Any, **options: Any) -> None:
         python = sys.executable
@@ -31,6 +38,10 @@ class Command(BaseCommand):
         if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
             # The demo delivers the portal's mail to its own SMTP server.
             env.setdefault("EMAIL_HOST", "127.0.0.1")
+        host, _, port = options["bind"].rpartition(":")
+        if host in ("", "0.0.0.0", "[::]"):  # noqa: S104 (a wildcard is reached on the loopback)
+            host = "127.0.0.1"
+        portal = f"http://{host}:{port}"
         commands = {
             "courriel": [*manage, "mailserver"],
             "tâches": [*manage, "db_worker"],
@@ -49,10 +60,32 @@ class Command(BaseCommand):
                 "--access-logfile",
                 "-",
             ],
+            "ENT": [
+                python,
+                "-m",
+                "convergence.sso.demo.ent",
+                "--port",
+                str(options["ent_port"]),
+                "--portal",
+                portal,
+            ],
+            "Arena": [
+                python,
+                "-m",
+                "convergence.sso.demo.arena",
+                "--port",
+                str(options["arena_port"]),
+                "--portal",
+                portal,
+            ],
         }
         children = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}  # noqa: S603
         self.stdout.write(
             f"Convergence est servi sur http://{options['bind']}/ (Ctrl-C pour arrêter)"
+        )
+        self.stdout.write(
+            f"Services de démonstration : ENT (CAS) sur http://127.0.0.1:{options['ent_port']}/, "
+            f"Arena (OpenID Connect) sur http://127.0.0.1:{options['arena_port']}/"
         )
         stopping = False
 
