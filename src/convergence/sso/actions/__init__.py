@@ -11,6 +11,7 @@ from .oidc import (
     mark_code_redeemed,
     record_code_tokens,
     record_issued_code,
+    record_service_login,
     revoke_consent,
     revoke_reused_code,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "record_code_tokens",
     "record_issued_code",
     "record_participation",
+    "record_service_login",
     "refuse_validation",
     "revoke_consent",
     "revoke_reused_code",

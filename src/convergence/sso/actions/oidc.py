@@ -78,6 +78,22 @@ def revoke_reused_code(issued: IssuedCode) -> None:
         )
 
 
+def record_service_login(request: HttpRequest, *, client_id: str, protocol: str) -> None:
+    """Audit that the person was let into a service (their "Activité récente" reads it)."""
+    service_slug = (
+        OidcClient.objects.filter(application__client_id=client_id)
+        .values_list("service__slug", flat=True)
+        .first()
+    )
+    record_event(
+        event_type=events.SERVICE_LOGIN,
+        request=request,
+        actor=request.user,
+        subject=request.user,
+        data={"service": service_slug or "", "protocol": protocol},
+    )
+
+
 def grant_consent(
     *, user: User, service: Service, scopes: set[str], request: HttpRequest | None = None
 ) -> Consent:

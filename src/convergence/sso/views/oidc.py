@@ -166,10 +166,15 @@ class AuthorizeView(AuthorizationView):
     def create_authorization_response(
         self, request: HttpRequest, scopes: str, credentials: dict[str, Any], allow: bool
     ) -> tuple[str, dict[str, str], str, int]:
-        if allow:
-            # The code remembers the SSO session: sid, auth_time and acr of the ID token.
-            credentials["sso_session"] = actions.sso_session_for(request)
-        return super().create_authorization_response(request, scopes, credentials, allow)
+        if not allow:
+            return super().create_authorization_response(request, scopes, credentials, allow)
+        # The code remembers the SSO session: sid, auth_time and acr of the ID token.
+        credentials["sso_session"] = actions.sso_session_for(request)
+        response = super().create_authorization_response(request, scopes, credentials, allow)
+        actions.record_service_login(
+            request, client_id=credentials.get("client_id", ""), protocol="oidc"
+        )
+        return response
 
 
 class LogoutView(RPInitiatedLogoutView):
