@@ -369,6 +369,13 @@ def test_unknown_ticket_is_refused(ent: Service) -> None:
     assert failure_code(root) == "INVALID_TICKET"
 
 
+def test_unknown_tickets_are_audited_once_a_minute_per_address(ent: Service) -> None:
+    for guess in range(5):
+        root = validate("serviceValidate", ticket=f"ST-devine-{guess}", service=ENT_HOME)
+        assert failure_code(root) == "INVALID_TICKET"
+    assert AuditEvent.objects.filter(event_type=events.TICKET_REJECTED.code).count() == 1
+
+
 @pytest.mark.parametrize("params", [{"ticket": "ST-x"}, {"service": ENT_HOME}, {}])
 def test_missing_parameters_are_an_invalid_request(db: None, params: dict[str, str]) -> None:
     assert failure_code(validate("serviceValidate", **params)) == "INVALID_REQUEST"

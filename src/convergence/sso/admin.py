@@ -3,7 +3,11 @@ registration, so an administrator declares a service once: tile, audience, SSO."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -14,18 +18,25 @@ from convergence.portal.models import Service
 from . import actions
 from .models import CasService, Consent, OidcClient, Participation, SsoEndReason, SsoSession
 
+# A URL typed without a scheme is taken as https (Django 6's default), as on the tile.
+HTTPS_URLS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
+
 
 class OidcClientInline(admin.StackedInline):  # type: ignore[type-arg]
     model = OidcClient
     extra = 0
     max_num = 1
     autocomplete_fields = ("application",)
+    formfield_overrides = HTTPS_URLS
 
 
 class CasServiceInline(admin.StackedInline):  # type: ignore[type-arg]
     model = CasService
     extra = 0
     max_num = 1
+    formfield_overrides = HTTPS_URLS
 
 
 admin.site.unregister(Service)
@@ -41,6 +52,7 @@ class OidcClientAdmin(AuditedModelAdmin):
     list_display = ("__str__", "service", "first_party", "backchannel_logout_uri")
     list_filter = ("first_party",)
     autocomplete_fields = ("application",)
+    formfield_overrides = HTTPS_URLS
     search_fields = ("application__name", "application__client_id", "service__name")
 
 
@@ -48,6 +60,7 @@ class OidcClientAdmin(AuditedModelAdmin):
 class CasServiceAdmin(AuditedModelAdmin):
     list_display = ("service", "url_prefix", "first_party", "single_logout")
     list_filter = ("first_party", "single_logout")
+    formfield_overrides = HTTPS_URLS
     search_fields = ("service__name", "url_prefix")
 
 

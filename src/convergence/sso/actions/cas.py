@@ -17,12 +17,14 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from convergence.accounts.models import AccountState, User
 from convergence.audit.actions import record_event
+from convergence.core.http import client_ip
 
 from .. import cas, events
 from ..access import may_open
@@ -269,9 +271,26 @@ def _refusal(
     return None
 
 
+# Unknown tickets (a broken client, or someone guessing) are audited once a minute per
+# address, so that a loop cannot fill the audit trail; known tickets refused always are.
+UNKNOWN_TICKET_AUDIT_SECONDS = 60
+
+
+def _worth_auditing(request: HttpRequest | None, ticket: CasTicket | None) -> bool:
+    if ticket is not None or request is None:
+        return True
+    return bool(
+        cache.add(
+            f"sso:cas-unknown-ticket:{client_ip(request)}", 1, timeout=UNKNOWN_TICKET_AUDIT_SECONDS
+        )
+    )
+
+
 def _reject(
     request: HttpRequest | None, ticket: CasTicket | None, failure: cas.Failure, service: str
 ) -> cas.Failure:
+    if not _worth_auditing(request, ticket):
+        return failure
     record_event(
         event_type=events.TICKET_REJECTED,
         request=request,
