@@ -95,8 +95,9 @@ def register_client(backchannel_uri: str) -> None:
     )
 
 
-def sign_in_and_open_service(user: Any) -> tuple[Client, dict[str, Any]]:
-    """Sign in to the portal, then let the service complete a code flow; returns its tokens."""
+def sign_in_and_open_service(user: Any, **extra: str) -> tuple[Client, dict[str, Any]]:
+    """Sign in to the portal, then let the service complete a code flow (``extra``
+    authorization parameters added); returns its tokens."""
     browser = Client()
     response = browser.post("/connexion/", {"login": user.login, "password": user.demo_password})
     assert response.status_code == 302
@@ -114,6 +115,7 @@ def sign_in_and_open_service(user: Any) -> tuple[Client, dict[str, Any]]:
             "state": "s",
             "code_challenge": challenge,
             "code_challenge_method": "S256",
+            **extra,
         },
     )
     assert response.status_code == 302, response.content
