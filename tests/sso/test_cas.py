@@ -369,6 +369,18 @@ def test_unknown_ticket_is_refused(ent: Service) -> None:
     assert failure_code(root) == "INVALID_TICKET"
 
 
+def test_every_reuse_of_a_used_ticket_is_audited_with_its_owner(pupil: Any, ent: Service) -> None:
+    ticket = obtain_ticket(signed_in(pupil))
+    validate("serviceValidate", ticket=ticket, service=ENT_HOME)
+    for _ in range(3):
+        assert failure_code(validate("serviceValidate", ticket=ticket, service=ENT_HOME)) == (
+            "INVALID_TICKET"
+        )
+    events_seen = AuditEvent.objects.filter(event_type=events.TICKET_REJECTED.code)
+    assert events_seen.count() == 3
+    assert {event.subject_id for event in events_seen} == {pupil.pk}
+
+
 def test_unknown_tickets_are_audited_once_a_minute_per_address(ent: Service) -> None:
     for guess in range(5):
         root = validate("serviceValidate", ticket=f"ST-devine-{guess}", service=ENT_HOME)

@@ -207,7 +207,8 @@ def validate_ticket(
     burned = _burn(ticket)
     failure = _refusal(burned, service, renew=renew, accept_proxy_tickets=accept_proxy_tickets)
     if failure is not None:
-        return _reject(request, burned, failure, service)
+        # A used ticket presented again is someone's: audited with its owner, every time.
+        return _reject(request, burned or _used(ticket), failure, service)
     assert burned is not None
     pgt_iou = ""
     if pgt_url:
@@ -249,6 +250,14 @@ def _burn(ticket: str) -> CasTicket | None:
     return CasTicket.objects.select_related("user", "sso_session", "cas_service").get(
         ticket_digest=ticket_digest
     )
+
+
+def _used(ticket: str) -> CasTicket | None:
+    if not ticket.startswith((SERVICE_TICKET_PREFIX, PROXY_TICKET_PREFIX)):
+        return None
+    if len(ticket) > MAX_TICKET_LENGTH:
+        return None
+    return CasTicket.objects.select_related("user").filter(ticket_digest=digest(ticket)).first()
 
 
 def _refusal(
