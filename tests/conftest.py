@@ -33,6 +33,22 @@ def pytest_configure(config: pytest.Config) -> None:
         index = int(worker.removeprefix("gw") or 0) + base_index
         base = settings.CACHES["default"]["LOCATION"].rsplit("/", 1)[0]
         settings.CACHES["default"]["LOCATION"] = f"{base}/{index}"
+    from django.core.signals import request_finished
+
+    request_finished.connect(_close_live_server_connections, weak=False)
+
+
+def _close_live_server_connections(**kwargs: Any) -> None:
+    """A live server's request thread keeps its (persistent) PostgreSQL connection while a
+    client holds the HTTP connection open (keep-alive), and the test database cannot be
+    dropped at the end. Close it after each response served outside the main thread; an
+    in-memory SQLite database ignores the close (Django keeps it alive)."""
+    import threading
+
+    from django.db import connections
+
+    if threading.current_thread() is not threading.main_thread():
+        connections.close_all()
 
 
 @pytest.fixture(autouse=True)
