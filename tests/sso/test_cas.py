@@ -512,6 +512,10 @@ def test_proxy_flow_issues_and_validates_a_proxy_ticket(
     proxies = [p.text for p in root.iterfind("cas:authenticationSuccess/cas:proxies/cas:proxy", NS)]
     assert proxies == [callback.url]
     assert failure_code(validate("proxyValidate", ticket=pt, service=ARENA + "api"))
+    # The back-end service will get its single-logout request like the ENT.
+    assert Participation.objects.filter(
+        cas_ticket=pt, cas_service_url=ARENA + "api", sso_session__user=teacher
+    ).exists()
 
 
 def test_proxy_ticket_on_service_validate_is_refused(

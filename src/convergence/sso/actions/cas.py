@@ -160,6 +160,14 @@ def issue_proxy_ticket(
         proxies=list(granting.proxies),
         expires=_in_seconds(settings.CAS_TICKET_SECONDS),
     )
+    if granting.sso_session is not None and target.single_logout:
+        # The back-end service reached through the proxy is told of the logout too.
+        record_participation(
+            granting.sso_session,
+            cas_service=target,
+            cas_ticket=ticket,
+            cas_service_url=target_service,
+        )
     return ticket
 
 
