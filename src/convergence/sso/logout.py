@@ -5,7 +5,6 @@ timeouts, no redirects followed)."""
 from __future__ import annotations
 
 import datetime
-import json
 import secrets
 import time
 import uuid
@@ -85,7 +84,3 @@ def deliver(participation: Participation) -> None:
         raise DeliveryError(type(error).__name__) from error
     if not 200 <= response.status_code < 300:
         raise DeliveryError(f"HTTP {response.status_code}")
-
-
-def describe(participation: Participation) -> str:
-    return json.dumps({"participation": participation.pk, "protocol": participation.protocol})

@@ -114,14 +114,6 @@ class ConvergenceValidator(OAuth2Validator):
         request.convergence_code = issued
         return issued is not None
 
-    def invalidate_authorization_code(
-        self, client_id: str, code: str, request: Request, *args: Any, **kwargs: Any
-    ) -> None:
-        super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
-        issued = getattr(request, "convergence_code", None)
-        if issued is not None:
-            actions.mark_code_redeemed(issued)
-
     def _save_bearer_token(
         self, token: dict[str, Any], request: Request, *args: Any, **kwargs: Any
     ) -> None:

@@ -8,7 +8,6 @@ from .cas import (
 )
 from .oidc import (
     grant_consent,
-    mark_code_redeemed,
     record_code_tokens,
     record_issued_code,
     record_service_login,
@@ -32,7 +31,6 @@ __all__ = [
     "grant_consent",
     "issue_proxy_ticket",
     "issue_service_ticket",
-    "mark_code_redeemed",
     "purge_expired",
     "reauthenticated",
     "record_code_tokens",

@@ -241,11 +241,16 @@ def refuse_validation(
     return _reject(request, burned, cas.Failure(cas.INVALID_REQUEST, description), service)
 
 
+def _may_be_service_or_proxy_ticket(ticket: str) -> bool:
+    return (
+        ticket.startswith((SERVICE_TICKET_PREFIX, PROXY_TICKET_PREFIX))
+        and len(ticket) <= MAX_TICKET_LENGTH
+    )
+
+
 def _burn(ticket: str) -> CasTicket | None:
     """Consume a service or proxy ticket; ``None`` when it is unknown or already used."""
-    if not ticket.startswith((SERVICE_TICKET_PREFIX, PROXY_TICKET_PREFIX)):
-        return None
-    if len(ticket) > MAX_TICKET_LENGTH:
+    if not _may_be_service_or_proxy_ticket(ticket):
         return None
     ticket_digest = digest(ticket)
     won = CasTicket.objects.filter(
@@ -261,9 +266,7 @@ def _burn(ticket: str) -> CasTicket | None:
 
 
 def _used(ticket: str) -> CasTicket | None:
-    if not ticket.startswith((SERVICE_TICKET_PREFIX, PROXY_TICKET_PREFIX)):
-        return None
-    if len(ticket) > MAX_TICKET_LENGTH:
+    if not _may_be_service_or_proxy_ticket(ticket):
         return None
     return CasTicket.objects.select_related("user").filter(ticket_digest=digest(ticket)).first()
 

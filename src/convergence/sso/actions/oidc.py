@@ -3,8 +3,6 @@ reuse revocation, consents."""
 
 from __future__ import annotations
 
-import hashlib
-
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -34,27 +32,20 @@ def record_issued_code(
     )
 
 
-def mark_code_redeemed(issued: IssuedCode) -> None:
-    issued.redeemed_at = timezone.now()
-    issued.save(update_fields=["redeemed_at"])
-
-
-def _token_checksum(raw: str) -> str:
-    # The toolkit stores tokens by this checksum (TokenChecksumField).
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def record_code_tokens(issued: IssuedCode, *, access_token: str) -> None:
-    """Remember what the code issued, and that the session logged into the client."""
-    checksum = _token_checksum(access_token)
+    """Mark the code redeemed with what it issued (one write), and remember that the session
+    logged into the client."""
+    # The toolkit looks tokens up by the same SHA-256 digest (TokenChecksumField).
+    checksum = digest(access_token)
     family = (
         RefreshToken.objects.filter(access_token__token_checksum=checksum)
         .values_list("token_family", flat=True)
         .first()
     )
+    issued.redeemed_at = timezone.now()
     issued.access_token_checksum = checksum
     issued.token_family = family
-    issued.save(update_fields=["access_token_checksum", "token_family"])
+    issued.save(update_fields=["redeemed_at", "access_token_checksum", "token_family"])
     client = OidcClient.objects.filter(application_id=issued.application_id).first()
     if client is not None and issued.sso_session is not None:
         record_participation(issued.sso_session, oidc_client=client)
