@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "oauth2_provider",
 ]
 
@@ -110,6 +112,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "convergence.core.middleware.MaintenanceMiddleware",
 ]
 
@@ -208,6 +211,35 @@ ACCOUNT_RATE_LIMITS = {
     "login": False,
 }
 ACCOUNT_FORMS = {"login": "convergence.accounts.forms.LoginForm"}
+
+# --- Account life (docs/accounts.md) -----------------------------------------------------
+# Activation letters: how long a printed code stays valid.
+ACTIVATION_CODE_DAYS = int(_env("CONVERGENCE_ACTIVATION_CODE_DAYS", "90"))
+# Password recovery: a link by e-mail or a code by SMS, single-use, valid 30 minutes.
+PASSWORD_RESET_TIMEOUT = int(_env("CONVERGENCE_PASSWORD_RESET_SECONDS", "1800"))
+# SMS: "outbox" keeps messages in the database (development, the demo); "http" posts them to
+# the provider's API (accounts/sms.py documents the request).
+SMS_BACKEND = _env("CONVERGENCE_SMS_BACKEND", "outbox")
+SMS_HTTP_URL = _env("CONVERGENCE_SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = _env("CONVERGENCE_SMS_HTTP_TOKEN", "")
+SMS_SENDER = _env("CONVERGENCE_SMS_SENDER", "ACADEMIE")
+SMS_TIMEOUT_SECONDS = float(_env("CONVERGENCE_SMS_TIMEOUT", "5"))
+# Roles whose holders must have a second factor (ANSSI: privileged accounts).
+MFA_REQUIRED_ROLES = _env_list(
+    "CONVERGENCE_MFA_REQUIRED_ROLES", "direction,administratif,referent,dsi"
+)
+# Leavers' personal data is deleted this long after archiving (ENT order of 30 Nov 2006,
+# art. 6: three months); audit entries are kept twelve months.
+PERSONAL_DATA_RETENTION_DAYS = int(_env("CONVERGENCE_PERSONAL_DATA_RETENTION_DAYS", "92"))
+AUDIT_RETENTION_DAYS = int(_env("CONVERGENCE_AUDIT_RETENTION_DAYS", "365"))
+
+# allauth mfa: TOTP ("codes changeants"), recovery codes, passkeys (WebAuthn).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = ACADEMIE_NAME
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+# allauth usersessions: "Mes appareils".
+USERSESSIONS_TRACK_ACTIVITY = True
 
 # Sign-in throttling (accounts/throttle.py): failures allowed before delays start, and caps.
 THROTTLE_WINDOW_SECONDS = int(_env("CONVERGENCE_THROTTLE_WINDOW", "3600"))

@@ -64,8 +64,37 @@ class AccountState(models.TextChoices):
     ARCHIVED = "archived", _("Archivé")
 
 
+class UserQuerySet(models.QuerySet["User"]):
+    def managed_by(self, actor: User) -> UserQuerySet:
+        """Accounts ``actor`` may act on for another person (reset, letters, lost factor).
+
+        A DSI acts on every account; a référent numérique only on pupils and parents of the
+        establishments where they hold the référent role this school year; anyone else on
+        none. The one place delegation is decided (docs/accounts.md).
+        """
+        if not actor.is_active:
+            return self.none()
+        roles = Assignment.objects.current().filter(user=actor)
+        if roles.filter(role=Role.DSI).exists():
+            return self.all()
+        establishments = roles.filter(role=Role.REFERENT).values("establishment")
+        pupils = Assignment.objects.current().filter(
+            role=Role.ELEVE, establishment__in=establishments
+        )
+        return self.filter(
+            models.Q(pk__in=pupils.values("user"))
+            | models.Q(guardianships__pupil__in=pupils.values("user"))
+        ).distinct()
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
+
+    def managed_by(self, actor: User) -> UserQuerySet:
+        return self.get_queryset().managed_by(actor)
 
     def create_user(self, login: str, password: str | None = None, **extra: Any) -> User:
         user = self.model(login=login.lower(), **extra)
@@ -102,6 +131,26 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Peut se connecter à l'interface d'administration."),
     )
     date_joined = models.DateTimeField(_("date de création"), default=timezone.now)
+    # Where a forgotten password can be recovered; used only once confirmed.
+    recovery_email = models.EmailField(_("adresse de secours"), blank=True)
+    recovery_email_confirmed_at = models.DateTimeField(
+        _("adresse de secours confirmée le"), null=True, blank=True
+    )
+    recovery_phone = models.CharField(
+        _("téléphone de secours"), max_length=20, blank=True, help_text=_("Au format +33612345678.")
+    )
+    recovery_phone_confirmed_at = models.DateTimeField(
+        _("téléphone de secours confirmé le"), null=True, blank=True
+    )
+    # The key of the person in the source an import came from ("siecle-eleve:1234567",
+    # "siecle-resp:998877", "sts:00012345"): re-importing finds them again, whatever their name.
+    import_key = models.CharField(_("clé d'import"), max_length=80, blank=True)
+    archived_at = models.DateTimeField(
+        _("archivé le"),
+        null=True,
+        blank=True,
+        help_text=_("Les données personnelles sont supprimées trois mois après l'archivage."),
+    )
 
     objects = UserManager()
 
@@ -122,6 +171,9 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
             models.UniqueConstraint(
                 fields=["email"], condition=~models.Q(email=""), name="user_email_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["import_key"], condition=~models.Q(import_key=""), name="user_import_key"
             ),
         ]
         indexes: ClassVar = [
@@ -212,3 +264,184 @@ class Guardianship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.parent.login} → {self.pupil.login}"
+
+
+class OneTimeCodePurpose(models.TextChoices):
+    ACTIVATION = "activation", _("Activation du compte")
+    PASSWORD_RESET = "password_reset", _("Réinitialisation du mot de passe")
+    CONFIRM_EMAIL = "confirm_email", _("Confirmation de l'adresse de secours")
+    CONFIRM_PHONE = "confirm_phone", _("Confirmation du téléphone de secours")
+
+
+class OneTimeCodeQuerySet(models.QuerySet["OneTimeCode"]):
+    def usable(self) -> OneTimeCodeQuerySet:
+        """Codes neither used nor expired."""
+        return self.filter(used_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class OneTimeCode(models.Model):
+    """A single-use secret sent or printed for one purpose; only its keyed digest is stored.
+
+    Activation codes (printed on letters), password-reset links and SMS codes, and the codes
+    that confirm a recovery e-mail address or phone number are all rows of this table.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="one_time_codes")
+    purpose = models.CharField(_("usage"), max_length=16, choices=OneTimeCodePurpose.choices)
+    # The e-mail address or phone number the code was sent to (confirmations, SMS resets).
+    target = models.CharField(_("destinataire"), max_length=254, blank=True)
+    digest = models.CharField(_("empreinte"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expire le"))
+    used_at = models.DateTimeField(_("utilisé le"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("essais manqués"), default=0)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = OneTimeCodeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("code à usage unique")
+        verbose_name_plural = _("codes à usage unique")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(purpose__in=OneTimeCodePurpose.values), name="otc_purpose"
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["user", "purpose"], name="otc_user_purpose"),
+            models.Index(fields=["expires_at"], name="otc_expires"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} — {self.get_purpose_display()}"
+
+
+class JobState(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    RUNNING = "running", _("En cours")
+    DONE = "done", _("Terminé")
+    FAILED = "failed", _("Échec")
+
+
+class LetterAudience(models.TextChoices):
+    ELEVES = "eleves", _("Élèves")
+    PARENTS = "parents", _("Parents")
+    PERSONNELS = "personnels", _("Personnels")
+
+
+class LetterBatch(models.Model):
+    """A PDF of activation letters being generated in the background (progress shown)."""
+
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.CASCADE, related_name="letter_batches"
+    )
+    division = models.CharField(_("classe"), max_length=40, blank=True)
+    audience = models.CharField(_("public"), max_length=12, choices=LetterAudience.choices)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="letter_batches"
+    )
+    created_at = models.DateTimeField(_("demandé le"), default=timezone.now)
+    finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+    state = models.CharField(
+        _("état"), max_length=8, choices=JobState.choices, default=JobState.PENDING
+    )
+    total = models.PositiveIntegerField(_("lettres à produire"), default=0)
+    done = models.PositiveIntegerField(_("lettres produites"), default=0)
+    # Relative to settings.VAR_DIR; the file holds activation codes and is deleted once stale.
+    file_path = models.CharField(_("fichier"), max_length=200, blank=True)
+    error = models.TextField(_("erreur"), blank=True)
+
+    class Meta:
+        verbose_name = _("lot de lettres d'activation")
+        verbose_name_plural = _("lots de lettres d'activation")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=JobState.values), name="letterbatch_state"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.establishment.uai} {self.division} {self.audience}"
+
+
+class ImportKind(models.TextChoices):
+    SIECLE = "siecle", _("Élèves et responsables (SIECLE)")
+    STS = "sts", _("Personnels (STS)")
+
+
+class ImportJob(models.Model):
+    """One CSV import, dry run or real, run by the task worker with its progress and report."""
+
+    kind = models.CharField(_("type"), max_length=8, choices=ImportKind.choices)
+    dry_run = models.BooleanField(_("simulation"), default=True)
+    school_year = models.CharField(_("année scolaire"), max_length=9)
+    file_name = models.CharField(_("nom du fichier"), max_length=200)
+    # Relative to settings.VAR_DIR.
+    file_path = models.CharField(_("fichier"), max_length=200)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="import_jobs"
+    )
+    created_at = models.DateTimeField(_("demandé le"), default=timezone.now)
+    started_at = models.DateTimeField(_("commencé le"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+    state = models.CharField(
+        _("état"), max_length=8, choices=JobState.choices, default=JobState.PENDING
+    )
+    total_rows = models.PositiveIntegerField(_("lignes"), default=0)
+    processed_rows = models.PositiveIntegerField(_("lignes traitées"), default=0)
+    # Counts, per-line errors and samples, in French, for the report page.
+    report = models.JSONField(_("rapport"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=JobState.values), name="importjob_state"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ImportKind.values), name="importjob_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.file_name}"
+
+
+class SchoolYear(models.Model):
+    """A school year the académie opened, and when it was closed (rentrée)."""
+
+    name = models.CharField(_("année scolaire"), max_length=9, unique=True)
+    opened_at = models.DateTimeField(_("ouverte le"), default=timezone.now)
+    closed_at = models.DateTimeField(_("close le"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-name"]
+        verbose_name = _("année scolaire")
+        verbose_name_plural = _("années scolaires")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(name__regex=SCHOOL_YEAR_REGEX), name="schoolyear_shape"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SmsMessage(models.Model):
+    """The development SMS outbox (settings.SMS_BACKEND = outbox): what would have been sent."""
+
+    to = models.CharField(_("destinataire"), max_length=20)
+    body = models.TextField(_("texte"))
+    sent_at = models.DateTimeField(_("envoyé le"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("SMS (boîte d'envoi de développement)")
+        verbose_name_plural = _("SMS (boîte d'envoi de développement)")
+
+    def __str__(self) -> str:
+        return f"{self.to} {self.sent_at:%Y-%m-%d %H:%M}"

@@ -1,11 +1,17 @@
 """Account URLs in French; allauth's views are mounted under the names it reverses."""
 
 from allauth.account import views as allauth_views
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from . import views
 
 urlpatterns = [
+    path("", include("convergence.accounts.urls_activation")),
+    path("", include("convergence.accounts.urls_recovery")),
+    path("", include("convergence.accounts.urls_mfa")),
+    path("", include("convergence.accounts.urls_devices")),
+    path("", include("convergence.accounts.urls_imports")),
+    path("", include("convergence.accounts.urls_lifecycle")),
     path("connexion/", views.LoginView.as_view(), name="account_login"),
     path("deconnexion/", allauth_views.logout, name="account_logout"),
     path("compte/", views.account, name="account"),

@@ -82,6 +82,12 @@ class Service(models.Model):
         help_text=_("Sinon, seules les personnes correspondant à une règle d'audience le voient."),
     )
     is_published = models.BooleanField(_("publié"), default=True)
+    # Step-up: opening the service asks for a second factor if the session has none.
+    mfa_required = models.BooleanField(_("service sensible (second facteur exigé)"), default=False)
+    # Arena-like intranet apps: a second factor is required from outside the trusted networks.
+    mfa_outside_trusted_networks = models.BooleanField(
+        _("second facteur hors du réseau académique"), default=False
+    )
     position = models.PositiveSmallIntegerField(_("ordre"), default=100)
 
     objects = ServiceQuerySet.as_manager()

@@ -13,10 +13,10 @@ from convergence.audit import events
 from convergence.audit.actions import record_event
 from convergence.core.models import Establishment
 
-from . import throttle
-from .logins import create_with_unique_login
-from .models import AccountState, Assignment, Guardianship, User, current_school_year
-from .signals import account_deactivated
+from .. import throttle
+from ..logins import create_with_unique_login
+from ..models import AccountState, Assignment, Guardianship, User, current_school_year
+from ..signals import account_deactivated
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 
 from convergence.core import errors
 
-from . import passwords, throttle
-from .forms import LOGIN_HELP, PasswordStrengthForm
-from .models import Assignment, Profile, User
+from .. import passwords, throttle
+from ..forms import LOGIN_HELP, PasswordStrengthForm
+from ..models import Assignment, Profile, User
 
 
 class LoginView(allauth_views.LoginView):  # type: ignore[misc]

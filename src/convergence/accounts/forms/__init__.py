@@ -1,0 +1,5 @@
+"""Account forms, one module per part of an account's life."""
+
+from .signin import LOGIN_HELP, LoginForm, PasswordStrengthForm
+
+__all__ = ["LOGIN_HELP", "LoginForm", "PasswordStrengthForm"]

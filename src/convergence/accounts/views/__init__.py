@@ -1,0 +1,5 @@
+"""Account pages, one module per part of an account's life."""
+
+from .signin import LoginView, PasswordChangeView, account, admin_login, password_strength
+
+__all__ = ["LoginView", "PasswordChangeView", "account", "admin_login", "password_strength"]
