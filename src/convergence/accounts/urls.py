@@ -1,7 +1,10 @@
-"""Account URLs in French; allauth's views are mounted under the names it reverses."""
+"""Account URLs in French; allauth's views are mounted under the names it reverses.
+
+Password reset is the portal's own flow (urls_recovery.py), under allauth's names.
+"""
 
 from allauth.account import views as allauth_views
-from django.urls import include, path, re_path
+from django.urls import include, path
 
 from . import views
 
@@ -22,20 +25,4 @@ urlpatterns = [
         name="account_change_password",
     ),
     path("compte/mot-de-passe/force/", views.password_strength, name="account_password_strength"),
-    path("mot-de-passe-oublie/", allauth_views.password_reset, name="account_reset_password"),
-    path(
-        "mot-de-passe-oublie/envoye/",
-        allauth_views.password_reset_done,
-        name="account_reset_password_done",
-    ),
-    re_path(
-        r"^mot-de-passe-oublie/cle/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$",
-        allauth_views.password_reset_from_key,
-        name="account_reset_password_from_key",
-    ),
-    path(
-        "mot-de-passe-oublie/termine/",
-        allauth_views.password_reset_from_key_done,
-        name="account_reset_password_from_key_done",
-    ),
 ]
