@@ -157,7 +157,7 @@ def test_pupil_searches_and_pins_without_javascript(
 def test_login_form_fits_a_phone_screen(new_page: NewPage, demo: None) -> None:
     page = new_page(**PHONE)
     page.goto("/connexion/?profil=eleve")
-    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+    expect(page.get_by_role("button", name="Se connecter", exact=True)).to_be_visible()
     for field in (login_field(page), password_field(page)):
         box = field.bounding_box()
         assert box is not None

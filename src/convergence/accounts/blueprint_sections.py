@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 from typing import Any
 
@@ -22,6 +23,19 @@ def _birth_date(item: dict[str, Any]) -> datetime.date:
         raise BlueprintError(
             f"{item.get('first_name')} {item.get('last_name')} : date de naissance invalide."
         ) from error
+
+
+def _totp_secret(item: dict[str, Any]) -> str:
+    """The person's optional TOTP secret (base32), checked so a typo fails the load."""
+    secret = str(item.get("totp_secret") or "").replace(" ", "").upper()
+    if not secret:
+        return ""
+    try:
+        if len(base64.b32decode(secret, casefold=True)) < 10:
+            raise ValueError
+    except ValueError as error:
+        raise BlueprintError(f"{item.get('key')} : totp_secret invalide (base32).") from error
+    return secret
 
 
 def load_people(data: list[dict[str, Any]], report: LoadReport) -> None:
@@ -80,9 +94,12 @@ def load_people(data: list[dict[str, Any]], report: LoadReport) -> None:
             problems = passwords.check_password(password, user=user)
             if problems:
                 raise BlueprintError(f"{item['key']} : mot de passe refusé — {' '.join(problems)}")
+        totp_secret = _totp_secret(item)
+        if totp_secret:
+            actions.enrol_totp(acting_user=None, user=user, secret=totp_secret)
         people[item["key"]] = user
         report.count("comptes", created=created)
-        credentials.append((item.get("title", ""), user, item.get("password", "")))
+        credentials.append((item.get("title", ""), user, item.get("password", ""), totp_secret))
     for item in data:
         for child_key in item.get("children", []):
             if child_key not in people:
@@ -92,11 +109,15 @@ def load_people(data: list[dict[str, Any]], report: LoadReport) -> None:
             )
     report.context["people"] = people
     if credentials:
-        width = max(len(user.login) for _title, user, _password in credentials)
+        width = max(len(user.login) for _title, user, _password, _secret in credentials)
         report.notes.append("Comptes de démonstration (identifiant — mot de passe — qui) :")
-        for title, user, password in credentials:
+        for title, user, password, secret in credentials:
             state = "" if user.state == AccountState.ACTIVE else f" [{user.get_state_display()}]"
             report.notes.append(
                 f"  {user.login:<{width}}  {password or '(aucun)':<22}  "
                 f"{user.get_full_name()} — {title}{state}"
             )
+            if secret:
+                report.notes.append(
+                    f"  {'':<{width}}  code changeant : oathtool --totp -b {secret}"
+                )

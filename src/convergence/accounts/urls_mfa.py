@@ -1,5 +1,44 @@
-"""URLs of one part of an account's life (docs/accounts.md), included by accounts/urls.py."""
+"""Second factors (docs/accounts.md, part 3), included by accounts/urls.py.
 
-from django.urls import URLPattern, URLResolver
+allauth's mfa URLs live under /compte/securite/ with their own names (``mfa_authenticate`` is
+the sign-in stage, ``mfa_login_webauthn`` the passkey sign-in). Its recovery-code URLs are
+*not* included: ours replace them under the same names, because our codes are stored hashed
+and can only be shown once (mfa.py). ``account_reauthenticate`` (password) is mounted here as
+allauth's reauthentication redirects to it before a factor is changed.
+"""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from allauth.account import views as allauth_views
+from django.urls import URLPattern, URLResolver, include, path
+
+from .views import mfa as views
+
+SECURITY = "compte/securite/"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path(SECURITY, views.security_index, name="account_security"),
+    # allauth's templates and redirects name the same page mfa_index.
+    path(SECURITY, views.security_index, name="mfa_index"),
+    path(SECURITY, include("allauth.mfa.base.urls")),
+    path(f"{SECURITY}totp/", include("allauth.mfa.totp.urls")),
+    path(f"{SECURITY}webauthn/", include("allauth.mfa.webauthn.urls")),
+    path(
+        f"{SECURITY}codes-de-secours/",
+        views.recovery_codes,
+        name="mfa_view_recovery_codes",
+    ),
+    path(
+        f"{SECURITY}codes-de-secours/generer/",
+        views.generate_recovery_codes,
+        name="mfa_generate_recovery_codes",
+    ),
+    path(
+        "compte/reauthentification/",
+        allauth_views.reauthenticate,
+        name="account_reauthenticate",
+    ),
+    path(
+        "gestion/comptes/<int:pk>/second-facteur/",
+        views.manage_reset_mfa,
+        name="manage_reset_mfa",
+    ),
+]

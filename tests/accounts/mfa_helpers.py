@@ -1,0 +1,71 @@
+"""Second-factor helpers for tests: the current TOTP code of a person, signing in through it.
+
+Privileged demo people (direction, administratif, référent, DSI) have "codes changeants"
+enrolled by the demo blueprint; a test that signs them in through the login form passes the
+second-factor stage with :func:`sign_in_with_totp`. The code is computed with allauth's own
+TOTP functions, from the secret allauth stores (encrypted) for the person.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from allauth.mfa import app_settings
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from convergence.accounts.mfa import decrypt_text
+
+
+def totp_secret(user: Any) -> str:
+    authenticator = Authenticator.objects.get(user_id=user.pk, type=Authenticator.Type.TOTP)
+    return decrypt_text(authenticator.data["secret"])
+
+
+def code_for_secret(secret: str, *, at: float | None = None) -> str:
+    counter = int(time.time() if at is None else at) // app_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def totp_code(user: Any) -> str:
+    """The code the person's application shows now."""
+    return code_for_secret(totp_secret(user))
+
+
+def forget_used_codes() -> None:
+    """allauth refuses a code already used (replay, kept in the cache for one period): a test
+    that signs the same person in twice within 30 seconds starts afresh."""
+    cache.clear()
+
+
+def forget_used_code(user: Any, code: str) -> None:
+    """Forget that ``user`` used ``code`` (allauth's replay marker) and nothing else: the
+    sign-in throttling counters in the same cache stay."""
+    authenticator = Authenticator.objects.get(user_id=user.pk, type=Authenticator.Type.TOTP)
+    cache.delete(TOTP(authenticator)._get_used_cache_key(code))
+
+
+def has_totp(user: Any) -> bool:
+    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+
+
+def pass_second_factor(client: Client, user: Any) -> Any:
+    """After a right password, answer the second-factor stage if the person has one."""
+    if not has_totp(user):
+        return None
+    code = totp_code(user)
+    forget_used_code(user, code)
+    return client.post(reverse("mfa_authenticate"), {"code": code})
+
+
+def sign_in_with_totp(client: Client, user: Any, **extra: Any) -> Any:
+    """Sign in through the login form (password, then the code if enrolled); the last response."""
+    response = client.post(
+        reverse("account_login"), {"login": user.login, "password": user.demo_password, **extra}
+    )
+    second = pass_second_factor(client, user)
+    return second if second is not None else response
