@@ -11,6 +11,7 @@ from oauth2_provider.models import Application
 from convergence.core.blueprints import BlueprintError, apply
 from convergence.portal.models import Service
 from convergence.sso.models import CasService, OidcClient, same_origin_prefix
+from tests.accounts.mfa_helpers import sign_in_with_totp
 
 SECRET = "x" * 8 + "un-secret-tire-au-hasard-0123456789"
 
@@ -137,7 +138,7 @@ def test_prefix_matching_stops_at_a_segment(url: str, matches: bool) -> None:
 
 @pytest.mark.django_db
 def test_administrator_declares_cas_on_the_services_page(client: Any, dsi: Any) -> None:
-    client.post("/connexion/", {"login": dsi.login, "password": dsi.demo_password})
+    sign_in_with_totp(client, dsi)
     service = Service.objects.get(slug="pia")
     page = client.get(f"/administration/portal/service/{service.pk}/change/")
     content = page.content.decode()

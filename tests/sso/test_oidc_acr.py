@@ -1,5 +1,6 @@
-"""Asking for a second factor (``acr_values``) before the MFA issue: the answer tells the
-truth — password only — and the client decides. Every service login is audited."""
+"""Asking for a second factor (``acr_values``) of a person who has none: the answer tells the
+truth — password only — and the client decides (tests/sso/test_step_up.py covers a person
+with a factor). Every service login is audited."""
 
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ from convergence.sso import events
 from convergence.sso.logout import BACKCHANNEL_EVENT
 from convergence.sso.models import LogoutState, Participation, SsoSession
 from convergence.sso.tasks import deliver_logouts
+from tests.accounts.mfa_helpers import sign_in_with_totp
 
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 SECRET = "un-secret-de-test-assez-long-pour-le-portail"
@@ -256,7 +257,7 @@ def test_administrator_ends_a_session_from_the_admin(
     register_client(relying_party.url)
     sign_in_and_open_service(teacher)
     admin = Client()
-    admin.post("/connexion/", {"login": dsi.login, "password": dsi.demo_password})
+    sign_in_with_totp(admin, dsi)
     session = SsoSession.objects.get()
 
     response = admin.post(

@@ -45,6 +45,12 @@ admin.site.unregister(Service)
 @admin.register(Service)
 class ServiceWithSsoAdmin(ServiceAdmin):
     inlines = (*ServiceAdmin.inlines, OidcClientInline, CasServiceInline)  # type: ignore[assignment]
+    # The second-factor rules of a service are part of its SSO (sso/step_up.py).
+    list_filter = (  # type: ignore[assignment]
+        *ServiceAdmin.list_filter,
+        "mfa_required",
+        "mfa_outside_trusted_networks",
+    )
 
 
 @admin.register(OidcClient)

@@ -4,7 +4,7 @@ client self-registration, no device flow, no application management pages."""
 from django.urls import path, re_path
 from oauth2_provider import views as toolkit
 
-from .views.oidc import AuthorizeView, LogoutView
+from .views.oidc import AuthorizeView, DiscoveryView, LogoutView
 
 # The toolkit's views reverse their siblings in this namespace (discovery document).
 app_name = "oauth2_provider"
@@ -16,7 +16,7 @@ urlpatterns = [
     path("introspect/", toolkit.IntrospectTokenView.as_view(), name="introspect"),
     re_path(
         r"^\.well-known/openid-configuration$",
-        toolkit.ConnectDiscoveryInfoView.as_view(),
+        DiscoveryView.as_view(),
         name="oidc-connect-discovery-info",
     ),
     # RFC 8414 metadata under the issuer. The toolkit derives the RFC 9207 ``iss`` of

@@ -15,10 +15,12 @@ from oauthlib.common import Request
 
 from . import actions
 from .claims import CLAIM_SCOPES, person_claims
-from .models import IssuedCode, digest
+from .models import Acr, IssuedCode, digest
 
 # Claims that describe the sign-in, not the person: ID token only, never userinfo.
-SIGN_IN_CLAIMS = ("acr", "sid", "auth_time")
+SIGN_IN_CLAIMS = ("acr", "amr", "sid", "auth_time")
+# RFC 8176 authentication method references, from the authentication context.
+AMR_OF_ACR = {Acr.PASSWORD.value: ["pwd"], Acr.MFA.value: ["mfa"]}
 PERSON_SCOPES = frozenset({"openid", "profile", "email", "establishments"})
 SERVER_SCOPES = frozenset({"introspection"})
 
@@ -156,6 +158,7 @@ class ConvergenceValidator(OAuth2Validator):
         if issued is not None:
             claims["auth_time"] = int(issued.auth_time.timestamp())
             claims["acr"] = issued.acr
+            claims["amr"] = list(AMR_OF_ACR.get(issued.acr, ["pwd"]))
             if issued.sso_session_id:
                 claims["sid"] = str(issued.sso_session_id)
         return claims, expiration

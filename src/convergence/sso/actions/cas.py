@@ -143,6 +143,7 @@ def issue_proxy_ticket(
         target is None
         or not may_open(granting.user, target.service)
         or not may_release(granting.user, target)
+        or not _strong_enough(granting.sso_session, target)
     ):
         failure = cas.Failure(
             cas.UNAUTHORIZED_SERVICE, "The target service is not authorized for this user"
@@ -171,12 +172,20 @@ def issue_proxy_ticket(
     return ticket
 
 
+def _strong_enough(sso_session: SsoSession | None, target: CasService) -> bool:
+    """A sensitive service is reached through a proxy only from a session that used a second
+    factor (the proxying server cannot ask the person for one)."""
+    if not target.service.mfa_required:
+        return True
+    return sso_session is not None and sso_session.acr == Acr.MFA
+
+
 def _live_proxy_granting_ticket(pgt: str) -> CasTicket | None:
     if not pgt.startswith(PROXY_GRANTING_TICKET_PREFIX) or len(pgt) > MAX_TICKET_LENGTH:
         return None
     return (
         CasTicket.objects.live()
-        .select_related("user")
+        .select_related("user", "sso_session")
         .filter(
             ticket_digest=digest(pgt),
             kind=TicketKind.PROXY_GRANTING,
@@ -391,6 +400,7 @@ def cas_attributes(ticket: CasTicket) -> dict[str, cas.AttributeValue]:
     """What ``/p3/`` validation releases: the person's claims and the authentication."""
     claims = person_claims(ticket.user)
     sso_session = ticket.sso_session
+    acr = sso_session.acr if sso_session else Acr.PASSWORD
     attributes: dict[str, cas.AttributeValue] = {
         "uid": claims["preferred_username"],
         "givenName": claims["given_name"],
@@ -403,6 +413,7 @@ def cas_attributes(ticket: CasTicket) -> dict[str, cas.AttributeValue]:
         "authenticationDate": _iso(sso_session.auth_time if sso_session else ticket.created),
         "isFromNewLogin": "true" if ticket.from_new_login else "false",
         "longTermAuthenticationRequestTokenUsed": "false",
-        "authnContextClass": sso_session.acr if sso_session else Acr.PASSWORD,
+        "authnContextClass": acr,
+        "authenticationMethod": "mfa" if acr == Acr.MFA else "password",
     }
     return {name: value for name, value in attributes.items() if value != ""}

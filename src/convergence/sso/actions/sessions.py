@@ -14,6 +14,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 from oauth2_provider.settings import oauth2_settings
 
+from convergence.accounts.mfa_policy import session_used_mfa
 from convergence.accounts.models import User
 from convergence.audit.actions import record_event
 
@@ -52,17 +53,28 @@ def current_sso_session(request: HttpRequest) -> SsoSession | None:
     return SsoSession.objects.active().filter(pk=sid, user=request.user).first()
 
 
+def session_acr(request: HttpRequest) -> Acr:
+    """The authentication context this portal session reached: MFA once a second factor was
+    used (at sign-in or by a step-up), password otherwise."""
+    return Acr.MFA if session_used_mfa(request) else Acr.PASSWORD
+
+
 def sso_session_for(request: HttpRequest) -> SsoSession:
-    """The SSO session of this portal session, created at its first use for a service."""
+    """The SSO session of this portal session, created at its first use for a service; its
+    ``acr`` is raised to MFA once the portal session used a second factor (never lowered)."""
+    acr = session_acr(request)
     existing = current_sso_session(request)
     if existing is not None:
+        if acr == Acr.MFA and existing.acr != Acr.MFA:
+            existing.acr = Acr.MFA
+            existing.save(update_fields=["acr"])
         return existing
     user = request.user
     assert isinstance(user, User)
     sso_session = SsoSession.objects.create(
         user=user,
         auth_time=session_auth_time(request.session) or timezone.now(),
-        acr=Acr.PASSWORD,
+        acr=acr,
         issuer=oauth2_settings.oidc_issuer(request),
     )
     request.session[SESSION_KEY] = str(sso_session.pk)

@@ -18,7 +18,7 @@ from oauth2_provider.scopes import get_scopes_backend
 
 from convergence.accounts.models import User
 
-from .. import actions, cas
+from .. import actions, cas, step_up
 from ..access import may_open, refuse
 from ..actions.cas import CAS_RELEASED_SCOPES, append_query, may_release
 from ..actions.sessions import session_auth_time
@@ -96,6 +96,16 @@ def _signed_in(
         if gateway:
             return HttpResponseRedirect(service_url)
         return render(request, "sso/refused.html", {"service": cas_service.service}, status=403)
+    need = step_up.need_for(request, cas_service.service)
+    if need is not step_up.Need.NONE:
+        if gateway:
+            # A gateway request never shows a page: back to the service, without a ticket.
+            return HttpResponseRedirect(service_url)
+        asked = step_up.step_up(
+            request, cas_service.service, need, protocol="cas", return_to=request.get_full_path()
+        )
+        if asked is not None:
+            return asked
     if not may_release(user, cas_service):
         if gateway:
             return HttpResponseRedirect(service_url)

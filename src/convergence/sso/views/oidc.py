@@ -9,8 +9,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from oauth2_provider.exceptions import (
     InvalidOIDCClientError,
@@ -21,15 +22,19 @@ from oauth2_provider.exceptions import (
 from oauth2_provider.models import Application, IDToken
 from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
+from oauth2_provider.views import (
+    AuthorizationView,
+    ConnectDiscoveryInfoView,
+    RPInitiatedLogoutView,
+)
 
 from convergence.accounts.models import User
 from convergence.portal.models import Service
 
-from .. import actions
+from .. import actions, step_up
 from ..access import may_open, refuse
 from ..actions.sessions import session_auth_time
-from ..models import Consent, OidcClient
+from ..models import Acr, Consent, OidcClient
 
 
 class AuthorizeView(AuthorizationView):
@@ -95,11 +100,39 @@ class AuthorizeView(AuthorizationView):
             if silent:
                 return self.silent_error(credentials, "access_denied")
             return self.refused(client.service if client else None)
+        need = step_up.need_for(
+            request,
+            client.service,
+            requested=step_up.acr_values_ask_mfa(request.GET.get("acr_values", "")),
+        )
+        if silent and step_up.must_ask(need, user):
+            return self.silent_error(credentials, "interaction_required")
+        asked = step_up.step_up(
+            request, client.service, need, protocol="oidc", return_to=request.get_full_path()
+        )
+        if asked is not None:
+            return asked
         if client.first_party or self.consented(user, client, scopes):
             return self.authorize(scopes, credentials)
         if silent:
             return self.silent_error(credentials, "consent_required")
         return self.consent_page(client, scopes, credentials)
+
+    def authorization_url(self, data: dict[str, Any]) -> str:
+        """The authorization request a consent form was answering, to be asked again."""
+        keys = (
+            "client_id",
+            "redirect_uri",
+            "response_type",
+            "scope",
+            "state",
+            "nonce",
+            "code_challenge",
+            "code_challenge_method",
+            "claims",
+        )
+        params = {key: str(data[key]) for key in keys if data.get(key)}
+        return f"{reverse('oauth2_provider:authorize')}?{urlencode(params)}"
 
     def consented(self, user: User, client: OidcClient, scopes: list[str]) -> bool:
         consent = Consent.objects.filter(user=user, service=client.service).first()
@@ -153,6 +186,19 @@ class AuthorizeView(AuthorizationView):
         assert isinstance(user, User)
         if client is None or not may_open(user, client.service):
             return self.refused(client.service if client else None)
+        need = step_up.need_for(self.request, client.service)
+        if form.cleaned_data.get("allow") and need is not step_up.Need.NONE:
+            # The consent page is shown only after the step-up; a form posted without it
+            # goes back through the authorization request, which asks for the factor.
+            asked = step_up.step_up(
+                self.request,
+                client.service,
+                need,
+                protocol="oidc",
+                return_to=self.authorization_url(form.cleaned_data),
+            )
+            if asked is not None:
+                return asked
         response = super().form_valid(form)
         if form.cleaned_data.get("allow") and response.status_code in (301, 302):
             scopes = set(form.cleaned_data.get("scope", "").split())
@@ -175,6 +221,19 @@ class AuthorizeView(AuthorizationView):
             request, client_id=credentials.get("client_id", ""), protocol="oidc"
         )
         return response
+
+
+class DiscoveryView(ConnectDiscoveryInfoView):
+    """The toolkit's discovery document, plus the authentication contexts the portal gives
+    (``acr_values=urn:convergence:acr:mfa`` asks for a second factor)."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data["acr_values_supported"] = [Acr.PASSWORD.value, Acr.MFA.value]
+        answer = JsonResponse(data)
+        answer["Access-Control-Allow-Origin"] = response.get("Access-Control-Allow-Origin", "*")
+        return answer
 
 
 class LogoutView(RPInitiatedLogoutView):
