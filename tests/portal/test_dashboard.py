@@ -22,6 +22,9 @@ PUPIL_SERVICES = {
 }
 # Measured: session (database sessions only), user, assignments (once: visibility is shared
 # by both lists), favourites, services, the previous sign-in widget.
+# "Mes appareils" records a session's activity at most once per SESSION_ACTIVITY_SECONDS
+# (accounts/device_tracking.py), so a page seen again costs no query for it; allauth's own
+# middleware would add four (savepoint, SELECT, UPDATE, release) to every page.
 MAX_DASHBOARD_QUERIES = 7
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

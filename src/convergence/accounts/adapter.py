@@ -31,6 +31,11 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # One reading of the client address (behind TRUSTED_PROXY_COUNT proxies) for the
+        # audit trail and allauth alike: "Mes appareils" shows the address allauth records.
+        return client_ip(request)
+
     def _throttle_subject(self, request: HttpRequest, credentials: dict[str, Any]) -> str:
         identifier = str(credentials.get("username") or credentials.get("email") or "")
         identifier = identifier.strip().lower()

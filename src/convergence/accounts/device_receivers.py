@@ -1,0 +1,53 @@
+"""Sessions follow the account: the new-device alert at sign-in, every session ended when
+the account stops being active. Connected in ``AccountsConfig.ready``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponseBase
+
+from . import throttle
+from .actions import devices
+from .models import User
+
+logger = logging.getLogger(__name__)
+
+
+def alert_new_device(
+    sender: Any,
+    request: HttpRequest,
+    user: Any,
+    response: HttpResponseBase | None = None,
+    **kwargs: Any,
+) -> None:
+    """allauth's ``user_logged_in``: sent for every completed sign-in (password, passkey,
+    after a second factor), with the response that ends it."""
+    if not isinstance(user, User):
+        return
+    try:
+        with transaction.atomic():  # a failure rolls back the alert alone
+            devices.alert_new_device(user=user, request=request)
+    except Exception:  # the alert must never turn a successful sign-in into an error
+        logger.exception("New-device check failed for account %s", user.pk)
+    if response is not None:
+        # The sign-in page's view gives the device cookie too, but a sign-in completed on
+        # the second-factor page or with a passkey ends elsewhere: without the cookie, each
+        # of those would be a "new device".
+        response.set_cookie(
+            throttle.device_cookie_name(),
+            throttle.device_cookie_value(user.pk),
+            max_age=throttle.DEVICE_COOKIE_MAX_AGE,
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
+
+
+def end_sessions_of_inactive_account(
+    sender: Any, user: User, request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    """``accounts.signals.account_deactivated``: inside the state change's transaction."""
+    devices.end_sessions_of_inactive_account(user=user, request=request)
