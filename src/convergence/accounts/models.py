@@ -23,7 +23,10 @@ def school_year_of(day: datetime.date) -> str:
 
 
 def current_school_year() -> str:
-    return school_year_of(timezone.localdate())
+    """The open school year (closed at the rentrée, see school_years.py), else the calendar's."""
+    from .school_years import open_school_year
+
+    return open_school_year()
 
 
 class Role(models.TextChoices):
