@@ -112,8 +112,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "convergence.accounts.device_tracking.UserSessionsMiddleware",
     "convergence.core.middleware.MaintenanceMiddleware",
+    # Privileged roles must enrol a second factor before anything else (accounts/mfa_policy.py).
+    "convergence.accounts.mfa_policy.RequireSecondFactorMiddleware",
 ]
 
 ROOT_URLCONF = "convergence.urls"
@@ -217,6 +219,11 @@ ACCOUNT_FORMS = {"login": "convergence.accounts.forms.LoginForm"}
 ACTIVATION_CODE_DAYS = int(_env("CONVERGENCE_ACTIVATION_CODE_DAYS", "90"))
 # Password recovery: a link by e-mail or a code by SMS, single-use, valid 30 minutes.
 PASSWORD_RESET_TIMEOUT = int(_env("CONVERGENCE_PASSWORD_RESET_SECONDS", "1800"))
+# Recovery requests (forgotten password or login, SMS codes typed) allowed per window, per
+# account and per address (a school's pupils share one address), before a 429.
+RECOVERY_WINDOW_SECONDS = int(_env("CONVERGENCE_RECOVERY_WINDOW", "3600"))
+RECOVERY_ACCOUNT_LIMIT = int(_env("CONVERGENCE_RECOVERY_ACCOUNT_LIMIT", "5"))
+RECOVERY_IP_LIMIT = int(_env("CONVERGENCE_RECOVERY_IP_LIMIT", "100"))
 # SMS: "outbox" keeps messages in the database (development, the demo); "http" posts them to
 # the provider's API (accounts/sms.py documents the request).
 SMS_BACKEND = _env("CONVERGENCE_SMS_BACKEND", "outbox")
@@ -232,14 +239,27 @@ MFA_REQUIRED_ROLES = _env_list(
 # art. 6: three months); audit entries are kept twelve months.
 PERSONAL_DATA_RETENTION_DAYS = int(_env("CONVERGENCE_PERSONAL_DATA_RETENTION_DAYS", "92"))
 AUDIT_RETENTION_DAYS = int(_env("CONVERGENCE_AUDIT_RETENTION_DAYS", "365"))
+# Account imports (docs/imports.md): the largest CSV file accepted by /gestion/imports/.
+IMPORT_MAX_FILE_MB = int(_env("CONVERGENCE_IMPORT_MAX_FILE_MB", "100"))
 
 # allauth mfa: TOTP ("codes changeants"), recovery codes, passkeys (WebAuthn).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = ACADEMIE_NAME
+# One period either side: phones whose clock drifts by a few seconds still sign in. A code
+# is still refused the second time it is typed (replay), whatever the tolerance.
+MFA_TOTP_TOLERANCE = 1
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
-# allauth usersessions: "Mes appareils".
+MFA_ADAPTER = "convergence.accounts.mfa.MFAAdapter"
+# Key material for the TOTP secrets stored encrypted (Fernet) and the recovery codes' keyed
+# digests; derived from SECRET_KEY when unset. Changing it voids every enrolled factor.
+MFA_KEY = _env("CONVERGENCE_MFA_KEY", "")
+MFA_RECOVERY_CODE_COUNT = 10
+MFA_FORMS = {"activate_totp": "convergence.accounts.forms.mfa.ActivateTOTPForm"}
+# allauth usersessions: "Mes appareils". Activity is recorded by our middleware
+# (accounts/device_tracking.py) at most once per SESSION_ACTIVITY_SECONDS per session.
 USERSESSIONS_TRACK_ACTIVITY = True
+SESSION_ACTIVITY_SECONDS = int(_env("CONVERGENCE_SESSION_ACTIVITY_SECONDS", "300"))
 
 # Sign-in throttling (accounts/throttle.py): failures allowed before delays start, and caps.
 THROTTLE_WINDOW_SECONDS = int(_env("CONVERGENCE_THROTTLE_WINDOW", "3600"))

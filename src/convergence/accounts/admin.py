@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from convergence.audit.admin import AuditedModelAdmin
 
 from . import actions
-from .models import AccountState, Assignment, Guardianship, User
+from .models import AccountState, Assignment, Guardianship, SchoolYear, SmsMessage, User
 
 
 class AssignmentInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -40,7 +40,7 @@ class UserAdmin(AuditedModelAdmin):
     exclude = ("password",)
     filter_horizontal = ("groups", "user_permissions")
     inlines = (AssignmentInline, GuardianshipInline)
-    actions = ("suspend", "reactivate", "clear_sign_in_delays")
+    actions = ("suspend", "reactivate", "clear_sign_in_delays", "end_sessions")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # The state changes through the audited actions, not through the form.
@@ -78,6 +78,16 @@ class UserAdmin(AuditedModelAdmin):
             )
         messages.success(request, _("Délais de connexion levés."))
 
+    @admin.action(description=_("Terminer les sessions (déconnecter de tous les appareils)"))
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            actions.end_user_sessions(
+                acting_user=request.user,  # type: ignore[arg-type]
+                user=user,
+                request=request,
+            )
+        messages.success(request, _("Sessions terminées."))
+
 
 @admin.register(Assignment)
 class AssignmentAdmin(AuditedModelAdmin):
@@ -94,3 +104,35 @@ class GuardianshipAdmin(AuditedModelAdmin):
     search_fields = ("parent__login", "pupil__login", "parent__last_name", "pupil__last_name")
     list_select_related = ("parent", "pupil")
     autocomplete_fields = ("parent", "pupil")
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The development SMS outbox, read-only: what would have been sent."""
+
+    list_display = ("to", "sent_at")
+    search_fields = ("to",)
+    readonly_fields = ("to", "body", "sent_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SchoolYear)
+class SchoolYearAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """School years, read-only: a year is closed from /gestion/annee-scolaire/ (audited)."""
+
+    list_display = ("name", "opened_at", "closed_at")
+    readonly_fields = ("name", "opened_at", "closed_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

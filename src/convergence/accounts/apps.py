@@ -36,3 +36,26 @@ class AccountsConfig(AppConfig):
             )
         )
         register_section("people", load_people, order=40)
+
+        # Sessions ("Mes appareils"): new-device alert, sessions ended with the account.
+        from allauth.account.signals import user_logged_in as allauth_logged_in
+
+        from . import device_receivers
+        from .signals import account_deactivated
+
+        allauth_logged_in.connect(device_receivers.alert_new_device, dispatch_uid="new_device")
+        account_deactivated.connect(
+            device_receivers.end_sessions_of_inactive_account, dispatch_uid="end_sessions"
+        )
+
+        # Second factors (allauth.mfa): hashed recovery codes everywhere allauth wraps them
+        # (mfa.install documents why it replaces a module attribute), audit and mail.
+        from . import mfa, mfa_receivers
+
+        mfa.install()
+        mfa_receivers.connect()
+
+        # Second-factor policy: forget a cached decision when a factor is added or removed.
+        from . import mfa_policy
+
+        mfa_policy.connect()

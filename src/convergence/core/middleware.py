@@ -72,7 +72,14 @@ class MaintenanceMiddleware:
     sign in and people can read what is happening.
     """
 
-    OPEN_PREFIXES = ("/static/", "/connexion/", "/aide/erreurs/", "/administration/")
+    # The second-factor step of sign-in lives under /compte/securite/authenticate/.
+    OPEN_PREFIXES = (
+        "/static/",
+        "/connexion/",
+        "/compte/securite/authenticate/",
+        "/aide/erreurs/",
+        "/administration/",
+    )
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

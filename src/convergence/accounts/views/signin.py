@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from convergence.core import errors
 
-from .. import passwords, throttle
+from .. import passwords, permissions, throttle
 from ..forms import LOGIN_HELP, PasswordStrengthForm
 from ..models import Assignment, Profile, User
 
@@ -83,7 +83,12 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/account.html",
-        {"assignments": assignments, "children": children},
+        {
+            "assignments": assignments,
+            "children": children,
+            "is_manager": permissions.is_manager(user),
+            "is_dsi": permissions.is_dsi(user),
+        },
     )
 
 
@@ -93,6 +98,11 @@ def password_strength(request: HttpRequest) -> HttpResponse:
     form = PasswordStrengthForm(request.POST)
     password = form.data.get("password1", "") if form.is_valid() else ""
     user = request.user if isinstance(request.user, User) else None
+    if user is None:
+        # During activation the account is known but not signed in: judge by its own policy.
+        from .activation import pending_activation_user
+
+        user = pending_activation_user(request)
     verdict = passwords.strength(password, user=user) if password else None
     return render(request, "accounts/_password_strength.html", {"verdict": verdict})
 

@@ -45,6 +45,8 @@ class Command(BaseCommand):
         commands = {
             "courriel": [*manage, "mailserver"],
             "tâches": [*manage, "db_worker"],
+            # Daily purges (departed accounts, audit, codes, SSO), checked every five minutes.
+            "tâches planifiées": [*manage, "run_scheduled", "--loop"],
             # One process, many threads: the local-memory cache (throttling) is shared.
             "web": [
                 python,
