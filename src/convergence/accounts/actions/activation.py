@@ -313,6 +313,35 @@ def _purpose(kind: ContactKind) -> str:
     return OneTimeCodePurpose.CONFIRM_EMAIL if kind == "email" else OneTimeCodePurpose.CONFIRM_PHONE
 
 
+def _replace_recovery_contact(
+    *, user: User, kind: str, value: str, request: HttpRequest | None
+) -> str | None:
+    """Store an unconfirmed recovery contact and issue its confirmation code (None: removed).
+
+    Shared by the e-mail and phone variants; the caller is inside a transaction.
+    """
+    purpose = (
+        OneTimeCodePurpose.CONFIRM_EMAIL if kind == "email" else OneTimeCodePurpose.CONFIRM_PHONE
+    )
+    field = f"recovery_{kind}"
+    setattr(user, field, value)
+    setattr(user, f"{field}_confirmed_at", None)
+    user.save(update_fields=[field, f"{field}_confirmed_at"])
+    codes.invalidate_codes(user, purpose)
+    record_event(
+        event_type=events.RECOVERY_CONTACT_CHANGED,
+        request=request,
+        actor=user,
+        subject=user,
+        data={"kind": kind, "removed": not value},
+    )
+    if not value:
+        return None
+    return codes.issue_code(
+        user, purpose, lifetime=CONFIRMATION_CODE_LIFETIME, target=value, kind=codes.CodeKind.DIGITS
+    )
+
+
 def set_recovery_email(*, user: User, email: str, request: HttpRequest | None = None) -> None:
     """Record an unconfirmed recovery address and mail it a 6-digit confirmation code.
 
@@ -321,26 +350,9 @@ def set_recovery_email(*, user: User, email: str, request: HttpRequest | None = 
     """
     email = email.strip().lower()
     with transaction.atomic():
-        user.recovery_email = email
-        user.recovery_email_confirmed_at = None
-        user.save(update_fields=["recovery_email", "recovery_email_confirmed_at"])
-        codes.invalidate_codes(user, OneTimeCodePurpose.CONFIRM_EMAIL)
-        record_event(
-            event_type=events.RECOVERY_CONTACT_CHANGED,
-            request=request,
-            actor=user,
-            subject=user,
-            data={"kind": "email", "removed": not email},
-        )
-        if not email:
+        code = _replace_recovery_contact(user=user, kind="email", value=email, request=request)
+        if code is None:
             return
-        code = codes.issue_code(
-            user,
-            OneTimeCodePurpose.CONFIRM_EMAIL,
-            lifetime=CONFIRMATION_CODE_LIFETIME,
-            target=email,
-            kind=codes.CodeKind.DIGITS,
-        )
         context = {
             "user": user,
             "confirmation_code": code,
@@ -361,26 +373,9 @@ def set_recovery_phone(*, user: User, phone: str, request: HttpRequest | None = 
     """
     number = sms.normalise_french_mobile(phone) if phone.strip() else ""
     with transaction.atomic():
-        user.recovery_phone = number
-        user.recovery_phone_confirmed_at = None
-        user.save(update_fields=["recovery_phone", "recovery_phone_confirmed_at"])
-        codes.invalidate_codes(user, OneTimeCodePurpose.CONFIRM_PHONE)
-        record_event(
-            event_type=events.RECOVERY_CONTACT_CHANGED,
-            request=request,
-            actor=user,
-            subject=user,
-            data={"kind": "phone", "removed": not number},
-        )
-        if not number:
+        code = _replace_recovery_contact(user=user, kind="phone", value=number, request=request)
+        if code is None:
             return
-        code = codes.issue_code(
-            user,
-            OneTimeCodePurpose.CONFIRM_PHONE,
-            lifetime=CONFIRMATION_CODE_LIFETIME,
-            target=number,
-            kind=codes.CodeKind.DIGITS,
-        )
         body = gettext(
             "%(academie)s : votre code de confirmation est %(code)s. Il est valable "
             "%(minutes)d minutes. Ne le communiquez à personne."
