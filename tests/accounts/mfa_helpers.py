@@ -36,10 +36,17 @@ def totp_code(user: Any) -> str:
     return code_for_secret(totp_secret(user))
 
 
-def forget_used_codes() -> None:
-    """allauth refuses a code already used (replay, kept in the cache for one period): a test
-    that signs the same person in twice within 30 seconds starts afresh."""
-    cache.clear()
+def forget_used_codes(user: Any) -> None:
+    """allauth refuses a code already used (replay, kept in the cache for the tolerance
+    window): a test that signs the same person in twice within 30 seconds starts afresh.
+
+    Only the replay markers of the codes around now are deleted: clearing the whole cache
+    would also drop the sessions when they live in Redis (the PostgreSQL + Redis pass).
+    """
+    secret = totp_secret(user)
+    now = time.time()
+    for step in range(-2, 3):
+        forget_used_code(user, code_for_secret(secret, at=now + step * app_settings.TOTP_PERIOD))
 
 
 def forget_used_code(user: Any, code: str) -> None:

@@ -110,7 +110,7 @@ def test_totp_enrolment_with_qr_code_then_sign_in(
     # The code typed to enrol is used up like any other.
     replay = client.post(reverse("mfa_authenticate"), {"code": enrolment_code})
     assert "Code incorrect ou déjà utilisé." in replay.content.decode()
-    forget_used_codes()  # the next period's code, without waiting 30 seconds
+    forget_used_codes(teacher)  # the next period's code, without waiting 30 seconds
     accepted = client.post(reverse("mfa_authenticate"), {"code": code_for_secret(secret)})
     assert accepted.status_code == 302
     assert client.session["_auth_user_id"] == str(teacher.pk)
@@ -361,7 +361,7 @@ def test_totp_deactivation_is_audited_and_other_pages_render(
     client.force_login(head_of_school)
     page = client.get(reverse("mfa_reauthenticate")).content.decode()
     assert "Confirmer votre identité" in page and "Code changeant" in page
-    forget_used_codes()
+    forget_used_codes(head_of_school)
     response = client.post(reverse("mfa_reauthenticate"), {"code": totp_code(head_of_school)})
     assert response.status_code == 302
     assert "Aucune clé d" in client.get(reverse("mfa_list_webauthn")).content.decode()
