@@ -33,9 +33,8 @@ def alert_new_device(
     except Exception:  # the alert must never turn a successful sign-in into an error
         logger.exception("New-device check failed for account %s", user.pk)
     if response is not None:
-        # The sign-in page's view gives the device cookie too, but a sign-in completed on
-        # the second-factor page or with a passkey ends elsewhere: without the cookie, each
-        # of those would be a "new device".
+        # The one place the device cookie is given: a sign-in may end on the password page,
+        # the second-factor page or with a passkey; without it each would be a "new device".
         response.set_cookie(
             throttle.device_cookie_name(),
             throttle.device_cookie_value(user.pk),

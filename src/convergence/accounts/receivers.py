@@ -20,7 +20,6 @@ def audit_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: A
     record_event(event_type=events.LOGIN_SUCCEEDED, request=request, actor=user, subject=user)
     if request is not None:
         throttle.record_success(throttle.account_key(user.login, user.pk), client_ip(request))
-        request.convergence_trust_device = True  # type: ignore[attr-defined]
 
 
 @receiver(auth_signals.user_login_failed, dispatch_uid="audit_login_failed")

@@ -15,13 +15,17 @@ from django.views.decorators.http import require_POST
 
 from convergence.core import errors
 
-from .. import passwords, permissions, throttle
+from .. import passwords, permissions
 from ..forms import LOGIN_HELP, PasswordStrengthForm
 from ..models import Assignment, Profile, User
 
 
 class LoginView(allauth_views.LoginView):  # type: ignore[misc]
-    """allauth's sign-in with a profile chooser, 429 on throttling and a device cookie."""
+    """allauth's sign-in with a profile chooser and 429 on throttling.
+
+    The device cookie is given by ``device_receivers.alert_new_device`` at every completed
+    sign-in, wherever it ends (password page, second-factor page, passkey).
+    """
 
     template_name = "account/login.html"
 
@@ -51,20 +55,6 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
         if retry_after is not None:
             response.status_code = errors.THROTTLED.status
             response.headers["Retry-After"] = str(retry_after)
-        return response
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        response: HttpResponse = super().form_valid(form)
-        user = self.request.user
-        if getattr(self.request, "convergence_trust_device", False) and isinstance(user, User):
-            response.set_cookie(
-                throttle.device_cookie_name(),
-                throttle.device_cookie_value(user.pk),
-                max_age=throttle.DEVICE_COOKIE_MAX_AGE,
-                secure=self.request.is_secure(),
-                httponly=True,
-                samesite="Lax",
-            )
         return response
 
 
