@@ -12,6 +12,7 @@ from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.core import mail
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -216,6 +217,21 @@ def test_link_resets_the_password_without_signing_in(
     assert client.get("/compte/").status_code == 302  # still anonymous
     assert mail.outbox[-1].to == [LEA_RECOVERY]
     assert "vient d'être changé" in mail.outbox[-1].body
+
+
+def test_meter_judges_the_account_being_reset_by_its_own_policy(client: Client, lea: User) -> None:
+    # Strong enough for a pupil (50 bits), too weak for the staff policy (80 bits) that an
+    # anonymous visitor's meter applies.
+    password = "Velours-Cactus-92"
+    meter = reverse("account_password_strength")
+    anonymous = Client().post(meter, {"password1": password})
+    assert "conforme à la politique" not in text_of(anonymous)
+
+    ask_reset(client, lea.login)
+    client.get(link_in(mail.outbox[0]))
+    during_reset = client.post(meter, {"password1": password})
+
+    assert "conforme à la politique" in text_of(during_reset)
 
 
 def test_link_is_single_use(client: Client, lea: User) -> None:

@@ -138,6 +138,12 @@ def password_reset_from_key(request: HttpRequest, key: str) -> HttpResponse:
     return redirect("password_reset_new")
 
 
+def pending_reset_user(request: HttpRequest) -> User | None:
+    """The account whose password is being reset in this browser, if any (for the meter)."""
+    token = request.session.get(TOKEN_SESSION_KEY)
+    return recovery.account_for_reset_token(token) if isinstance(token, str) else None
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def password_reset_new(request: HttpRequest) -> HttpResponse:

@@ -89,10 +89,12 @@ def password_strength(request: HttpRequest) -> HttpResponse:
     password = form.data.get("password1", "") if form.is_valid() else ""
     user = request.user if isinstance(request.user, User) else None
     if user is None:
-        # During activation the account is known but not signed in: judge by its own policy.
+        # During activation or a reset the account is known but not signed in: judge the
+        # password by that account's own policy.
         from .activation import pending_activation_user
+        from .recovery import pending_reset_user
 
-        user = pending_activation_user(request)
+        user = pending_activation_user(request) or pending_reset_user(request)
     verdict = passwords.strength(password, user=user) if password else None
     return render(request, "accounts/_password_strength.html", {"verdict": verdict})
 
