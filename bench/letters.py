@@ -9,36 +9,18 @@ and the PDF's size. Asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import standalone
+
+REPO = standalone.REPO
 DEMO_BLUEPRINT = REPO / "blueprints" / "demo.yaml"
 COLLEGE = "0250013D"
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pupils", type=int, default=1200)
-    parser.add_argument("--database-url", default="")
-    options = parser.parse_args()
-    if options.database_url and "bench" not in options.database_url:
-        sys.exit("--database-url: the database name must contain 'bench' (it is emptied).")
-    with tempfile.TemporaryDirectory(prefix="convergence-bench-") as var_dir:
-        os.environ["CONVERGENCE_VAR_DIR"] = var_dir
-        os.environ["DJANGO_SETTINGS_MODULE"] = "convergence.settings"
-        if options.database_url:
-            os.environ["DATABASE_URL"] = options.database_url
-        sys.path[:0] = [str(REPO / "src"), str(REPO)]
-        import django
-
-        django.setup()
-        run(options.pupils, flush=bool(options.database_url))
 
 
 def run(pupils: int, *, flush: bool) -> None:
@@ -87,4 +69,4 @@ def run(pupils: int, *, flush: bool) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    standalone.main(__doc__, 1200, run)
