@@ -97,3 +97,47 @@ class MaintenanceMiddleware:
                 response.headers["Retry-After"] = "600"
                 return response
         return self.get_response(request)
+
+
+class RetryAfterMiddleware:
+    """A form that refused an attempt for a delay (``request.retry_after`` seconds) makes its
+    page a 429 with ``Retry-After``, whichever view rendered it (allauth's second-factor step).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        retry_after = getattr(request, "retry_after", None)
+        if retry_after is not None and response.status_code in (200, 400):
+            response.status_code = 429
+            response.headers["Retry-After"] = str(int(retry_after))
+        return response
+
+
+class LimiterUnavailableMiddleware:
+    """The shared cache holding the rate limits is down: a branded 503 with ``Retry-After``.
+
+    Limits fail closed (``core.ratelimit``): an attempt that cannot be counted is not judged,
+    and the person is told to come back shortly rather than shown a server error.
+    """
+
+    RETRY_AFTER_SECONDS = 30
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from . import errors
+        from .ratelimit import LimiterUnavailable
+        from .views import render_error
+
+        if not isinstance(exception, LimiterUnavailable):
+            return None
+        response = render_error(request, errors.UNAVAILABLE)
+        response.headers["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 from typing import ClassVar
 
 from django.core.cache import cache
@@ -15,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from .uai import department_code_of, normalise_uai, validate_uai
 
 ACADEMIE_CACHE_KEY = "core:academie"
+
+logger = logging.getLogger(__name__)
 
 
 def validate_networks(value: str) -> None:
@@ -74,17 +77,26 @@ class Academie(models.Model):
 
     @classmethod
     def current(cls) -> Academie:
-        """The académie row, cached; an unsaved one built from settings before set-up."""
+        """The académie row, cached; an unsaved one built from settings before set-up.
+
+        With the cache unreachable it is read from the database: every page shows it, and the
+        503 that the rate limits answer when that same cache is down must still render.
+        """
         from django.conf import settings
 
-        academie: Academie | None = cache.get(ACADEMIE_CACHE_KEY)
+        try:
+            academie: Academie | None = cache.get(ACADEMIE_CACHE_KEY)
+            reachable = True
+        except Exception:  # the cache backend's own errors (Redis down, …)
+            logger.warning("Cache unreachable: the académie is read from the database.")
+            academie, reachable = None, False
         if academie is None:
             academie = cls.objects.first() or cls(
                 name=settings.ACADEMIE_NAME,
                 official_host=settings.OFFICIAL_HOST,
                 mail_domain=settings.MAIL_DOMAIN,
             )
-            if academie.pk:
+            if academie.pk and reachable:
                 cache.set(ACADEMIE_CACHE_KEY, academie, 300)
         return academie
 

@@ -1,0 +1,108 @@
+"""The one limiter: atomic counters in the shared cache that every limit of the portal uses.
+
+Every operation is a single atomic cache call or starts with one (``add``, ``incr``, ``decr``),
+so parallel requests — threads of one process on the local-memory cache, or several processes
+on Redis — can never both slip under a limit: a request *reserves* its place first (increment)
+and is judged by the value it got back, never by a value read earlier (reserve-then-verify).
+
+* :func:`hit` — fixed-window counter: count one event, say how long to wait past the limit.
+* :func:`reserve` / :func:`release` — take a place before expensive work (a password hash),
+  give it back when the work turns out not to count (a success, or a refusal).
+* :func:`first_time` — true once per window for a key (audit a flood once, alert once).
+* :func:`count_distinct` — how many distinct members were seen under a key in a window (how
+  many different accounts failed from one address), without storing the members in clear.
+
+Keys are hashed (``key``) so that addresses, identifiers and digests never appear in clear in
+the cache. When the cache is unreachable the limiter fails closed: :class:`LimiterUnavailable`
+is raised and callers answer a 503 rather than let an unlimited attempt through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from typing import Any
+
+from django.core.cache import cache
+
+
+class LimiterUnavailable(Exception):
+    """The shared cache holding the counters cannot be reached: refuse rather than guess."""
+
+
+def key(kind: str, *parts: object) -> str:
+    """A cache key for ``kind`` whose parts (addresses, identifiers…) are hashed."""
+    joined = "|".join(str(part).strip().lower() for part in parts)
+    digest = hashlib.sha256(joined.encode()).hexdigest()[:32]
+    return f"rl:{kind}:{digest}"
+
+
+def _guard(call: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return call(*args, **kwargs)
+    except ValueError:
+        raise
+    except Exception as error:  # the cache backend's own errors (Redis down, …)
+        raise LimiterUnavailable(str(error)) from error
+
+
+def reserve(counter: str, *, window: int) -> int:
+    """Atomically add one to ``counter`` (created for ``window`` seconds); the new value."""
+    _guard(cache.add, counter, 0, timeout=window)
+    try:
+        value = int(_guard(cache.incr, counter))
+    except ValueError:  # expired between add and incr
+        _guard(cache.set, counter, 1, timeout=window)
+        value = 1
+    return value
+
+
+def release(counter: str) -> None:
+    """Give back one place taken by :func:`reserve` (never below zero, never raises)."""
+    try:
+        if int(cache.decr(counter)) < 0:
+            cache.incr(counter)
+    except Exception:  # noqa: S110 - expired or unreachable: nothing left to give back
+        pass
+
+
+def touch(counter: str, *, window: int) -> None:
+    """Keep ``counter`` alive for another ``window`` seconds (counters expire after quiet)."""
+    _guard(cache.touch, counter, timeout=window)
+
+
+def hit(counter: str, *, limit: int, window: int, now: float | None = None) -> int:
+    """Count one event on a fixed window of ``window`` seconds; seconds to wait, 0 if allowed.
+
+    The event is counted whether or not it is allowed (it happened: a message asked for,
+    a request made), so a flood keeps its own window full.
+    """
+    now = time.time() if now is None else now
+    _guard(cache.add, f"{counter}:start", now, timeout=window)
+    value = reserve(counter, window=window)
+    if value <= limit:
+        return 0
+    start = float(_guard(cache.get, f"{counter}:start", now))
+    return max(1, math.ceil(start + window - now))
+
+
+def first_time(counter: str, *, window: int) -> bool:
+    """True for the first call on ``counter`` within ``window`` seconds, then False."""
+    return bool(_guard(cache.add, counter, 1, timeout=window))
+
+
+def count_distinct(counter: str, member: object, *, window: int) -> tuple[int, bool]:
+    """Note ``member`` under ``counter``; how many distinct members in the window, and whether
+    this one is new. Members are stored as hashed marker keys that expire with the window."""
+    marker = key(f"{counter}:member", member)
+    if _guard(cache.add, marker, 1, timeout=window):
+        return reserve(counter, window=window), True
+    # Seen again: its marker lives as long as the counter does, or it would count twice.
+    _guard(cache.touch, marker, timeout=window)
+    return int(_guard(cache.get, counter, 0) or 0), False
+
+
+def current(counter: str) -> int:
+    """The value of ``counter`` now (0 when absent)."""
+    return int(_guard(cache.get, counter, 0) or 0)
