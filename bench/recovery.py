@@ -31,7 +31,8 @@ def main() -> None:
         os.environ["CONVERGENCE_VAR_DIR"] = var_dir
         os.environ["DJANGO_SETTINGS_MODULE"] = "convergence.settings"
         # Rate limits would stop the bench long before the end: lift them.
-        os.environ["CONVERGENCE_RECOVERY_ACCOUNT_LIMIT"] = "100000000"
+        os.environ["CONVERGENCE_RECOVERY_IDENTIFIER_LIMIT"] = "100000000"
+        os.environ["CONVERGENCE_RECOVERY_SEND_LIMIT"] = "100000000"
         os.environ["CONVERGENCE_RECOVERY_IP_LIMIT"] = "100000000"
         os.environ.setdefault("ALLOWED_HOSTS", "testserver")
         sys.path[:0] = [str(REPO / "src"), str(REPO)]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db.models.signals import post_save
 from django.test import Client
 from django.utils import timezone
 
@@ -225,6 +226,27 @@ def test_many_failures_from_one_address_are_throttled(
     assert response.status_code == 429
     assert "Trop d'essais" in text_of(response)
     assert response["Retry-After"]
+
+
+def test_parallel_failures_cannot_slip_past_the_address_limit(
+    client: Client, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second attempt arriving while the first is being judged finds its place taken."""
+    monkeypatch.setattr(activation_views, "IP_FAILURES", 1)
+    parallel: list[int] = []
+
+    def second_attempt(sender: Any, instance: AuditEvent, **kwargs: Any) -> None:
+        if instance.event_type == events.ACTIVATION_FAILED.code and not parallel:
+            parallel.append(0)
+            parallel[0] = step_one(Client(), "inconnu", "AAAA-BBBB-CCCC").status_code
+
+    post_save.connect(second_attempt, sender=AuditEvent, weak=False)
+    try:
+        first = step_one(client, "inconnu", "AAAA-BBBB-CCCC")
+    finally:
+        post_save.disconnect(second_attempt, sender=AuditEvent)
+
+    assert (first.status_code, parallel) == (400, [429])
 
 
 def test_staff_member_activates_without_a_birth_date(client: Client, referent: User) -> None:

@@ -20,8 +20,11 @@ What every action here guarantees:
 * **A reset never signs anyone in** and never bypasses a second factor: the person then signs
   in normally, and allauth asks for their factor. Resetting ends the account's sessions
   everywhere and kills its other reset codes.
-* **Rate limits** (cache counters, atomic ``incr``): per address and per account or typed
-  identifier, ``RECOVERY_*_LIMIT`` per ``RECOVERY_WINDOW_SECONDS``.
+* **Rate limits** (``core.ratelimit``), which no stranger can use to block a person or to
+  link a login to an e-mail: a 429 per address and per (typed identifier, address), never
+  per account; and a silent cap on the links, codes and reminders actually sent per account
+  (per mailbox for reminders), applied by the tasks, which the account's own browser (its
+  device cookie) is exempt from. ``RECOVERY_*_LIMIT`` per ``RECOVERY_WINDOW_SECONDS``.
 * Every request and every reset is audited (``password.reset_requested``, ``password.reset``,
   ``password.reset_by_referent``, ``login.reminder_sent``), never with a secret.
 """
@@ -29,7 +32,6 @@ What every action here guarantees:
 from __future__ import annotations
 
 import datetime
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -38,7 +40,6 @@ from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.http import HttpRequest
@@ -49,9 +50,10 @@ from django_tasks import task
 
 from convergence.audit import events
 from convergence.audit.actions import record_event
+from convergence.core import ratelimit
 from convergence.core.http import client_ip
 
-from .. import codes, sms
+from .. import codes, sms, throttle
 from ..mailing import contact_address, notify_guardians, send_account_mail
 from ..models import (
     STAFF_ROLES,
@@ -69,6 +71,10 @@ PASSWORD_RESET_CODE_FAILED = events.declare(
 RECOVERY_THROTTLED = events.declare(
     "recovery.throttled", _("Trop de demandes de récupération (mot de passe, identifiant, code)")
 )
+RECOVERY_SEND_CAPPED = events.declare(
+    "recovery.send_capped",
+    _("Lien, code ou rappel d'identifiant non envoyé : trop d'envois récents pour ce compte"),
+)
 PASSWORD_RESET_DELIVERY_FAILED = events.declare(
     "password.reset_delivery_failed",
     _("Lien ou code de réinitialisation non envoyé (messagerie ou SMS en panne)"),
@@ -85,7 +91,7 @@ class RecoveryError(Exception):
 
 
 class RecoveryThrottled(Exception):
-    """Too many recovery requests for this account or from this address; wait and retry."""
+    """Too many recovery requests from this address (for this identifier); wait and retry."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"retry after {retry_after}s")
@@ -93,65 +99,106 @@ class RecoveryThrottled(Exception):
 
 
 # --- Rate limits --------------------------------------------------------------------------
+#
+# Two kinds of limits, so that no stranger can block a person's recovery and no answer tells
+# accounts apart (the attack of issue 9, finding 8):
+#
+# * On the request, a 429 with Retry-After, keyed only by what the requester controls: their
+#   address (``RECOVERY_IP_LIMIT``) and the identifier typed *from that address*
+#   (``RECOVERY_IDENTIFIER_LIMIT``). Never by account: a login and an e-mail of one account
+#   have their own counters, like two accounts, and requests from other addresses never use
+#   up the budget of the person's own.
+# * On what is actually sent, per account (or per mailbox for a login reminder), in the task
+#   worker and silently (``RECOVERY_SEND_LIMIT``): past it nothing more goes out, the page
+#   being the same. A browser carrying the account's device cookie is exempt, so strangers'
+#   requests cannot stop the person's own.
 
 
-def _rate_key(kind: str, scope: str, value: str) -> str:
-    digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
-    return f"recovery:{kind}:{scope}:{digest}"
+def hit_rate_limits(*, kind: str, ip: str, identifier: str = "") -> int:
+    """Count one recovery request of ``kind`` from ``ip`` for ``identifier`` (as typed; empty
+    for none). Returns the seconds to wait, 0 if it may proceed.
 
-
-def _count(key: str, limit: int, window: int, now: float) -> int:
-    """Count one hit on a fixed-window counter; seconds to wait if past ``limit``, else 0."""
-    if cache.add(key, 0, timeout=window):
-        cache.set(f"{key}:start", now, timeout=window)
-    try:
-        hits = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        cache.set(f"{key}:start", now, timeout=window)
-        hits = 1
-    if hits <= limit:
-        return 0
-    start = float(cache.get(f"{key}:start", now))
-    return max(1, int(start + window - now))
-
-
-def hit_rate_limits(*, kind: str, ip: str, account: str = "") -> int:
-    """Count one recovery request of ``kind`` from ``ip`` about ``account`` (an account key or
-    a typed identifier; empty for none). Returns the seconds to wait, 0 if it may proceed.
-
-    Every request counts, successful or not: recovery sends messages, and a person's phone or
-    mailbox must not be flooded.
+    Every request counts, successful or not: a flood keeps its own window full. Raises
+    ``LimiterUnavailable`` when the cache cannot be reached (the caller refuses).
     """
     window = settings.RECOVERY_WINDOW_SECONDS
     now = time.time()
-    waits = [_count(_rate_key(kind, "ip", ip), settings.RECOVERY_IP_LIMIT, window, now)]
-    if account:
-        key = _rate_key(kind, "account", account)
-        waits.append(_count(key, settings.RECOVERY_ACCOUNT_LIMIT, window, now))
+    waits = [
+        ratelimit.hit(
+            ratelimit.key(f"recovery:{kind}:ip", ip),
+            limit=settings.RECOVERY_IP_LIMIT,
+            window=window,
+            now=now,
+        )
+    ]
+    if identifier:
+        waits.append(
+            ratelimit.hit(
+                ratelimit.key(f"recovery:{kind}:identifier-ip", identifier, ip),
+                limit=settings.RECOVERY_IDENTIFIER_LIMIT,
+                window=window,
+                now=now,
+            )
+        )
     return max(waits)
 
 
-def _enforce_rate_limits(
-    *,
-    kind: str,
-    request: HttpRequest,
-    account: str = "",
-    subject: User | None = None,
-    identifier: str = "",
-) -> None:
-    """Count the request; past a limit, audit ``recovery.throttled`` and raise
-    ``RecoveryThrottled`` (the caller answers 429 before anything else is done)."""
-    wait = hit_rate_limits(kind=kind, ip=client_ip(request), account=account)
-    if wait:
+def _enforce_rate_limits(*, kind: str, request: HttpRequest, identifier: str = "") -> None:
+    """Count the request; past a limit, raise ``RecoveryThrottled`` (the caller answers 429
+    before anything else is done). ``recovery.throttled`` is audited once per window and
+    address, so that a flood does not flood the audit trail too; it names no account."""
+    ip = client_ip(request)
+    wait = hit_rate_limits(kind=kind, ip=ip, identifier=identifier)
+    if not wait:
+        return
+    window = settings.RECOVERY_WINDOW_SECONDS
+    if ratelimit.first_time(ratelimit.key(f"recovery:{kind}:throttled", ip), window=window):
         record_event(
             event_type=RECOVERY_THROTTLED,
             request=request,
-            subject=subject,
             identifier=identifier,
             data={"kind": kind, "retry_after": wait},
         )
-        raise RecoveryThrottled(wait)
+    raise RecoveryThrottled(wait)
+
+
+def _trusted_device(request: HttpRequest, user_pks: list[int]) -> bool:
+    """Whether the browser carries the device cookie of one of ``user_pks`` (the account's
+    own browser, exempt from the send cap). The cookie is checked once even for no account,
+    so that the check costs the same whoever was named."""
+    cookie = request.COOKIES.get(throttle.device_cookie_name())
+    # Every account is checked (no short cut), whichever the cookie is for.
+    checks = [throttle.device_is_trusted_for(cookie, pk) for pk in user_pks or [0]]
+    return any(checks)
+
+
+def _may_send(counter: str, *, trusted_device: bool) -> bool:
+    """Take a place under the send cap (``RECOVERY_SEND_LIMIT`` a window) for one message;
+    False, the place given back, once it is used up. A trusted device always may, and does not
+    use the cap up. Give the place back with ``ratelimit.release`` if nothing went out."""
+    if trusted_device:
+        return True
+    window = settings.RECOVERY_WINDOW_SECONDS
+    if ratelimit.reserve(counter, window=window) <= settings.RECOVERY_SEND_LIMIT:
+        return True
+    ratelimit.release(counter)
+    return False
+
+
+def _sent_counter(kind: str, recipient: object) -> str:
+    return ratelimit.key(f"recovery:{kind}:sent", recipient)
+
+
+def _audit_capped(*, kind: str, recipient: object, subject: User | None, channel: str) -> None:
+    """Audit a message withheld by the send cap, once per window and recipient."""
+    marker = ratelimit.key(f"recovery:{kind}:capped", recipient)
+    if ratelimit.first_time(marker, window=settings.RECOVERY_WINDOW_SECONDS):
+        record_event(
+            event_type=RECOVERY_SEND_CAPPED,
+            subject=subject,
+            identifier="" if subject is not None else str(recipient),
+            data={"kind": kind, "channel": channel},
+        )
 
 
 # --- Who, and where to -------------------------------------------------------------------
@@ -164,11 +211,6 @@ def find_account(identifier: str) -> User | None:
         return None
     field = "email" if "@" in typed else "login"
     return User.objects.filter(**{field: typed}).first()
-
-
-def account_rate_key(identifier: str, user: User | None) -> str:
-    """One counter per account whichever identifier was typed, else per typed identifier."""
-    return f"user:{user.pk}" if user is not None else f"id:{identifier.strip().lower()}"
 
 
 # The checks below always run their query, whatever the account (or the placeholder standing
@@ -234,16 +276,12 @@ def request_password_reset(*, identifier: str, channel: str, request: HttpReques
     otherwise) and one task enqueued, ``deliver_password_reset``, which issues and sends the
     code in the background, or does nothing for no one. Neither the code's creation nor a
     slow mail server or SMS provider can be timed from here. Raises ``RecoveryThrottled``
-    past a rate limit.
+    past a rate limit of the address or of the identifier from it (never of the account), and
+    ``LimiterUnavailable`` when the limits cannot be counted. The task applies the account's
+    send cap, which the browser holding the account's device cookie is exempt from.
     """
+    _enforce_rate_limits(kind="password", request=request, identifier=identifier)
     found = find_account(identifier)
-    _enforce_rate_limits(
-        kind="password",
-        request=request,
-        account=account_rate_key(identifier, found),
-        subject=found,
-        identifier=identifier,
-    )
     user = found if found is not None and found.state == AccountState.ACTIVE else None
     # An unsaved placeholder (pk 0, no contact) for no account: the same queries run.
     account = user if user is not None else User(pk=0)
@@ -262,6 +300,7 @@ def request_password_reset(*, identifier: str, channel: str, request: HttpReques
     else:
         outcome = "sent" if target else missing
     recipient = user.pk if user is not None and target else None
+    trusted_device = _trusted_device(request, [recipient] if recipient is not None else [])
     with transaction.atomic():
         record_event(
             event_type=events.PASSWORD_RESET_REQUESTED,
@@ -271,7 +310,10 @@ def request_password_reset(*, identifier: str, channel: str, request: HttpReques
             data={"channel": str(channel), "outcome": outcome},
         )
         deliver_password_reset.enqueue(
-            user_pk=recipient, channel=str(channel), base_url=_base_url(request)
+            user_pk=recipient,
+            channel=str(channel),
+            base_url=_base_url(request),
+            trusted_device=trusted_device,
         )
     return ResetRequest(channel=str(channel), user_pk=recipient)
 
@@ -282,11 +324,17 @@ def _base_url(request: HttpRequest) -> str:
 
 
 @task()
-def deliver_password_reset(*, user_pk: int | None, channel: str, base_url: str) -> bool:
+def deliver_password_reset(
+    *, user_pk: int | None, channel: str, base_url: str, trusted_device: bool = False
+) -> bool:
     """Issue a reset code for the account and send it (task worker); False if nothing went.
 
     Where it goes is decided again here, as the account may have changed since the request.
-    A failing mail server or SMS provider is audited ``password.reset_delivery_failed``.
+    Past the account's send cap (``RECOVERY_SEND_LIMIT`` links and SMS a window, unless the
+    request came from the account's ``trusted_device``) nothing is issued, so the account's
+    pending code stays usable, and nothing is sent (audited ``recovery.send_capped`` once a
+    window). A failing mail server or SMS provider is audited
+    ``password.reset_delivery_failed`` and gives its place under the cap back.
     """
     user = (
         User.objects.filter(pk=user_pk, state=AccountState.ACTIVE).first()
@@ -303,6 +351,10 @@ def deliver_password_reset(*, user_pk: int | None, channel: str, base_url: str) 
         kind = codes.CodeKind.TOKEN
     if not target:
         return False
+    counter = _sent_counter("password", user.pk)
+    if not _may_send(counter, trusted_device=trusted_device):
+        _audit_capped(kind="password", recipient=user.pk, subject=user, channel=channel)
+        return False
     secret = codes.issue_code(user, RESET, lifetime=_lifetime(), target=target, kind=kind)
     if channel == Channel.SMS:
         delivered = _send_reset_sms(target, secret)
@@ -311,6 +363,8 @@ def deliver_password_reset(*, user_pk: int | None, channel: str, base_url: str) 
             [target], "password_reset_link", _link_context(user, secret, base_url)
         )
     if not delivered:
+        if not trusted_device:
+            ratelimit.release(counter)
         record_event(
             event_type=PASSWORD_RESET_DELIVERY_FAILED, subject=user, data={"channel": channel}
         )
@@ -340,14 +394,15 @@ def exchange_sms_code(*, user_pk: int | None, code: str, request: HttpRequest) -
 
     Returns None for a wrong, used or expired code (five misses kill the code, and a request
     without an account behind it is answered the same). Audited on failure
-    (``password.reset_code_failed``). Raises ``RecoveryThrottled`` past the address's limit.
+    (``password.reset_code_failed``). Raises ``RecoveryThrottled`` past the address's limit
+    (``LimiterUnavailable`` if it cannot be counted).
     """
     user = (
         User.objects.filter(pk=user_pk, state=AccountState.ACTIVE).first()
         if user_pk is not None
         else None
     )
-    _enforce_rate_limits(kind="code", request=request, subject=user)
+    _enforce_rate_limits(kind="code", request=request)
     if user is None:
         codes.digest(code[: codes.MAX_INPUT_LENGTH], purpose=RESET, user_id=0)
         return None
@@ -431,12 +486,11 @@ def send_login_reminder(*, email: str, request: HttpRequest) -> int:
     A recovery address is not unique (a family may share one): every matching login is sent
     in one message. Audited ``login.reminder_sent`` per account, or once with the address's
     digest when none matches; the message is sent by a task (``deliver_login_reminder``),
-    enqueued in both cases, so the answer takes as long either way.
+    enqueued in both cases, so the answer takes as long either way. Rate-limited like a reset
+    request (per address, per address typed from it); the task caps reminders per mailbox.
     """
     address = email.strip().lower()
-    _enforce_rate_limits(
-        kind="login", request=request, account=f"email:{address}", identifier=address
-    )
+    _enforce_rate_limits(kind="login", request=request, identifier=address)
     accounts = list(
         User.objects.filter(state=AccountState.ACTIVE)
         .filter(
@@ -446,6 +500,8 @@ def send_login_reminder(*, email: str, request: HttpRequest) -> int:
         .distinct()
         .order_by("login")
     )
+    user_pks = [user.pk for user in accounts]
+    trusted_device = _trusted_device(request, user_pks)
     with transaction.atomic():
         for user in accounts:
             record_event(
@@ -463,26 +519,41 @@ def send_login_reminder(*, email: str, request: HttpRequest) -> int:
             )
         deliver_login_reminder.enqueue(
             address=address if accounts else "",
-            user_pks=[user.pk for user in accounts],
+            user_pks=user_pks,
             base_url=_base_url(request),
+            trusted_device=trusted_device,
         )
     return len(accounts)
 
 
 @task()
-def deliver_login_reminder(*, address: str, user_pks: list[int], base_url: str) -> bool:
-    """Mail the logins of ``user_pks`` to ``address`` (task worker); False if nothing went."""
+def deliver_login_reminder(
+    *, address: str, user_pks: list[int], base_url: str, trusted_device: bool = False
+) -> bool:
+    """Mail the logins of ``user_pks`` to ``address`` (task worker); False if nothing went.
+
+    Past the mailbox's send cap (``RECOVERY_SEND_LIMIT`` reminders a window, unless the
+    request came from a ``trusted_device`` of one of the accounts) nothing is sent (audited
+    ``recovery.send_capped`` once a window); a failed sending gives its place back.
+    """
     accounts = list(
         User.objects.filter(pk__in=user_pks, state=AccountState.ACTIVE).order_by("login")
     )
     if not (address and accounts):
+        return False
+    counter = _sent_counter("login", address)
+    if not _may_send(counter, trusted_device=trusted_device):
+        _audit_capped(kind="login", recipient=address, subject=None, channel=Channel.EMAIL.value)
         return False
     context = {
         "accounts": accounts,
         "login_url": base_url + reverse("account_login"),
         "reset_url": base_url + reverse("account_reset_password"),
     }
-    return send_account_mail([address], "login_reminder", context)
+    delivered = send_account_mail([address], "login_reminder", context)
+    if not delivered and not trusted_device:
+        ratelimit.release(counter)
+    return delivered
 
 
 # --- Référent delegation ------------------------------------------------------------------

@@ -7,20 +7,18 @@ uses the code up; step 3 only lets the new owner add recovery contacts for a few
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from convergence.core import errors
+from convergence.core import errors, ratelimit
 from convergence.core.http import client_ip
 
 from .. import actions, passwords, sms
@@ -44,34 +42,27 @@ SENDS_PER_WINDOW = 5
 SENDS_WINDOW_SECONDS = 60 * 60
 
 
-def _ip_key(request: HttpRequest) -> str:
-    digest = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
-    return f"activation:failures:{digest}"
-
-
-def _ip_blocked(request: HttpRequest) -> bool:
-    return int(cache.get(_ip_key(request), 0)) >= IP_FAILURES
-
-
-def _count_ip_failure(request: HttpRequest) -> None:
-    key = _ip_key(request)
-    cache.add(key, 0, timeout=IP_WINDOW_SECONDS)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=IP_WINDOW_SECONDS)
+def _reserve_attempt(request: HttpRequest) -> str | None:
+    """Take a place among the address's failures before the attempt is judged; the counter to
+    give it back to (a success or a form refused unread), or None once the address has had
+    ``IP_FAILURES`` failures in the window. Reserving first means parallel attempts cannot
+    all slip in under the limit."""
+    counter = ratelimit.key("activation:failures", client_ip(request))
+    if ratelimit.reserve(counter, window=IP_WINDOW_SECONDS) > IP_FAILURES:
+        ratelimit.release(counter)
+        return None
+    return counter
 
 
 def _may_send(user: User) -> bool:
-    """Count one confirmation message for ``user``; False once the window's quota is spent."""
-    key = f"activation:sends:{user.pk}"
-    cache.add(key, 0, timeout=SENDS_WINDOW_SECONDS)
-    try:
-        sent = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=SENDS_WINDOW_SECONDS)
-        sent = 1
-    return int(sent) <= SENDS_PER_WINDOW
+    """Take a place for one confirmation message to ``user`` (a request asking for one counts,
+    sent or not); False, the place given back, once the window's ``SENDS_PER_WINDOW`` are
+    spent."""
+    counter = ratelimit.key("activation:sends", user.pk)
+    if ratelimit.reserve(counter, window=SENDS_WINDOW_SECONDS) > SENDS_PER_WINDOW:
+        ratelimit.release(counter)
+        return False
+    return True
 
 
 def _step(request: HttpRequest, name: str) -> dict[str, Any] | None:
@@ -114,7 +105,8 @@ def activation(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         form = ActivationCodeForm(request.POST)
-        if _ip_blocked(request):
+        attempt = _reserve_attempt(request)
+        if attempt is None:
             error = _(
                 "Trop d'essais infructueux depuis cette connexion. Patientez un quart d'heure "
                 "avant de réessayer."
@@ -130,10 +122,10 @@ def activation(request: HttpRequest) -> HttpResponse:
                     request=request,
                 )
             except actions.ActivationError as failure:
-                _count_ip_failure(request)
-                error = failure.message
+                error = failure.message  # the reserved place stays: a failure counted
                 status = 400
             else:
+                ratelimit.release(attempt)
                 request.session.cycle_key()
                 request.session[SESSION_KEY] = {
                     "step": "password",
@@ -143,6 +135,7 @@ def activation(request: HttpRequest) -> HttpResponse:
                 }
                 return redirect("activation_password")
         else:
+            ratelimit.release(attempt)
             status = 400
     else:
         form = ActivationCodeForm(initial={"identifiant": request.GET.get("identifiant", "")[:64]})

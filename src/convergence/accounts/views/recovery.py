@@ -40,8 +40,8 @@ RECOVERY_THROTTLED = errors.register(
         _("Trop de demandes"),
         _(
             "Beaucoup de demandes de récupération (mot de passe, identifiant ou code reçu "
-            "par SMS) ont été faites récemment pour ce compte ou depuis ce réseau. Pour "
-            "protéger les comptes, le portail impose une pause. Aucun compte n'est bloqué."
+            "par SMS) ont été faites récemment depuis ce réseau. Pour protéger les comptes, "
+            "le portail impose une pause. Aucun compte n'est bloqué."
         ),
         _(
             "Patientez le temps indiqué puis réessayez. En cas d'urgence, le référent "
