@@ -68,12 +68,30 @@ class AccountState(models.TextChoices):
 
 
 class UserQuerySet(models.QuerySet["User"]):
+    def protected(self) -> UserQuerySet:
+        """Accounts beyond a référent's reach, whose lost factor needs a second person.
+
+        Whoever holds, in any school year (a role of last year still opens doors until the
+        rentrée is closed), a role other than élève or parent, or a role whose holders must
+        use a second factor (``settings.MFA_REQUIRED_ROLES``), or has access to the
+        administration (``is_staff``, ``is_superuser``).
+        """
+        from django.conf import settings
+
+        roles = set(STAFF_ROLES) | set(settings.MFA_REQUIRED_ROLES)
+        holders = Assignment.objects.filter(role__in=roles).values("user")
+        return self.filter(
+            models.Q(pk__in=holders) | models.Q(is_staff=True) | models.Q(is_superuser=True)
+        )
+
     def managed_by(self, actor: User) -> UserQuerySet:
         """Accounts ``actor`` may act on for another person (reset, letters, lost factor).
 
         A DSI acts on every account; a référent numérique only on pupils and parents of the
-        establishments where they hold the référent role this school year; anyone else on
-        none. The one place delegation is decided (docs/accounts.md).
+        establishments where they hold the référent role this school year, and never on an
+        account that is anything else as well (``protected``: a DSI who is also a parent
+        stays the DSI's); anyone else on none. The one place delegation is decided
+        (docs/accounts.md, docs/security.md).
         """
         if not actor.is_active:
             return self.none()
@@ -84,10 +102,14 @@ class UserQuerySet(models.QuerySet["User"]):
         pupils = Assignment.objects.current().filter(
             role=Role.ELEVE, establishment__in=establishments
         )
-        return self.filter(
-            models.Q(pk__in=pupils.values("user"))
-            | models.Q(guardianships__pupil__in=pupils.values("user"))
-        ).distinct()
+        return (
+            self.filter(
+                models.Q(pk__in=pupils.values("user"))
+                | models.Q(guardianships__pupil__in=pupils.values("user"))
+            )
+            .exclude(pk__in=User.objects.protected().values("pk"))
+            .distinct()
+        )
 
 
 class UserManager(BaseUserManager["User"]):
@@ -98,6 +120,9 @@ class UserManager(BaseUserManager["User"]):
 
     def managed_by(self, actor: User) -> UserQuerySet:
         return self.get_queryset().managed_by(actor)
+
+    def protected(self) -> UserQuerySet:
+        return self.get_queryset().protected()
 
     def create_user(self, login: str, password: str | None = None, **extra: Any) -> User:
         user = self.model(login=login.lower(), **extra)
@@ -274,6 +299,7 @@ class OneTimeCodePurpose(models.TextChoices):
     PASSWORD_RESET = "password_reset", _("Réinitialisation du mot de passe")
     CONFIRM_EMAIL = "confirm_email", _("Confirmation de l'adresse de secours")
     CONFIRM_PHONE = "confirm_phone", _("Confirmation du téléphone de secours")
+    MFA_RESET = "mfa_reset", _("Retrait du second facteur perdu")
 
 
 class OneTimeCodeQuerySet(models.QuerySet["OneTimeCode"]):
@@ -319,6 +345,95 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} — {self.get_purpose_display()}"
+
+
+class ResetRequestState(models.TextChoices):
+    PENDING = "pending", _("En attente d'approbation")
+    APPROVED = "approved", _("Approuvée")
+    REFUSED = "refused", _("Refusée")
+    EXPIRED = "expired", _("Expirée")
+
+
+class SecondFactorResetRequestQuerySet(models.QuerySet["SecondFactorResetRequest"]):
+    def open(self, *, now: datetime.datetime | None = None) -> SecondFactorResetRequestQuerySet:
+        """Requests still waiting for a second DSI, and not expired."""
+        return self.filter(state=ResetRequestState.PENDING, expires_at__gt=now or timezone.now())
+
+
+class SecondFactorResetRequest(models.Model):
+    """A DSI's request to remove a protected account's lost factors, until a second DSI
+    approves or refuses it (four-eyes: the requester can never approve it)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="second_factor_reset_requests"
+    )
+    # Kept null when a departed account is purged (the audit trail keeps who it was).
+    requested_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="second_factor_resets_requested",
+    )
+    # The identity checks the requester ticked (forms.mfa.IDENTITY_CHECKS keys).
+    checks = models.JSONField(_("vérifications faites"), default=list)
+    created_at = models.DateTimeField(_("demandée le"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expire le"))
+    state = models.CharField(
+        _("état"),
+        max_length=8,
+        choices=ResetRequestState.choices,
+        default=ResetRequestState.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="second_factor_resets_decided",
+    )
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+
+    objects = SecondFactorResetRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("demande de retrait de second facteur")
+        verbose_name_plural = _("demandes de retrait de second facteur")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=ResetRequestState.values), name="mfareset_state"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        state=ResetRequestState.PENDING,
+                        decided_by__isnull=True,
+                        decided_at__isnull=True,
+                    )
+                    | (
+                        ~models.Q(state=ResetRequestState.PENDING)
+                        & models.Q(decided_at__isnull=False)
+                    )
+                ),
+                name="mfareset_decided_when_closed",
+            ),
+            # Four-eyes, in the database too: whoever asked never approves.
+            models.CheckConstraint(
+                condition=~models.Q(state=ResetRequestState.APPROVED)
+                | (
+                    ~models.Q(decided_by=models.F("requested_by"))
+                    & ~models.Q(decided_by=models.F("user"))
+                ),
+                name="mfareset_four_eyes",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(state=ResetRequestState.PENDING),
+                name="mfareset_one_pending_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} — {self.get_state_display()}"
 
 
 class JobState(models.TextChoices):

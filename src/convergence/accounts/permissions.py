@@ -4,6 +4,10 @@ The delegation rule itself is ``User.objects.managed_by(actor)``; this module tu
 the checks views make: is the actor a manager at all (référent numérique or DSI this school
 year), and which account a ``pk`` in a URL may designate (404 outside the actor's reach, so
 nothing is revealed about accounts elsewhere).
+
+Every refusal at this gate — a non-manager on a manager's page, a référent on an account or
+a letter batch outside their reach — is audited (``audit.actions.record_refusal``,
+rate-limited) by the decorators, which see the request; the answer stays the same 403 or 404.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
 
+from convergence.audit.actions import record_refusal
 from convergence.core.models import Establishment
 
 from .models import Assignment, Role, User
@@ -56,37 +61,51 @@ def managed_establishments(user: Any) -> QuerySet[Establishment]:
     )
 
 
+class OutsideDelegation(Http404):
+    """A 404 (answered as any other) for something outside the actor's reach; the gate's
+    decorators audit it with the request, naming what was asked (``kind``, ``target``)."""
+
+    def __init__(self, *, kind: str, target: Any) -> None:
+        super().__init__()
+        self.kind = kind
+        self.target = target
+
+
 def get_managed_account_or_404(actor: User, pk: int) -> User:
     """The account ``pk`` if ``actor`` may act on it, else 404 (whether it exists or not)."""
     try:
         return User.objects.managed_by(actor).get(pk=pk)
     except User.DoesNotExist:
-        raise Http404 from None
+        raise OutsideDelegation(kind="account", target=pk) from None
+
+
+def _gate(view: _View, allowed: Callable[[Any], bool], refusal: str) -> _View:
+    """Sign-in page for anonymous users; a 403 (audited) for those ``allowed`` refuses; the
+    view's own 404s for things outside the actor's delegation audited as they pass."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not allowed(request.user):
+            record_refusal(kind=refusal, request=request, actor=request.user)
+            raise PermissionDenied
+        try:
+            return view(request, *args, **kwargs)
+        except OutsideDelegation as outside:
+            record_refusal(
+                kind=outside.kind, request=request, actor=request.user, target=outside.target
+            )
+            raise
+
+    return cast(_View, wrapper)
 
 
 def manager_required(view: _View) -> _View:
     """View decorator: sign-in page for anonymous users, French 403 page for non-managers."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not is_manager(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return cast(_View, wrapper)
+    return _gate(view, is_manager, "manager_page")
 
 
 def dsi_required(view: _View) -> _View:
     """View decorator for whole-académie pages: sign-in page, then French 403 for non-DSI."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not is_dsi(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return cast(_View, wrapper)
+    return _gate(view, is_dsi, "dsi_page")

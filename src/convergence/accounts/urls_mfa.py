@@ -41,4 +41,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.manage_reset_mfa,
         name="manage_reset_mfa",
     ),
+    path(
+        "gestion/second-facteur/demandes/",
+        views.manage_mfa_reset_requests,
+        name="manage_mfa_reset_requests",
+    ),
+    path(
+        "gestion/second-facteur/demandes/<int:pk>/",
+        views.manage_mfa_reset_request,
+        name="manage_mfa_reset_request",
+    ),
 ]

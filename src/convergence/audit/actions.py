@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 
+from convergence.core import ratelimit
 from convergence.core.http import client_ip, user_agent
 
-from .events import EventType
+from .events import ACCESS_REFUSED, EventType
 from .models import AuditEvent
+
+logger = logging.getLogger(__name__)
+
+# A refusal is audited at most once per (actor, kind, target) in this window, and at most
+# REFUSALS_PER_ACTOR rows per actor in it: a loop of refused requests cannot fill the trail.
+REFUSAL_WINDOW_SECONDS = 60
+REFUSALS_PER_ACTOR = 10
 
 SECRET_KEYS = {"password", "password1", "password2", "oldpassword", "token", "code", "secret"}
 
@@ -48,3 +57,42 @@ def record_event(
         user_agent=user_agent(request) if request is not None else "",
         data=details,
     )
+
+
+def record_refusal(
+    *,
+    kind: str,
+    request: HttpRequest | None,
+    actor: Any = None,
+    target: Any = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent | None:
+    """Audit a refused access (``access.refused``), rate-limited; the row, or None if skipped.
+
+    ``kind`` says what was refused (``"staff_page"``, ``"account"``, ``"child_data"``…),
+    ``target`` the primary key of what was asked for, when known (stored as given, never
+    looked up: the answer to the request does not depend on whether it exists). The row
+    names the actor, the address, the method and the path. At most one row per (actor,
+    kind, target) per ``REFUSAL_WINDOW_SECONDS``, and ``REFUSALS_PER_ACTOR`` per actor in
+    that window (the shared limiter). When the limiter is unreachable the row is written
+    anyway: the refusal has already happened, and its trace matters more than its volume.
+    """
+    actor_pk = getattr(actor, "pk", None)
+    who = f"user:{actor_pk}" if actor_pk else f"ip:{client_ip(request) if request else ''}"
+    target_pk = getattr(target, "pk", target)
+    try:
+        pair = ratelimit.key("audit-refusal", who, kind, target_pk)
+        if not ratelimit.first_time(pair, window=REFUSAL_WINDOW_SECONDS):
+            return None
+        per_actor = ratelimit.key("audit-refusal-actor", who)
+        if ratelimit.hit(per_actor, limit=REFUSALS_PER_ACTOR, window=REFUSAL_WINDOW_SECONDS):
+            return None
+    except ratelimit.LimiterUnavailable:
+        logger.warning("Refusal audited without its rate limit: the limiter is unreachable")
+    details: dict[str, Any] = {"kind": kind, **(data or {})}
+    if target_pk is not None:
+        details["target"] = target_pk
+    if request is not None:
+        details.setdefault("path", request.get_full_path()[:300])
+        details.setdefault("method", request.method)
+    return record_event(event_type=ACCESS_REFUSED, request=request, actor=actor, data=details)

@@ -81,3 +81,7 @@ ACCOUNT_ARCHIVED = declare("account.archived", _("Compte archivé (départ)"))
 PERSONAL_DATA_PURGED = declare("account.purged", _("Données personnelles supprimées"))
 AUDIT_PURGED = declare("audit.purged", _("Journal d'audit purgé"), security=False)
 DATA_EXPORTED = declare("rgpd.exported", _("Export des données personnelles"))
+
+# Refused access to another person's data or to staff pages (issue 9, finding 9); rate-limited
+# by ``actions.record_refusal``.
+ACCESS_REFUSED = declare("access.refused", _("Accès refusé (données d'autrui ou page réservée)"))

@@ -78,6 +78,27 @@ class ResetSecondFactorsForm(forms.Form):
                 _(
                     "Cette date de naissance ne correspond pas au compte : l'identité n'est pas "
                     "vérifiée, le second facteur n'a pas été retiré."
-                )
+                ),
+                code="mismatch",
             )
         return value
+
+
+class SecondFactorResetCodeForm(forms.Form):
+    """The code sent to the person's confirmed recovery address, as they read it out."""
+
+    code = forms.CharField(
+        label=_("Code reçu par la personne"),
+        help_text=_("6 chiffres, envoyés à son adresse de secours confirmée."),
+        max_length=20,
+        error_messages={"required": _("Saisissez le code que la personne a reçu.")},
+    )
+
+
+class ResetDecisionForm(forms.Form):
+    """A second DSI's decision on a waiting four-eyes request."""
+
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approuver")), ("refuse", _("Refuser"))],
+        error_messages={"required": _("Choisissez d'approuver ou de refuser la demande.")},
+    )

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from convergence.audit import events
-from convergence.audit.actions import record_event
+from convergence.audit.actions import record_event, record_refusal
 from convergence.audit.models import AuditEvent
 
 from .. import actions, personal_data, tasks
@@ -57,13 +57,14 @@ def manage_school_year(request: HttpRequest) -> HttpResponse:
 
 
 def _person(request: HttpRequest, child_pk: int | None) -> User:
-    """The signed-in person, or one of their minor children (404 for anyone else)."""
+    """The signed-in person, or one of their minor children (404 for anyone else, audited)."""
     user = request.user
     assert isinstance(user, User)
     if child_pk is None:
         return user
     child = personal_data.minor_children_of(user).filter(pk=child_pk).first()
     if child is None:
+        record_refusal(kind="child_data", request=request, actor=user, target=child_pk)
         raise Http404
     return child
 

@@ -13,7 +13,7 @@ from operator import and_
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -22,7 +22,12 @@ from django.views.decorators.http import require_POST
 from .. import actions, letters
 from ..forms.activation import AccountSearchForm, LetterBatchForm
 from ..models import Assignment, JobState, LetterBatch, Role, User
-from ..permissions import get_managed_account_or_404, is_dsi, manager_required
+from ..permissions import (
+    OutsideDelegation,
+    get_managed_account_or_404,
+    is_dsi,
+    manager_required,
+)
 
 PAGE_SIZE = 25
 
@@ -133,9 +138,10 @@ def _visible_batches(actor: User) -> QuerySet[LetterBatch]:
 
 
 def _batch_or_404(actor: User, pk: int) -> LetterBatch:
+    """The batch if ``actor`` may see it, else a 404 that the gate audits."""
     batch = _visible_batches(actor).filter(pk=pk).first()
     if batch is None:
-        raise Http404
+        raise OutsideDelegation(kind="letter_batch", target=pk)
     return batch
 
 

@@ -7,6 +7,7 @@ TOTP, passkeys, the sign-in stage and reauthentication are allauth's views with 
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import quote
 
@@ -14,18 +15,44 @@ from allauth.account.decorators import reauthentication_required
 from allauth.mfa.base import views as allauth_base_views
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.forms import GenerateRecoveryCodesForm
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from convergence.audit.actions import record_refusal
+from convergence.core import ratelimit
+
 from .. import actions
-from ..forms.mfa import IDENTITY_CHECKS, ResetSecondFactorsForm
+from ..actions.mfa import confirmed_recovery_email, is_protected
+from ..forms.mfa import (
+    IDENTITY_CHECKS,
+    ResetDecisionForm,
+    ResetSecondFactorsForm,
+    SecondFactorResetCodeForm,
+)
 from ..mfa import HashedRecoveryCodes, pop_fresh_codes
-from ..models import User
-from ..permissions import get_managed_account_or_404, manager_required
+from ..models import ResetRequestState, SecondFactorResetRequest, User
+from ..permissions import (
+    OutsideDelegation,
+    dsi_required,
+    get_managed_account_or_404,
+    manager_required,
+)
+
+# Wrong birth dates an operator may type for one account before the check is closed for an
+# hour: the year alone is shown, and 365 guesses must not be within reach.
+BIRTH_DATE_MISSES = 5
+BIRTH_DATE_WINDOW_SECONDS = 3600
+LOCKED_MESSAGE = gettext_lazy(
+    "Trop de dates de naissance erronées pour ce compte : rien n'est vérifié pendant une heure."
+)
 
 
 class SecurityIndexView(allauth_base_views.IndexView):  # type: ignore[misc]
@@ -85,24 +112,67 @@ def generate_recovery_codes(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _misses_counter(actor: User, account: User) -> str:
+    return ratelimit.key("mfa-reset-birth-date", actor.pk, account.pk)
+
+
+def _too_many_misses(actor: User, account: User) -> bool:
+    try:
+        return ratelimit.current(_misses_counter(actor, account)) >= BIRTH_DATE_MISSES
+    except ratelimit.LimiterUnavailable:
+        return True  # fail closed: no unlimited guessing while the limiter is away
+
+
+def _identity_form(
+    request: HttpRequest, actor: User, account: User
+) -> tuple[ResetSecondFactorsForm, int]:
+    """The identity form, validated when posted, and the status its answer would have: a
+    wrong birth date is counted and audited; past ``BIRTH_DATE_MISSES`` nothing is compared
+    (429, the page says so: ``LOCKED_MESSAGE``)."""
+    form = ResetSecondFactorsForm(request.POST or None, account=account)
+    if request.method != "POST":
+        return form, 200
+    if _too_many_misses(actor, account):
+        return ResetSecondFactorsForm(None, account=account), 429
+    if form.is_valid():
+        return form, 200
+    if form.has_error("birth_date", code="mismatch"):
+        # Unreachable limiter: _too_many_misses fails closed at the next attempt.
+        with contextlib.suppress(ratelimit.LimiterUnavailable):
+            ratelimit.hit(
+                _misses_counter(actor, account),
+                limit=BIRTH_DATE_MISSES,
+                window=BIRTH_DATE_WINDOW_SECONDS,
+            )
+        record_refusal(
+            kind="mfa_reset_wrong_birth_date", request=request, actor=actor, target=account.pk
+        )
+    return form, 400
+
+
+def _factors_of(account: User) -> list[str]:
+    return sorted(
+        Authenticator.objects.filter(user=account).values_list("type", flat=True).distinct()
+    )
+
+
 @never_cache
 @manager_required
 @require_http_methods(["GET", "POST"])
 def manage_reset_mfa(request: HttpRequest, pk: int) -> HttpResponse:
     """A référent (their pupils and parents) or the DSI (anyone) removes a lost second factor.
 
-    404 outside the actor's delegation. The identity check is the form: what was checked,
-    and the birth date the person gives, compared with the account's.
+    404 outside the actor's delegation. For an ordinary account the identity check is the
+    form: what was checked, and the birth date the person gives, compared with the account's
+    (never shown in full to operators). A protected account goes to :func:`_protected_reset`.
     """
     actor = request.user
     assert isinstance(actor, User)
     account = get_managed_account_or_404(actor, pk)
-    factors = sorted(
-        Authenticator.objects.filter(user=account).values_list("type", flat=True).distinct()
-    )
-    posted = request.POST if request.method == "POST" else None
-    form = ResetSecondFactorsForm(posted, account=account)
-    if request.method == "POST" and form.is_valid():
+    if is_protected(account):
+        return _protected_reset(request, actor, account)
+    form, status = _identity_form(request, actor, account)
+    if request.method == "POST" and status == 200:
         removed = actions.reset_second_factors(
             acting_user=actor,
             user=account,
@@ -118,8 +188,160 @@ def manage_reset_mfa(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "account": account,
             "form": form,
-            "factors": factors,
+            "factors": _factors_of(account),
             "identity_checks": IDENTITY_CHECKS,
+            "locked_message": LOCKED_MESSAGE if status == 429 else "",
         },
-        status=400 if form.errors else 200,
+        status=status,
+    )
+
+
+def _protected_reset(request: HttpRequest, actor: User, account: User) -> HttpResponse:
+    """A protected account: ask a second DSI (four-eyes), or send a code to the person's
+    confirmed address and type it in. ``step`` says which form was posted."""
+    step = request.POST.get("step", "") if request.method == "POST" else ""
+    form = ResetSecondFactorsForm(None, account=account)
+    code_form = SecondFactorResetCodeForm(request.POST if step == "code" else None)
+    code_error = ""
+    status = 200
+    if step == "request":
+        form, status = _identity_form(request, actor, account)
+        if status == 200:
+            try:
+                reset_request = actions.request_second_factor_reset(
+                    acting_user=actor,
+                    user=account,
+                    checks=form.cleaned_data["checks"],
+                    request=request,
+                )
+            except actions.SecondFactorResetError as failure:
+                form.add_error(None, failure.message)
+                status = 409
+            else:
+                return redirect("manage_mfa_reset_request", pk=reset_request.pk)
+    elif step == "send_code":
+        try:
+            actions.send_second_factor_reset_code(acting_user=actor, user=account, request=request)
+        except actions.SecondFactorResetError as failure:
+            code_error = failure.message
+            status = 409
+        else:
+            messages.success(
+                request,
+                _(
+                    "Un code a été envoyé à l'adresse de secours confirmée de la personne : "
+                    "saisissez-le quand elle vous le communique."
+                ),
+            )
+            return redirect("manage_reset_mfa", pk=account.pk)
+    elif step == "code":
+        status = 400
+        if code_form.is_valid():
+            try:
+                removed = actions.reset_second_factors_with_code(
+                    acting_user=actor,
+                    user=account,
+                    code=code_form.cleaned_data["code"],
+                    request=request,
+                )
+            except actions.SecondFactorResetError as failure:
+                code_form.add_error("code", failure.message)
+            else:
+                return render(
+                    request,
+                    "accounts/manage_mfa/done.html",
+                    {"account": account, "removed": removed},
+                )
+    elif request.method == "POST":
+        status = 400
+    pending = SecondFactorResetRequest.objects.open().filter(user=account).first()
+    return render(
+        request,
+        "accounts/manage_mfa/confirm_protected.html",
+        {
+            "account": account,
+            "form": form,
+            "code_form": code_form,
+            "factors": _factors_of(account),
+            "identity_checks": IDENTITY_CHECKS,
+            "pending": pending,
+            "locked_message": LOCKED_MESSAGE if status == 429 else "",
+            "has_confirmed_contact": bool(confirmed_recovery_email(account)),
+            "code_error": code_error,
+        },
+        status=status,
+    )
+
+
+@never_cache
+@dsi_required
+def manage_mfa_reset_requests(request: HttpRequest) -> HttpResponse:
+    """Four-eyes requests waiting for a second DSI, then the last ones decided."""
+    requests = SecondFactorResetRequest.objects.select_related("user", "requested_by", "decided_by")
+    return render(
+        request,
+        "accounts/manage_mfa/requests.html",
+        {
+            "open_requests": requests.open().order_by("created_at"),
+            "closed_requests": requests.exclude(state=ResetRequestState.PENDING).order_by(
+                "-decided_at"
+            )[:20],
+        },
+    )
+
+
+@never_cache
+@dsi_required
+@require_http_methods(["GET", "POST"])
+def manage_mfa_reset_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """One four-eyes request: a DSI other than its author approves it (the factors are
+    removed) or refuses it; its author may only withdraw it (refuse)."""
+    actor = request.user
+    assert isinstance(actor, User)
+    reset_request = (
+        SecondFactorResetRequest.objects.select_related("user", "requested_by", "decided_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if reset_request is None:
+        raise OutsideDelegation(kind="mfa_reset_request", target=pk)
+    form = ResetDecisionForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                if form.cleaned_data["decision"] == "approve":
+                    removed = actions.approve_second_factor_reset(
+                        acting_user=actor, reset_request=reset_request, request=request
+                    )
+                    return render(
+                        request,
+                        "accounts/manage_mfa/done.html",
+                        {"account": reset_request.user, "removed": removed},
+                    )
+                actions.refuse_second_factor_reset(
+                    acting_user=actor, reset_request=reset_request, request=request
+                )
+                messages.info(request, _("La demande est refusée : rien n'a été retiré."))
+                return redirect("manage_mfa_reset_request", pk=reset_request.pk)
+            except actions.SecondFactorResetError as failure:
+                form.add_error(None, failure.message)
+                own = actor.pk in {reset_request.requested_by_id, reset_request.user_id}
+                status = 403 if own else 409
+    now = timezone.now()
+    return render(
+        request,
+        "accounts/manage_mfa/request.html",
+        {
+            "reset_request": reset_request,
+            "form": form,
+            "is_open": reset_request.state == ResetRequestState.PENDING
+            and reset_request.expires_at > now,
+            "is_requester": actor.pk == reset_request.requested_by_id,
+            "is_subject": actor.pk == reset_request.user_id,
+            "factors": _factors_of(reset_request.user),
+            "identity_checks": dict(IDENTITY_CHECKS),
+        },
+        status=status,
     )
