@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import runpy
 from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 
 
 def csp_directives(response) -> dict[str, list[str]]:
@@ -145,3 +149,53 @@ def test_signed_in_pages_have_no_inline_script_nor_style(client, teacher, path):
     assert found.style_attributes == []
     assert found.style_blocks == 0
     assert found.event_handlers == []
+
+
+# --- cookie names over HTTPS ----------------------------------------------------------------
+
+COOKIE_SETTINGS = (
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SESSION_COOKIE_NAME",
+    "CSRF_COOKIE_NAME",
+    "MESSAGE_COOKIE_NAME",
+    "MESSAGE_STORAGE",
+)
+
+
+def settings_over_https(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The settings module evaluated afresh with CONVERGENCE_HTTPS=1: cookie names are
+    decided at import time, so the running settings cannot show the HTTPS branch."""
+    monkeypatch.setenv("CONVERGENCE_HTTPS", "1")
+    return runpy.run_path(str(Path(settings.BASE_DIR) / "src" / "convergence" / "settings.py"))
+
+
+def test_every_cookie_is_named_host_prefixed_over_https(monkeypatch: pytest.MonkeyPatch) -> None:
+    https = settings_over_https(monkeypatch)
+
+    names = [https["SESSION_COOKIE_NAME"], https["CSRF_COOKIE_NAME"], https["MESSAGE_COOKIE_NAME"]]
+    assert all(name.startswith("__Host-") for name in names), names
+    assert https["SESSION_COOKIE_SECURE"] is True
+    assert https["MESSAGE_STORAGE"] == settings.MESSAGE_STORAGE
+
+
+def test_messages_cookie_is_host_prefixed_secure_and_site_wide_over_https(
+    monkeypatch: pytest.MonkeyPatch, client, pupil
+) -> None:
+    https = settings_over_https(monkeypatch)
+    with override_settings(**{name: https[name] for name in COOKIE_SETTINGS}):
+        client.force_login(pupil)
+        response = client.post("/deconnexion/", secure=True)
+        cookie = response.cookies.get(https["MESSAGE_COOKIE_NAME"])
+
+        assert cookie is not None, sorted(response.cookies)
+        assert "messages" not in response.cookies
+        assert cookie.value
+        assert cookie["secure"] is True
+        assert cookie["path"] == "/"
+        assert cookie["domain"] == ""
+        assert cookie["httponly"] is True
+
+        # Read back under the same name: the next page shows the message and clears it.
+        following = client.get("/connexion/", secure=True)
+        assert following.cookies[https["MESSAGE_COOKIE_NAME"]]["max-age"] == 0

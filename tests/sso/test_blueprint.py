@@ -144,3 +144,19 @@ def test_administrator_declares_cas_on_the_services_page(client: Any, dsi: Any) 
     content = page.content.decode()
     assert "id_oidc_client-TOTAL_FORMS" in content
     assert "id_cas_service-TOTAL_FORMS" in content
+
+
+@pytest.mark.django_db
+def test_hs256_client_refused_at_load_in_french_and_nothing_saved() -> None:
+    declaration = service(
+        oidc={
+            "client_id": "appli",
+            "client_secret": SECRET,
+            "redirect_uris": ["https://appli.exemple.fr/cb"],
+            "algorithm": "HS256",
+        }
+    )
+
+    with pytest.raises(BlueprintError, match="RS256 uniquement"):
+        apply(declaration)
+    assert not Application.objects.filter(client_id="appli").exists()

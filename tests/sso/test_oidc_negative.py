@@ -132,6 +132,44 @@ def test_token_request_with_wrong_verifier_fails(teacher: Any, arena: RelyingPar
     assert not AccessToken.objects.filter(user=teacher).exists()
 
 
+def test_wrong_verifier_burns_the_code(teacher: Any, arena: RelyingParty) -> None:
+    code, verifier = obtain_code(signed_in(teacher), arena)
+    wrong, _ = pkce_pair()
+    rp = Client()
+    assert redeem(rp, arena, code, verifier=wrong).status_code == 400
+
+    response = redeem(rp, arena, code, verifier)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+    assert not AccessToken.objects.filter(user=teacher).exists()
+    assert AuditEvent.objects.of_type(events.CODE_REUSED).filter(subject=teacher).exists()
+
+
+def test_wrong_verifier_is_audited_with_the_code_owner(teacher: Any, arena: RelyingParty) -> None:
+    code, _ = obtain_code(signed_in(teacher), arena)
+    wrong, _ = pkce_pair()
+
+    redeem(Client(), arena, code, verifier=wrong)
+
+    event = AuditEvent.objects.of_type(events.CODE_VERIFIER_REJECTED).get()
+    assert event.subject == teacher
+    assert event.data == {"client_id": arena.client_id}
+    assert code not in str(event.data)
+
+
+def test_missing_verifier_burns_the_code_too(teacher: Any, arena: RelyingParty) -> None:
+    code, verifier = obtain_code(signed_in(teacher), arena)
+    rp = Client()
+    assert redeem(rp, arena, code, verifier=None).json()["error"] == "invalid_request"
+
+    response = redeem(rp, arena, code, verifier)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+    assert not AccessToken.objects.filter(user=teacher).exists()
+
+
 # --- codes ------------------------------------------------------------------------------
 
 

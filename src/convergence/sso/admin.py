@@ -7,9 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from oauth2_provider import admin as toolkit_admin  # registers the toolkit's admins first
+from oauth2_provider.forms import ApplicationForm
+from oauth2_provider.models import Application
 
 from convergence.audit.admin import AuditedModelAdmin
 from convergence.portal.admin import ServiceAdmin
@@ -17,6 +21,7 @@ from convergence.portal.models import Service
 
 from . import actions
 from .models import CasService, Consent, OidcClient, Participation, SsoEndReason, SsoSession
+from .signing import refuse_unsupported_algorithm
 
 # A URL typed without a scheme is taken as https (Django 6's default), as on the tile.
 HTTPS_URLS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
@@ -51,6 +56,26 @@ class ServiceWithSsoAdmin(ServiceAdmin):
         "mfa_required",
         "mfa_outside_trusted_networks",
     )
+
+
+class SignedApplicationForm(ApplicationForm):  # type: ignore[misc]
+    """The toolkit's form, refusing an ID token algorithm the portal cannot sign with on the
+    field itself (the ``pre_save`` guard would otherwise answer with an error page)."""
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        try:
+            refuse_unsupported_algorithm(self.instance)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+admin.site.unregister(Application)
+
+
+@admin.register(Application)
+class ApplicationAdmin(toolkit_admin.ApplicationAdmin):  # type: ignore[misc]
+    form = SignedApplicationForm
 
 
 @admin.register(OidcClient)

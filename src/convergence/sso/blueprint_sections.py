@@ -12,6 +12,7 @@ services:
       backchannel_logout_uri: https://arena.exemple.fr/oidc/backchannel-logout
       first_party: true        # no consent page
       public: false            # a public client (no secret) still needs PKCE
+      algorithm: RS256         # optional; the only ID token algorithm (sso/signing.py)
   - slug: ent
     cas:
       url_prefix: https://ent.exemple.fr/
@@ -38,6 +39,7 @@ from convergence.portal.models import Service
 
 from .hashers import MIN_SECRET_LENGTH
 from .models import CasService, OidcClient
+from .signing import ID_TOKEN_SIGNING_ALGORITHMS, UNSUPPORTED_ALGORITHM
 
 
 def _secret(slug: str, data: dict[str, Any]) -> str | None:
@@ -80,7 +82,11 @@ def _application(
     application.authorization_grant_type = grant_type
     application.redirect_uris = _lines(data.get("redirect_uris"))
     application.post_logout_redirect_uris = _lines(data.get("post_logout_redirect_uris"))
-    application.algorithm = Application.RS256_ALGORITHM
+    # Optional in the blueprint, and RS256 whatever it was before (sso/signing.py).
+    algorithm = str(data.get("algorithm", Application.RS256_ALGORITHM))
+    if algorithm not in ID_TOKEN_SIGNING_ALGORITHMS:
+        raise BlueprintError(f"{slug} : algorithm {algorithm} refusé. {UNSUPPORTED_ALGORITHM}")
+    application.algorithm = algorithm
     application.skip_authorization = False  # consent is decided by OidcClient.first_party
     secret = _secret(slug, data)
     if public and secret:

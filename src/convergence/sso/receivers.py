@@ -1,5 +1,6 @@
 """Single sign-on follows the portal session: auth time at sign-in, SSO end at sign-out,
-everything revoked when an account stops being active."""
+everything revoked when an account stops being active; and no OIDC client is saved with an
+ID token algorithm the portal cannot sign with."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ import time
 from typing import Any
 
 from django.contrib.auth import signals as auth_signals
+from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from oauth2_provider.models import Application
 
 from convergence.accounts.models import User
 from convergence.accounts.signals import account_deactivated
 
 from . import actions
 from .actions.sessions import AUTH_TIME_KEY, SESSION_KEY
+from .signing import refuse_unsupported_algorithm
 
 
 @receiver(auth_signals.user_logged_in, dispatch_uid="sso_auth_time")
@@ -42,3 +46,9 @@ def account_disabled(
     sender: Any, user: User, request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     actions.end_user_sso(user, request=request)
+
+
+@receiver(pre_save, sender=Application, dispatch_uid="sso_signing_algorithm")
+def signing_algorithm(sender: Any, instance: Application, **kwargs: Any) -> None:
+    # Whatever saves the client (admin, blueprint, shell): see sso/signing.py.
+    refuse_unsupported_algorithm(instance)

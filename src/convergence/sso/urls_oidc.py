@@ -4,7 +4,7 @@ client self-registration, no device flow, no application management pages."""
 from django.urls import path, re_path
 from oauth2_provider import views as toolkit
 
-from .views.oidc import AuthorizeView, DiscoveryView, LogoutView
+from .views.oidc import AuthorizeView, DiscoveryView, LogoutView, ServerMetadataView
 
 # The toolkit's views reverse their siblings in this namespace (discovery document).
 app_name = "oauth2_provider"
@@ -24,7 +24,7 @@ urlpatterns = [
     # bare host and differ from the discovery document's issuer.
     path(
         ".well-known/oauth-authorization-server",
-        toolkit.OAuthServerMetadataView.as_view(),
+        ServerMetadataView.as_view(),
         name="oauth-server-metadata",
     ),
     path(".well-known/jwks.json", toolkit.JwksInfoView.as_view(), name="jwks-info"),

@@ -1,5 +1,6 @@
-"""Our seam in django-oauth-toolkit: claims, authentication context, code reuse and the
-refresh family's absolute lifetime. Everything cryptographic stays the toolkit's."""
+"""Our seam in django-oauth-toolkit: claims, authentication context, code reuse, codes burned
+by a failed PKCE check and the refresh family's absolute lifetime. Everything cryptographic
+stays the toolkit's (and oauthlib's)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Min
 from django.utils import timezone
-from oauth2_provider.models import RefreshToken
+from oauth2_provider.models import Grant, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.common import Request
+from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
 
 from . import actions
 from .claims import CLAIM_SCOPES, person_claims
@@ -113,8 +116,32 @@ class ConvergenceValidator(OAuth2Validator):
             return False
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
             return False
+        failure = self._pkce_failure(code, client, request)
+        if failure is not None:
+            # A code is single-use even when its redemption fails (like a CAS ticket): a
+            # wrong verifier must not leave the code for another guess, nor for the thief's
+            # next try with the right one.
+            actions.burn_code(issued, code=code, application=client)
+            raise failure
         request.convergence_code = issued
         return issued is not None
+
+    def _pkce_failure(self, code: str, client: Any, request: Request) -> errors.OAuth2Error | None:
+        """The error oauthlib would answer for this token request's PKCE check, if it fails.
+
+        Checked here, with oauthlib's own S256 comparison, because oauthlib checks PKCE after
+        ``validate_code`` and tells the validator nothing of the outcome."""
+        grant = Grant.objects.filter(code=code, application=client).first()
+        challenge = grant.code_challenge if grant is not None else ""
+        method = grant.code_challenge_method if grant is not None else ""
+        verifier = request.code_verifier
+        if verifier is None:
+            return errors.MissingCodeVerifierError(request=request)
+        if not challenge:
+            return errors.InvalidGrantError(request=request, description="Challenge not found")
+        if method != "S256" or not code_challenge_method_s256(verifier, challenge):
+            return errors.InvalidGrantError(request=request)
+        return None
 
     def _save_bearer_token(
         self, token: dict[str, Any], request: Request, *args: Any, **kwargs: Any

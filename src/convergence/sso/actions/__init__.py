@@ -7,6 +7,7 @@ from .cas import (
     validate_ticket,
 )
 from .oidc import (
+    burn_code,
     grant_consent,
     record_code_tokens,
     record_issued_code,
@@ -25,6 +26,7 @@ from .sessions import (
 )
 
 __all__ = [
+    "burn_code",
     "end_sso_session",
     "end_sso_sessions",
     "end_user_sso",

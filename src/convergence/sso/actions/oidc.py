@@ -1,12 +1,12 @@
 """Writes of the OpenID Connect provider beyond the toolkit's own: what each code issued,
-reuse revocation, consents."""
+reuse revocation, codes burned by a failed PKCE check, consents."""
 
 from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from oauth2_provider.models import AccessToken, Application, RefreshToken
+from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 
 from convergence.accounts.models import User
 from convergence.audit.actions import record_event
@@ -66,6 +66,25 @@ def revoke_reused_code(issued: IssuedCode) -> None:
             event_type=events.CODE_REUSED,
             subject=issued.user,
             data={"client_id": issued.application.client_id},
+        )
+
+
+def burn_code(issued: IssuedCode | None, *, code: str, application: Application) -> None:
+    """Destroy a code whose redemption failed the PKCE check, and audit it.
+
+    One transaction: the toolkit's grant is deleted and the code is marked redeemed (with
+    nothing issued), so any later attempt, even with the right verifier, is answered
+    ``invalid_grant`` and audited as a reused code."""
+    with transaction.atomic():
+        Grant.objects.filter(code=code, application=application).delete()
+        if issued is None:
+            return
+        issued.redeemed_at = timezone.now()
+        issued.save(update_fields=["redeemed_at"])
+        record_event(
+            event_type=events.CODE_VERIFIER_REJECTED,
+            subject=issued.user,
+            data={"client_id": application.client_id},
         )
 
 

@@ -25,8 +25,10 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import (
     AuthorizationView,
     ConnectDiscoveryInfoView,
+    OAuthServerMetadataView,
     RPInitiatedLogoutView,
 )
+from oauth2_provider.views.metadata import ServerMetadataViewMixin
 
 from convergence.accounts.models import User
 from convergence.portal.models import Service
@@ -35,6 +37,7 @@ from .. import actions, step_up
 from ..access import may_open, refuse
 from ..actions.sessions import session_auth_time
 from ..models import Acr, Consent, OidcClient
+from ..signing import ID_TOKEN_SIGNING_ALGORITHMS
 
 
 class AuthorizeView(AuthorizationView):
@@ -223,17 +226,63 @@ class AuthorizeView(AuthorizationView):
         return response
 
 
+# What the token and revocation endpoints accept: the secret in HTTP Basic or in the body, or,
+# for a public client (``public: true`` in the blueprint, PKCE still required), its client_id
+# alone. Introspection is for the académie's servers: always a secret (or a bearer token with
+# the ``introspection`` scope, which has no registered method name).
+TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+INTROSPECTION_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+def shared_metadata(view: ServerMetadataViewMixin, request: HttpRequest) -> dict[str, Any]:
+    """What both metadata documents (OIDC discovery, RFC 8414) say the same way: grants,
+    endpoints and how clients authenticate at each. Only what the provider accepts."""
+    return {
+        "grant_types_supported": list(oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED),
+        "token_endpoint_auth_methods_supported": TOKEN_ENDPOINT_AUTH_METHODS,
+        "revocation_endpoint": view._get_endpoint_url(request, "revoke-token", required=True),
+        "revocation_endpoint_auth_methods_supported": TOKEN_ENDPOINT_AUTH_METHODS,
+        "introspection_endpoint": view._get_endpoint_url(request, "introspect", required=True),
+        "introspection_endpoint_auth_methods_supported": INTROSPECTION_ENDPOINT_AUTH_METHODS,
+    }
+
+
+def _json(data: dict[str, Any], toolkit_response: HttpResponse) -> JsonResponse:
+    answer = JsonResponse(data)
+    answer["Access-Control-Allow-Origin"] = toolkit_response.get("Access-Control-Allow-Origin", "*")
+    return answer
+
+
 class DiscoveryView(ConnectDiscoveryInfoView):
-    """The toolkit's discovery document, plus the authentication contexts the portal gives
-    (``acr_values=urn:convergence:acr:mfa`` asks for a second factor)."""
+    """The toolkit's discovery document, corrected to what the portal serves: ID tokens
+    signed RS256 only (secrets are stored hashed, so no HMAC with them), grants, revocation
+    and introspection, back-channel logout with ``sid``, no request objects, and the
+    authentication contexts (``acr_values=urn:convergence:acr:mfa`` asks for a factor)."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response: HttpResponse = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
+        data.update(shared_metadata(self, request))
+        data["id_token_signing_alg_values_supported"] = list(ID_TOKEN_SIGNING_ALGORITHMS)
         data["acr_values_supported"] = [Acr.PASSWORD.value, Acr.MFA.value]
-        answer = JsonResponse(data)
-        answer["Access-Control-Allow-Origin"] = response.get("Access-Control-Allow-Origin", "*")
-        return answer
+        # Back-Channel Logout 1.0 §2.1: logout tokens are sent (sso/logout.py) and carry
+        # the ``sid`` of the ID token.
+        data["backchannel_logout_supported"] = True
+        data["backchannel_logout_session_supported"] = True
+        # Discovery 1.0 §3: an omitted request_uri_parameter_supported means true.
+        data["request_parameter_supported"] = False
+        data["request_uri_parameter_supported"] = False
+        return _json(data, response)
+
+
+class ServerMetadataView(OAuthServerMetadataView):
+    """The toolkit's RFC 8414 document, agreeing with the discovery document."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data.update(shared_metadata(self, request))
+        return _json(data, response)
 
 
 class LogoutView(RPInitiatedLogoutView):
