@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -114,6 +115,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "convergence.accounts.device_tracking.UserSessionsMiddleware",
     "convergence.core.middleware.MaintenanceMiddleware",
+    # Rate limits fail closed: their cache down is a 503 with Retry-After (core/ratelimit.py).
+    "convergence.core.middleware.LimiterUnavailableMiddleware",
+    "convergence.core.middleware.RetryAfterMiddleware",
     # Privileged roles must enrol a second factor before anything else (accounts/mfa_policy.py).
     "convergence.accounts.mfa_policy.RequireSecondFactorMiddleware",
 ]
@@ -155,7 +159,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = _env("REDIS_URL")
 if REDIS_URL:
-    CACHES = {
+    CACHES: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
@@ -166,14 +170,22 @@ if REDIS_URL:
 else:
     # One process, many threads: the embedded default. Several processes need REDIS_URL
     # so throttling counters are shared (see docs/architecture.md).
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Django's default of 300 entries would evict throttling counters under a burst (each
+    # sign-in touches a dozen keys): evicted counters would let attempts through.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": int(_env("CONVERGENCE_LOCMEM_CACHE_ENTRIES", "500000"))},
+        }
+    }
     SESSION_ENGINE = "convergence.accounts.sessions"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Identity ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+# allauth's backend with one lookup and exactly one hash per attempt (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["convergence.accounts.backends.AccountBackend"]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "account_login"
@@ -205,7 +217,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # A signed-in person may be asked to sign in again (OIDC prompt=login or max_age, CAS renew).
 ACCOUNT_AUTHENTICATED_LOGIN_REDIRECTS = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
-# Throttling is ours (accounts/throttle.py): growing delays per account, per pair and per IP.
+# Throttling is ours (accounts/throttle.py), for the password and the second-factor step
+# alike (accounts/forms/second_factor.py): allauth's "login_failed" limit, which both steps
+# share, is replaced, not merely switched off.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": False,
     # A school's pupils share one public address: 30 sign-ins a minute per address would
@@ -219,11 +233,14 @@ ACCOUNT_FORMS = {"login": "convergence.accounts.forms.LoginForm"}
 ACTIVATION_CODE_DAYS = int(_env("CONVERGENCE_ACTIVATION_CODE_DAYS", "90"))
 # Password recovery: a link by e-mail or a code by SMS, single-use, valid 30 minutes.
 PASSWORD_RESET_TIMEOUT = int(_env("CONVERGENCE_PASSWORD_RESET_SECONDS", "1800"))
-# Recovery requests (forgotten password or login, SMS codes typed) allowed per window, per
-# account and per address (a school's pupils share one address), before a 429.
+# Recovery limits (docs/security.md, "Recovery limits"): the window of every counter below.
 RECOVERY_WINDOW_SECONDS = int(_env("CONVERGENCE_RECOVERY_WINDOW", "3600"))
-RECOVERY_ACCOUNT_LIMIT = int(_env("CONVERGENCE_RECOVERY_ACCOUNT_LIMIT", "5"))
+# Requests for one typed login or e-mail from one address per window, then a 429.
+RECOVERY_IDENTIFIER_LIMIT = int(_env("CONVERGENCE_RECOVERY_IDENTIFIER_LIMIT", "5"))
+# Requests and SMS codes typed per address per window (a school shares one), then a 429.
 RECOVERY_IP_LIMIT = int(_env("CONVERGENCE_RECOVERY_IP_LIMIT", "100"))
+# Links, SMS and login reminders sent per account (mailbox) per window; then silently none.
+RECOVERY_SEND_LIMIT = int(_env("CONVERGENCE_RECOVERY_SEND_LIMIT", "5"))
 # SMS: "outbox" keeps messages in the database (development, the demo); "http" posts them to
 # the provider's API (accounts/sms.py documents the request).
 SMS_BACKEND = _env("CONVERGENCE_SMS_BACKEND", "outbox")
@@ -255,18 +272,54 @@ MFA_ADAPTER = "convergence.accounts.mfa.MFAAdapter"
 # digests; derived from SECRET_KEY when unset. Changing it voids every enrolled factor.
 MFA_KEY = _env("CONVERGENCE_MFA_KEY", "")
 MFA_RECOVERY_CODE_COUNT = 10
-MFA_FORMS = {"activate_totp": "convergence.accounts.forms.mfa.ActivateTOTPForm"}
+MFA_FORMS = {
+    "activate_totp": "convergence.accounts.forms.mfa.ActivateTOTPForm",
+    # The code step of sign-in and reauthentication, throttled (accounts/forms/second_factor.py).
+    "authenticate": "convergence.accounts.forms.second_factor.AuthenticateForm",
+    "reauthenticate": "convergence.accounts.forms.second_factor.ReauthenticateForm",
+    "authenticate_webauthn": "convergence.accounts.forms.second_factor.AuthenticateWebAuthnForm",
+    "reauthenticate_webauthn": (
+        "convergence.accounts.forms.second_factor.ReauthenticateWebAuthnForm"
+    ),
+    "login_webauthn": "convergence.accounts.forms.second_factor.LoginWebAuthnForm",
+}
 # allauth usersessions: "Mes appareils". Activity is recorded by our middleware
 # (accounts/device_tracking.py) at most once per SESSION_ACTIVITY_SECONDS per session.
 USERSESSIONS_TRACK_ACTIVITY = True
 SESSION_ACTIVITY_SECONDS = int(_env("CONVERGENCE_SESSION_ACTIVITY_SECONDS", "300"))
 
-# Sign-in throttling (accounts/throttle.py): failures allowed before delays start, and caps.
+# Sign-in throttling (accounts/throttle.py, docs/security.md): failures allowed before delays
+# start, and caps. A browser with the account's device cookie is judged by its own failures.
 THROTTLE_WINDOW_SECONDS = int(_env("CONVERGENCE_THROTTLE_WINDOW", "3600"))
 THROTTLE_PAIR_FREE = int(_env("CONVERGENCE_THROTTLE_PAIR_FREE", "5"))
 THROTTLE_ACCOUNT_FREE = int(_env("CONVERGENCE_THROTTLE_ACCOUNT_FREE", "20"))
-THROTTLE_IP_FREE = int(_env("CONVERGENCE_THROTTLE_IP_FREE", "100"))
+# Distinct identifiers that may fail from one address within the window before its browsers
+# without a device cookie wait: a school of 2,000 pupils behind one address sees about 200.
+THROTTLE_IP_DISTINCT_FREE = int(_env("CONVERGENCE_THROTTLE_IP_DISTINCT_FREE", "1000"))
 THROTTLE_MAX_DELAY_SECONDS = int(_env("CONVERGENCE_THROTTLE_MAX_DELAY", "900"))
+# Spraying detector: failures per minute that flag an address (distinct identifiers), a
+# network (/24, /56) or the whole académie (a Monday morning peaks near 80), and one wrong
+# password failing on this many accounts within its window. Flagged sources are paced to one
+# attempt every THROTTLE_SPRAY_PACE_SECONDS for the flag period; the DSI is alerted by e-mail.
+THROTTLE_SPRAY_ADDRESS_PER_MINUTE = int(_env("CONVERGENCE_THROTTLE_SPRAY_ADDRESS", "200"))
+THROTTLE_SPRAY_NETWORK_PER_MINUTE = int(_env("CONVERGENCE_THROTTLE_SPRAY_NETWORK", "600"))
+THROTTLE_SPRAY_ACADEMIE_PER_MINUTE = int(_env("CONVERGENCE_THROTTLE_SPRAY_ACADEMIE", "300"))
+THROTTLE_SPRAY_SOURCE_PER_MINUTE = int(_env("CONVERGENCE_THROTTLE_SPRAY_SOURCE", "10"))
+THROTTLE_SPRAY_PASSWORD_ACCOUNTS = int(_env("CONVERGENCE_THROTTLE_SPRAY_PASSWORD", "10"))
+THROTTLE_SPRAY_PASSWORD_WINDOW_SECONDS = int(
+    _env("CONVERGENCE_THROTTLE_SPRAY_PASSWORD_WINDOW", "600")
+)
+THROTTLE_SPRAY_PACE_SECONDS = int(_env("CONVERGENCE_THROTTLE_SPRAY_PACE", "2"))
+THROTTLE_SPRAY_FLAG_SECONDS = int(_env("CONVERGENCE_THROTTLE_SPRAY_FLAG", "900"))
+# Where spraying alerts go besides the DSI's accounts (comma-separated addresses).
+SECURITY_ALERT_EMAILS = _env_list("CONVERGENCE_SECURITY_ALERT_EMAILS", "")
+# Second-factor codes (TOTP, recovery codes, passkeys after a password): failures allowed per
+# account and address, per account, per address; the person is told by e-mail after
+# MFA_THROTTLE_ALERT_AFTER failures.
+MFA_THROTTLE_PAIR_FREE = int(_env("CONVERGENCE_MFA_THROTTLE_PAIR_FREE", "5"))
+MFA_THROTTLE_ACCOUNT_FREE = int(_env("CONVERGENCE_MFA_THROTTLE_ACCOUNT_FREE", "10"))
+MFA_THROTTLE_IP_FREE = int(_env("CONVERGENCE_MFA_THROTTLE_IP_FREE", "50"))
+MFA_THROTTLE_ALERT_AFTER = int(_env("CONVERGENCE_MFA_THROTTLE_ALERT_AFTER", "5"))
 # Trusted proxies: when set, the client address is read from X-Forwarded-For.
 TRUSTED_PROXY_COUNT = int(_env("CONVERGENCE_TRUSTED_PROXY_COUNT", "0"))
 
@@ -372,11 +425,16 @@ if HTTPS:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-convergence-session"
     CSRF_COOKIE_NAME = "__Host-convergence-csrf"
+    MESSAGE_COOKIE_NAME = "__Host-convergence-messages"
     SECURE_SSL_REDIRECT = _env_bool("CONVERGENCE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 else:
     SESSION_COOKIE_NAME = "convergence-session"
     CSRF_COOKIE_NAME = "convergence-csrf"
+    MESSAGE_COOKIE_NAME = "convergence-messages"
+# Messages keep Django's cookie-then-session storage, under MESSAGE_COOKIE_NAME (Secure and
+# Path=/ with the session cookie's flags, domain unset: what ``__Host-`` requires).
+MESSAGE_STORAGE = "convergence.core.messages.MessageStorage"
 
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "fr"

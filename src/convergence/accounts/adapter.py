@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
-from django.db.models import Q
+from allauth.account.auth_backends import AuthenticationBackend
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from convergence.audit import events
+from convergence.audit.actions import record_event
 from convergence.core.http import client_ip
 
 from . import throttle
+from .actions.throttle import alert_spraying
+from .backends import CANDIDATE_ATTRIBUTE, NO_CANDIDATE, find_candidate
 from .models import User
 
 UNIFORM_MISMATCH = _("Identifiant ou mot de passe incorrect.")
@@ -36,44 +40,65 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         # audit trail and allauth alike: "Mes appareils" shows the address allauth records.
         return client_ip(request)
 
-    def _throttle_subject(self, request: HttpRequest, credentials: dict[str, Any]) -> str:
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> Any:
+        """Judge the attempt (reserving its place), check the password once, end the attempt.
+
+        Replaces allauth's ``pre_authenticate``/``authentication_failed`` pair, whose counter
+        was read before the failure was recorded (a burst slipped past it).
+        """
+        from django.contrib.auth import authenticate
+
         identifier = str(credentials.get("username") or credentials.get("email") or "")
-        identifier = identifier.strip().lower()
-        user_pk = (
-            User.objects.filter(Q(login=identifier) | Q(email=identifier))
-            .values_list("pk", flat=True)
-            .first()
-        )
+        candidate = find_candidate(identifier)
+        user_pk = candidate.pk if candidate is not None else None
         request.convergence_user_pk = user_pk  # type: ignore[attr-defined]
-        return throttle.account_key(identifier, user_pk)
-
-    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
-        """Refuse, before any password check, an attempt that comes before its delay."""
-        from convergence.audit import events
-        from convergence.audit.actions import record_event
-
-        account = self._throttle_subject(request, credentials)
-        user_pk: int | None = request.convergence_user_pk  # type: ignore[attr-defined]
-        cookie = request.COOKIES.get(throttle.device_cookie_name())
-        verdict = throttle.check(
-            account,
-            client_ip(request),
-            trusted_device=throttle.device_is_trusted_for(cookie, user_pk),
+        setattr(request, CANDIDATE_ATTRIBUTE, candidate if candidate is not None else NO_CANDIDATE)
+        account = throttle.account_key(identifier, user_pk)
+        ip = client_ip(request)
+        cookie = throttle.trusted_cookie(
+            request.COOKIES.get(throttle.device_cookie_name()), user_pk
         )
-        if not verdict.allowed:
-            request.convergence_retry_after = verdict.retry_after  # type: ignore[attr-defined]
-            record_event(
-                event_type=events.LOGIN_THROTTLED,
-                request=request,
-                subject=User(pk=user_pk) if user_pk else None,
-                identifier=str(credentials.get("username") or credentials.get("email") or ""),
-                data={"retry_after": verdict.retry_after},
-            )
-            raise self.validation_error("too_many_login_attempts_wait", verdict.retry_after)
+        password = str(credentials.get("password") or "")
+        verdict, attempt = throttle.begin(
+            throttle.PASSWORD, account=account, ip=ip, device_cookie=cookie, password=password
+        )
+        if attempt is None:
+            self._refuse(request, verdict, user_pk=user_pk, identifier=identifier)
+        assert attempt is not None
+        try:
+            AuthenticationBackend.unstash_authenticated_user()
+            user = authenticate(request, **credentials)
+            user = user or AuthenticationBackend.unstash_authenticated_user()
+        except BaseException:
+            attempt.release()
+            raise
+        if user:
+            attempt.succeeded()
+            return user
+        detections = attempt.failed(password=password)
+        if detections:
+            alert_spraying(request=request, detections=detections)
+        return None
 
-    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
-        account = self._throttle_subject(request, credentials)
-        throttle.record_failure(account, client_ip(request))
+    def _refuse(
+        self,
+        request: HttpRequest,
+        verdict: throttle.Verdict,
+        *,
+        user_pk: int | None,
+        identifier: str,
+    ) -> None:
+        request.convergence_retry_after = verdict.retry_after  # type: ignore[attr-defined]
+        request.convergence_throttle_reason = verdict.reason  # type: ignore[attr-defined]
+        request.convergence_throttled_identifier = identifier  # type: ignore[attr-defined]
+        record_event(
+            event_type=events.LOGIN_THROTTLED,
+            request=request,
+            subject=User(pk=user_pk) if user_pk else None,
+            identifier=identifier,
+            data={"retry_after": verdict.retry_after, "reason": verdict.reason},
+        )
+        raise self.validation_error("too_many_login_attempts_wait", verdict.retry_after)
 
     def validation_error(self, code: str, *args: Any) -> Any:
         from django.core.exceptions import ValidationError

@@ -35,14 +35,7 @@ def alert_new_device(
     if response is not None:
         # The one place the device cookie is given: a sign-in may end on the password page,
         # the second-factor page or with a passkey; without it each would be a "new device".
-        response.set_cookie(
-            throttle.device_cookie_name(),
-            throttle.device_cookie_value(user.pk),
-            max_age=throttle.DEVICE_COOKIE_MAX_AGE,
-            secure=request.is_secure(),
-            httponly=True,
-            samesite="Lax",
-        )
+        throttle.give_device_cookie(response, request=request, user_pk=user.pk)
 
 
 def end_sessions_of_inactive_account(

@@ -19,7 +19,10 @@ from . import throttle
 def audit_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     record_event(event_type=events.LOGIN_SUCCEEDED, request=request, actor=user, subject=user)
     if request is not None:
-        throttle.record_success(throttle.account_key(user.login, user.pk), client_ip(request))
+        cookie = throttle.trusted_cookie(
+            request.COOKIES.get(throttle.device_cookie_name()), user.pk
+        )
+        throttle.signed_in(throttle.account_key(user.login, user.pk), client_ip(request), cookie)
 
 
 @receiver(auth_signals.user_login_failed, dispatch_uid="audit_login_failed")

@@ -1,58 +1,77 @@
-"""Sign-in throttling with growing delays: attackers are slowed, real users are never locked out.
+"""Sign-in throttling: attackers are slowed, real people are never locked out (docs/security.md).
 
-Three counters of failures live in the shared cache (atomic ``incr``; Redis in production):
+One attempt — a password, or a second-factor code after it — is judged by :func:`begin`, which
+*reserves* its place on each counter (atomic increments in the shared cache, through
+``core.ratelimit``) before the password or code is checked, so a burst of parallel attempts
+cannot slip past a limit. The attempt then ends as :meth:`Attempt.failed`, :meth:`Attempt.
+succeeded` or, when refused, releases what it reserved. Which counters apply:
 
-* per (account, address) pair — a guesser at one account from one place;
-* per address — one place guessing many accounts (generous: a school's pupils share one
-  public address);
-* per account, from every address — a guesser spread over many places. This one does not
-  apply to a browser that has already signed in to the account (a signed *device cookie*,
-  OWASP's "device cookies" scheme), so the real user still gets in while the account is
-  under attack.
+* a browser holding the signed *device cookie* of the account (it signed in to it before) is
+  judged only by its own failures (``device``): nobody else's failures, on that account or
+  from that address, can refuse it;
+* any other browser is judged by the failures on the (account, address) pair (``pair``), on
+  the account from every address (``account``; a distributed guess), and by the address's
+  safety net (``address``): how many *distinct* identifiers failed from it within the window,
+  sized for a school of 2,000 pupils behind one address;
+* the spraying detector (:func:`_detect`) watches failures across accounts — per address, per
+  network (IPv4 /24, IPv6 /56), académie-wide, and one same wrong password on many accounts —
+  and paces the sources it flags (one attempt every few seconds) for browsers without the
+  account's device cookie; the caller alerts the DSI (``Attempt.failed`` returns what tripped).
 
-Past the free failures of a counter, each further attempt must wait ``2^(n - free - 1)`` seconds
-after the last failure, capped at ``THROTTLE_MAX_DELAY_SECONDS``. Counters expire after
-``THROTTLE_WINDOW_SECONDS`` of quiet; nothing is ever locked for good, and an administrator
-can clear them at once (``actions.clear_throttle``).
+Past the free failures of a counter each further attempt waits ``2^(n - free - 1)`` seconds
+after the last one, capped at ``THROTTLE_MAX_DELAY_SECONDS``. Counters expire after
+``THROTTLE_WINDOW_SECONDS`` of quiet; nothing is locked for good, and an administrator can
+clear an account's counters at once (``actions.clear_throttle``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import ipaddress
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.http import HttpRequest, HttpResponseBase
+
+from convergence.core import ratelimit
+
+from .passwords import normalise
 
 DEVICE_COOKIE_SALT = "convergence.accounts.device"
 DEVICE_COOKIE_MAX_AGE = 180 * 24 * 3600
+
+PASSWORD = "password"  # noqa: S105 - the name of a scope, not a secret
+SECOND_FACTOR = "mfa"
+
+# Reasons an attempt is refused; ``account`` is the one a real person in a new browser meets
+# during a distributed attack on their account, and is offered a link by e-mail for.
+PAIR = "pair"
+ACCOUNT = "account"
+DEVICE = "device"
+ADDRESS = "address"
+SPRAY = "spray"
 
 
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
     retry_after: int = 0
+    reason: str = ""
 
 
-def _key(kind: str, value: str) -> str:
-    digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
-    return f"throttle:{kind}:{digest}"
+@dataclass(frozen=True)
+class Detection:
+    """Something the spraying detector flagged: ``scope`` is address, network, academie or
+    password; ``value`` the address or network (empty for the others)."""
 
-
-def account_key(identifier: str, user_pk: int | None) -> str:
-    """One key per account whichever identifier was typed (login or e-mail)."""
-    return f"user:{user_pk}" if user_pk is not None else f"id:{identifier.strip().lower()}"
-
-
-def _counters(account: str, ip: str) -> dict[str, tuple[str, int]]:
-    return {
-        "pair": (_key("pair", f"{account}|{ip}"), settings.THROTTLE_PAIR_FREE),
-        "ip": (_key("ip", ip), settings.THROTTLE_IP_FREE),
-        "account": (_key("account", account), settings.THROTTLE_ACCOUNT_FREE),
-    }
+    scope: str
+    value: str
+    failures: int
 
 
 def delay_for(failures: int, free: int) -> int:
@@ -63,51 +82,261 @@ def delay_for(failures: int, free: int) -> int:
     return int(min(2**exponent, settings.THROTTLE_MAX_DELAY_SECONDS))
 
 
-def check(account: str, ip: str, *, trusted_device: bool = False) -> Verdict:
-    """May this attempt be judged now? Reads three counters in one cache round trip."""
-    counters = _counters(account, ip)
-    if trusted_device:
-        counters.pop("account")
-    keys = [key for key, _ in counters.values()]
-    stored = cache.get_many(keys + [f"{key}:last" for key in keys])
+def account_key(identifier: str, user_pk: int | None) -> str:
+    """One key per account whichever identifier was typed (login or e-mail)."""
+    return f"user:{user_pk}" if user_pk is not None else f"id:{identifier.strip().lower()}"
+
+
+def network_of(ip: str) -> str:
+    """The network an address belongs to for the detector: IPv4 /24, IPv6 /56."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    prefix = 24 if address.version == 4 else 56
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def password_digest(password: str) -> str:
+    """A short keyed digest of a *wrong* password, to see one password tried on many accounts.
+
+    32 bits of an HMAC keyed with the secret key: enough to tell a spray (hundreds of accounts
+    with one password) from chance, too short to confirm a guess offline. Kept in the cache only
+    for the detector's window, hashed again into a key (``ratelimit.key``).
+    """
+    secret = hashlib.sha256(f"{settings.SECRET_KEY}|throttle.spray".encode()).digest()
+    message = normalise(password)[:4096].encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class _Counter:
+    name: str
+    key: str
+    free: int
+
+
+def _counters(scope: str, account: str, ip: str, device: str | None) -> list[_Counter]:
+    if scope == SECOND_FACTOR:
+        pair_free, account_free = (
+            settings.MFA_THROTTLE_PAIR_FREE,
+            settings.MFA_THROTTLE_ACCOUNT_FREE,
+        )
+    else:
+        pair_free, account_free = settings.THROTTLE_PAIR_FREE, settings.THROTTLE_ACCOUNT_FREE
+    if device is not None:
+        return [_Counter(DEVICE, ratelimit.key(f"{scope}-device", account, device), pair_free)]
+    return [
+        _Counter(PAIR, ratelimit.key(f"{scope}-pair", account, ip), pair_free),
+        _Counter(ACCOUNT, ratelimit.key(f"{scope}-account", account), account_free),
+    ]
+
+
+def _address_key(scope: str, ip: str) -> str:
+    return ratelimit.key(f"{scope}-address", ip)
+
+
+def _address_free(scope: str) -> int:
+    if scope == SECOND_FACTOR:
+        return int(settings.MFA_THROTTLE_IP_FREE)
+    return int(settings.THROTTLE_IP_DISTINCT_FREE)
+
+
+def _minute(now: float) -> int:
+    return int(now // 60)
+
+
+def _flag_key(scope: str, value: str) -> str:
+    return ratelimit.key("spray-flag", scope, value)
+
+
+@dataclass
+class Attempt:
+    """One attempt admitted by :func:`begin`, holding its reserved places until it ends."""
+
+    scope: str
+    account: str
+    ip: str
+    device: str | None
+    reserved: list[_Counter] = field(default_factory=list)
+    ended: bool = False
+
+    def _end(self) -> None:
+        if self.ended:
+            raise RuntimeError("attempt already ended")
+        self.ended = True
+
+    def release(self) -> None:
+        """The attempt was not judged after all: give its places back."""
+        self._end()
+        for counter in self.reserved:
+            ratelimit.release(counter.key)
+
+    def succeeded(self) -> None:
+        """The password or code was right: it does not count as a failure.
+
+        Only the attempt's own places are given back (the account-wide counter keeps the
+        attacker's failures, so that successes cannot launder an attack); the browser's own
+        counter is cleared when the whole sign-in completes (:func:`signed_in`).
+        """
+        self.release()
+
+    def failed(self, *, password: str = "") -> list[Detection]:
+        """The password or code was wrong: the reserved places stay, stamped now. Returns what
+        the spraying detector flagged for the first time (for the caller to alert)."""
+        self._end()
+        window = settings.THROTTLE_WINDOW_SECONDS
+        now = time.time()
+        stamps = {}
+        for counter in self.reserved:
+            ratelimit.touch(counter.key, window=window)
+            stamps[f"{counter.key}:last"] = now
+        if self.device is None:
+            address = _address_key(self.scope, self.ip)
+            if self.scope == SECOND_FACTOR:
+                ratelimit.reserve(address, window=window)
+            else:
+                ratelimit.count_distinct(address, self.account, window=window)
+            ratelimit.touch(address, window=window)
+            stamps[f"{address}:last"] = now
+        cache.set_many(stamps, timeout=window)
+        if self.scope != PASSWORD:
+            return []
+        return _detect(account=self.account, ip=self.ip, password=password, now=now)
+
+
+def _trip(scope: str, value: str, failures: int, now: float) -> Detection | None:
+    """Flag ``scope``/``value`` for the flag period; a :class:`Detection` the first time."""
+    period = settings.THROTTLE_SPRAY_FLAG_SECONDS
+    cache.set(_flag_key(scope, value), now, timeout=period)
+    if ratelimit.first_time(ratelimit.key("spray-alert", scope, value), window=period):
+        return Detection(scope=scope, value=value, failures=failures)
+    return None
+
+
+def _detect(*, account: str, ip: str, password: str, now: float) -> list[Detection]:
+    """Count one failure on the detector's per-minute counters; flag what crosses a line."""
+    minute = _minute(now)
+    found: list[Detection | None] = []
+    distinct, _new = ratelimit.count_distinct(
+        ratelimit.key("spray-address", ip, minute), account, window=120
+    )
+    if distinct >= settings.THROTTLE_SPRAY_ADDRESS_PER_MINUTE:
+        found.append(_trip("address", ip, distinct, now))
+    network = network_of(ip)
+    in_network = ratelimit.reserve(ratelimit.key("spray-network", network, minute), window=120)
+    if in_network >= settings.THROTTLE_SPRAY_NETWORK_PER_MINUTE:
+        found.append(_trip("network", network, in_network, now))
+    everywhere = ratelimit.reserve(ratelimit.key("spray-academie", minute), window=120)
+    if everywhere >= settings.THROTTLE_SPRAY_ACADEMIE_PER_MINUTE:
+        found.append(_trip("academie", "", everywhere, now))
+    if password:
+        digest = password_digest(password)
+        accounts, _new = ratelimit.count_distinct(
+            ratelimit.key("spray-password", digest),
+            account,
+            window=settings.THROTTLE_SPRAY_PASSWORD_WINDOW_SECONDS,
+        )
+        if accounts >= settings.THROTTLE_SPRAY_PASSWORD_ACCOUNTS:
+            found.append(_trip("password", digest, accounts, now))
+    return [detection for detection in found if detection is not None]
+
+
+def _spray_verdict(ip: str, password: str, now: float) -> Verdict | None:
+    """Refusal by the spraying detector for a browser without the account's device cookie."""
+    period = settings.THROTTLE_SPRAY_FLAG_SECONDS
+    if password:
+        flagged_at = cache.get(_flag_key("password", password_digest(password)))
+        if flagged_at is not None:
+            wait = math.ceil(float(flagged_at) + period - now)
+            return Verdict(allowed=False, retry_after=max(1, wait), reason=SPRAY)
+    flags = cache.get_many(
+        [_flag_key("address", ip), _flag_key("network", network_of(ip)), _flag_key("academie", "")]
+    )
+    paced = _flag_key("address", ip) in flags or _flag_key("network", network_of(ip)) in flags
+    if not paced and _flag_key("academie", "") in flags:
+        # An académie-wide wave: pace the addresses taking part in it, not every school.
+        recent = ratelimit.current(ratelimit.key("spray-address", ip, _minute(now)))
+        paced = recent >= settings.THROTTLE_SPRAY_SOURCE_PER_MINUTE
+    if not paced:
+        return None
+    pace = settings.THROTTLE_SPRAY_PACE_SECONDS
+    if ratelimit.first_time(ratelimit.key("spray-pace", ip), window=pace):
+        return None
+    return Verdict(allowed=False, retry_after=pace, reason=SPRAY)
+
+
+def begin(
+    scope: str,
+    *,
+    account: str,
+    ip: str,
+    device_cookie: str | None = None,
+    password: str = "",
+) -> tuple[Verdict, Attempt | None]:
+    """Judge one attempt before its secret is checked: a verdict, and the admitted attempt.
+
+    ``device_cookie`` is the browser's device cookie when it is trusted for this account.
+    Reads and reservations together make at most three cache round trips per counter.
+    """
     now = time.time()
-    wait = 0.0
-    for key, free in counters.values():
-        failures = int(stored.get(key, 0))
-        last = float(stored.get(f"{key}:last", 0))
-        remaining = last + delay_for(failures, free) - now
-        wait = max(wait, remaining)
-    if wait > 0:
-        return Verdict(allowed=False, retry_after=math.ceil(wait))
-    return Verdict(allowed=True)
-
-
-def record_failure(account: str, ip: str) -> None:
-    """Count one failure on each counter (atomic increments) and stamp its time."""
+    device = hashlib.sha256(device_cookie.encode()).hexdigest()[:32] if device_cookie else None
+    counters = _counters(scope, account, ip, device)
+    if device is None:
+        address = _address_key(scope, ip)
+        stored = cache.get_many([address, f"{address}:last"])
+        failures = int(stored.get(address, 0))
+        last = float(stored.get(f"{address}:last", 0))
+        wait = last + delay_for(failures, _address_free(scope)) - now
+        if wait > 0:
+            return Verdict(allowed=False, retry_after=math.ceil(wait), reason=ADDRESS), None
+    attempt = Attempt(scope=scope, account=account, ip=ip, device=device)
+    lasts = cache.get_many([f"{counter.key}:last" for counter in counters])
     window = settings.THROTTLE_WINDOW_SECONDS
-    now = time.time()
-    stamps = {}
-    for key, _free in _counters(account, ip).values():
-        cache.add(key, 0, timeout=window)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-        cache.touch(key, timeout=window)
-        stamps[f"{key}:last"] = now
-    cache.set_many(stamps, timeout=window)
+    refusal: Verdict | None = None
+    for counter in counters:
+        before = ratelimit.reserve(counter.key, window=window) - 1
+        attempt.reserved.append(counter)
+        last = float(lasts.get(f"{counter.key}:last", 0))
+        wait = last + delay_for(before, counter.free) - now
+        if wait > 0 and (refusal is None or wait > refusal.retry_after):
+            refusal = Verdict(allowed=False, retry_after=math.ceil(wait), reason=counter.name)
+    if refusal is None and device is None and scope == PASSWORD:
+        refusal = _spray_verdict(ip, password, now)
+    if refusal is not None:
+        attempt.release()
+        return refusal, None
+    # Stamp the admission, so that the attempts of a burst judged after this one see it as
+    # the last one and wait their delay, even before this one's verdict is known.
+    cache.set_many({f"{counter.key}:last": now for counter in counters}, timeout=window)
+    return Verdict(allowed=True), attempt
 
 
-def record_success(account: str, ip: str) -> None:
-    """A success clears the pair's counter only, so successes cannot launder an attack."""
-    key, _free = _counters(account, ip)["pair"]
-    cache.delete_many([key, f"{key}:last"])
+def signed_in(account: str, ip: str, device_cookie: str | None) -> None:
+    """A whole sign-in completed: clear the browser's own counters (pair, or device).
+
+    The account-wide counter is kept, so that successes cannot launder an attack.
+    """
+    keys = []
+    for scope in (PASSWORD, SECOND_FACTOR):
+        for counter in _counters(scope, account, ip, None):
+            if counter.name == PAIR:
+                keys += [counter.key, f"{counter.key}:last"]
+        if device_cookie:
+            device = hashlib.sha256(device_cookie.encode()).hexdigest()[:32]
+            (counter,) = _counters(scope, account, ip, device)
+            keys += [counter.key, f"{counter.key}:last"]
+    cache.delete_many(keys)
 
 
 def clear(account: str) -> None:
-    """Clear the account-wide counter (administrator action)."""
-    key, _free = _counters(account, "")["account"]
-    cache.delete_many([key, f"{key}:last"])
+    """Clear the account-wide counters (administrator action)."""
+    keys = []
+    for scope in (PASSWORD, SECOND_FACTOR):
+        for counter in _counters(scope, account, "", None):
+            if counter.name == ACCOUNT:
+                keys += [counter.key, f"{counter.key}:last"]
+    cache.delete_many(keys)
 
 
 def device_cookie_name() -> str:
@@ -118,6 +347,18 @@ def device_cookie_value(user_pk: int) -> str:
     return signing.dumps({"u": user_pk}, salt=DEVICE_COOKIE_SALT, compress=True)
 
 
+def give_device_cookie(response: HttpResponseBase, *, request: HttpRequest, user_pk: int) -> None:
+    """Mark the browser as known for the account (the one way the device cookie is given)."""
+    response.set_cookie(
+        device_cookie_name(),
+        device_cookie_value(user_pk),
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+
+
 def device_is_trusted_for(cookie: str | None, user_pk: int | None) -> bool:
     if not cookie or user_pk is None:
         return False
@@ -126,3 +367,8 @@ def device_is_trusted_for(cookie: str | None, user_pk: int | None) -> bool:
     except signing.BadSignature:
         return False
     return isinstance(payload, dict) and payload.get("u") == user_pk
+
+
+def trusted_cookie(cookie: str | None, user_pk: int | None) -> str | None:
+    """The browser's device cookie if it is trusted for ``user_pk``, else None."""
+    return cookie if device_is_trusted_for(cookie, user_pk) else None

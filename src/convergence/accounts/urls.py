@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("convergence.accounts.urls_imports")),
     path("", include("convergence.accounts.urls_lifecycle")),
     path("connexion/", views.LoginView.as_view(), name="account_login"),
+    path("connexion/navigateur/", views.device_link_request, name="account_device_link_request"),
+    path("connexion/navigateur/<str:token>/", views.device_link, name="account_device_link"),
     path("deconnexion/", allauth_views.logout, name="account_logout"),
     path("compte/", views.account, name="account"),
     path("compte/inactif/", allauth_views.account_inactive, name="account_inactive"),

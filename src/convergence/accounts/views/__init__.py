@@ -1,5 +1,21 @@
 """Account pages, one module per part of an account's life."""
 
-from .signin import LoginView, PasswordChangeView, account, admin_login, password_strength
+from .signin import (
+    LoginView,
+    PasswordChangeView,
+    account,
+    admin_login,
+    device_link,
+    device_link_request,
+    password_strength,
+)
 
-__all__ = ["LoginView", "PasswordChangeView", "account", "admin_login", "password_strength"]
+__all__ = [
+    "LoginView",
+    "PasswordChangeView",
+    "account",
+    "admin_login",
+    "device_link",
+    "device_link_request",
+    "password_strength",
+]

@@ -11,11 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from convergence.core import errors
+from convergence.core.views import render_error
 
-from .. import passwords, permissions
+from .. import passwords, permissions, throttle
+from ..actions import throttle as throttle_actions
 from ..forms import LOGIN_HELP, PasswordStrengthForm
 from ..models import Assignment, Profile, User
 
@@ -45,6 +48,13 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
                 "profile_help": LOGIN_HELP[profile] if profile else "",
                 "throttled": getattr(self.request, "convergence_retry_after", None),
                 "throttled_code": errors.THROTTLED.code,
+                # Refused by the account-wide counter (a distributed attack on the account):
+                # the person may have a link e-mailed that marks this browser as known.
+                "device_link_identifier": (
+                    getattr(self.request, "convergence_throttled_identifier", "")
+                    if getattr(self.request, "convergence_throttle_reason", "") == throttle.ACCOUNT
+                    else ""
+                ),
             }
         )
         return context
@@ -120,3 +130,34 @@ def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = Non
     ):
         return redirect(target)
     return redirect("admin:index")
+
+
+@require_POST
+def device_link_request(request: HttpRequest) -> HttpResponse:
+    """E-mail a link that marks this browser as known; the same page whatever the account."""
+    identifier = str(request.POST.get("login", ""))
+    try:
+        throttle_actions.request_device_link(identifier=identifier, request=request)
+    except throttle_actions.DeviceLinkThrottled as refused:
+        response = render_error(request, errors.THROTTLED)
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
+    return render(
+        request,
+        "accounts/device_link/sent.html",
+        {"minutes": throttle_actions.DEVICE_LINK_SECONDS // 60},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def device_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the e-mail: a button (mail scanners follow links, they do not post)."""
+    if request.method == "GET":
+        return render(request, "accounts/device_link/confirm.html", {"token": token})
+    user = throttle_actions.approve_device(token=token, request=request)
+    if user is None:
+        return render(request, "accounts/device_link/invalid.html", status=400)
+    response = render(request, "accounts/device_link/done.html", {"login": user.login})
+    throttle.give_device_cookie(response, request=request, user_pk=user.pk)
+    return response

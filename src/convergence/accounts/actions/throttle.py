@@ -1,0 +1,265 @@
+"""What the sign-in throttle does besides refusing: alerts, and a way in for the real person.
+
+* **Spraying alerts.** When the detector (accounts/throttle.py) flags an address, a network,
+  the whole académie or one password tried on many accounts, the event is audited at once
+  (``login.spraying_detected``) and a task e-mails the DSI (every active DSI account this school
+  year, and ``SECURITY_ALERT_EMAILS``) — within seconds when the task worker runs.
+* **Second-factor failures.** Each refusal of the code step is audited (``mfa.throttled``);
+  after ``MFA_THROTTLE_ALERT_AFTER`` wrong codes within the window the person is told by
+  e-mail that someone who knows their password is trying codes (``mfa.failures_alerted``).
+* **A link for this browser.** A person whose account is under a distributed attack is refused
+  in a browser the portal does not know (the account-wide counter). The sign-in page then
+  offers to e-mail a link to the account's contact address; opening it marks the browser as
+  known (the device cookie), which the account-wide counter never refuses. The attacker, who
+  does not read that mailbox, cannot use it. Requests are answered the same way whether or not
+  the account exists, and limited per (identifier, address) and in links actually sent.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_tasks import task
+
+from convergence.audit import events
+from convergence.audit.actions import record_event
+from convergence.core import ratelimit
+from convergence.core.http import client_ip
+
+from .. import throttle
+from ..mailing import contact_address, send_account_mail
+from ..models import AccountState, Assignment, Role, User
+
+LOGIN_SPRAYING_DETECTED = events.declare(
+    "login.spraying_detected",
+    _("Attaque par pulvérisation de mots de passe détectée (échecs sur de nombreux comptes)"),
+)
+MFA_THROTTLED = events.declare("mfa.throttled", _("Second facteur retardé (trop d'échecs)"))
+MFA_FAILURES_ALERTED = events.declare(
+    "mfa.failures_alerted", _("Personne prévenue de codes de second facteur erronés")
+)
+DEVICE_LINK_REQUESTED = events.declare(
+    "login.device_link_requested", _("Lien de connexion pour un nouveau navigateur demandé")
+)
+DEVICE_APPROVED = events.declare(
+    "login.device_approved", _("Navigateur reconnu par un lien reçu par courriel")
+)
+
+DEVICE_LINK_SALT = "convergence.accounts.device-link"
+DEVICE_LINK_SECONDS = 30 * 60
+# Link requests per (typed identifier, address) and links sent per account, per hour.
+DEVICE_LINK_REQUESTS_PER_HOUR = 5
+DEVICE_LINKS_SENT_PER_HOUR = 3
+
+SCOPE_LABELS = {
+    "address": _("une adresse réseau"),
+    "network": _("un réseau"),
+    "academie": _("l'ensemble de l'académie"),
+    "password": _("un même mot de passe essayé sur de nombreux comptes"),
+}
+
+
+# --- Spraying -------------------------------------------------------------------------------
+
+
+def alert_spraying(*, request: HttpRequest, detections: Sequence[throttle.Detection]) -> None:
+    """Audit each new detection and have the DSI told by e-mail (task)."""
+    for detection in detections:
+        record_event(
+            event_type=LOGIN_SPRAYING_DETECTED,
+            request=request,
+            data={
+                "scope": detection.scope,
+                # A password's digest is not shown: it would help nobody and it is a password's.
+                "source": detection.value if detection.scope != "password" else "",
+                "failures": detection.failures,
+            },
+        )
+        deliver_spraying_alert.enqueue(
+            scope=detection.scope,
+            source=detection.value if detection.scope != "password" else "",
+            failures=detection.failures,
+            detected_at=timezone.now().isoformat(),
+        )
+
+
+def security_alert_recipients() -> list[str]:
+    """The DSI's addresses: active DSI accounts this school year, and the configured list."""
+    dsi = User.objects.filter(
+        state=AccountState.ACTIVE,
+        pk__in=Assignment.objects.current().filter(role=Role.DSI).values("user"),
+    )
+    addresses = {contact_address(user) for user in dsi}
+    addresses.update(settings.SECURITY_ALERT_EMAILS)
+    return sorted(address for address in addresses if address)
+
+
+@task()
+def deliver_spraying_alert(*, scope: str, source: str, failures: int, detected_at: str) -> bool:
+    """E-mail the DSI about a detection (task worker); False when nobody could be told."""
+    context = {
+        "scope": SCOPE_LABELS.get(scope, scope),
+        "source": source,
+        "failures": failures,
+        "when": datetime.datetime.fromisoformat(detected_at),
+        "flag_minutes": settings.THROTTLE_SPRAY_FLAG_SECONDS // 60,
+        "pace_seconds": settings.THROTTLE_SPRAY_PACE_SECONDS,
+    }
+    return send_account_mail(security_alert_recipients(), "spraying_alert", context)
+
+
+# --- Second factor --------------------------------------------------------------------------
+
+
+def second_factor_refused(
+    *, request: HttpRequest, user: Any, verdict: throttle.Verdict
+) -> ValidationError:
+    """Audit a refused code step; the error to raise (the response becomes a 429)."""
+    request.retry_after = verdict.retry_after  # type: ignore[attr-defined]
+    record_event(
+        event_type=MFA_THROTTLED,
+        request=request,
+        subject=user if isinstance(user, User) else None,
+        data={"retry_after": verdict.retry_after, "reason": verdict.reason},
+    )
+    seconds = verdict.retry_after
+    message = ngettext(
+        "Trop de codes erronés. Réessayez dans %(seconds)d seconde.",
+        "Trop de codes erronés. Réessayez dans %(seconds)d secondes.",
+        seconds,
+    ) % {"seconds": seconds}
+    return ValidationError(message, code="throttled")
+
+
+def second_factor_failed(*, request: HttpRequest, user: Any, account: str) -> None:
+    """Count a wrong code for the person's alert; tell them once when it reaches the line."""
+    if not isinstance(user, User):
+        return
+    counter = ratelimit.key("mfa-alert", account)
+    failures = ratelimit.reserve(counter, window=settings.THROTTLE_WINDOW_SECONDS)
+    if failures != settings.MFA_THROTTLE_ALERT_AFTER:
+        return
+    record_event(
+        event_type=MFA_FAILURES_ALERTED,
+        request=request,
+        subject=user,
+        data={"failures": failures},
+    )
+    base = request.build_absolute_uri("/").rstrip("/")
+    send_account_mail(
+        [contact_address(user)],
+        "mfa_failures",
+        {
+            "user": user,
+            "failures": failures,
+            "when": timezone.now(),
+            "password_url": base + reverse("account_change_password"),
+            "devices_url": base + reverse("account_devices"),
+        },
+    )
+
+
+# --- A link for this browser ----------------------------------------------------------------
+
+
+class DeviceLinkThrottled(Exception):
+    """Too many link requests for this identifier from this address."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+def request_device_link(*, identifier: str, request: HttpRequest) -> None:
+    """Have a link that marks a browser as known sent to the account's contact address.
+
+    The same whatever the identifier: one audit row, one task; the task decides whether there
+    is an account and an address, and caps links sent per account. Raises
+    ``DeviceLinkThrottled`` past the (identifier, address) limit, for every identifier alike.
+    """
+    identifier = identifier.strip().lower()[:254]
+    wait = ratelimit.hit(
+        ratelimit.key("device-link-request", identifier, client_ip(request)),
+        limit=DEVICE_LINK_REQUESTS_PER_HOUR,
+        window=3600,
+    )
+    if wait:
+        raise DeviceLinkThrottled(wait)
+    from ..backends import find_candidate
+
+    user = find_candidate(identifier)
+    record_event(
+        event_type=DEVICE_LINK_REQUESTED,
+        request=request,
+        subject=user,
+        identifier=identifier,
+    )
+    deliver_device_link.enqueue(
+        user_pk=user.pk if user is not None else None,
+        base_url=request.build_absolute_uri("/").rstrip("/"),
+    )
+
+
+def device_link_token(user: User) -> str:
+    # The account's state and password hash are signed in: a link dies once either changes.
+    fingerprint = ratelimit.key("device-link", user.password, user.state)
+    return signing.dumps({"u": user.pk, "f": fingerprint}, salt=DEVICE_LINK_SALT)
+
+
+@task()
+def deliver_device_link(*, user_pk: int | None, base_url: str) -> bool:
+    """Send the link (task worker); False for no account, no address or past the cap."""
+    user = (
+        User.objects.filter(pk=user_pk, state=AccountState.ACTIVE).first()
+        if user_pk is not None
+        else None
+    )
+    if user is None or not contact_address(user):
+        return False
+    sent_wait = ratelimit.hit(
+        ratelimit.key("device-link-sent", user.pk), limit=DEVICE_LINKS_SENT_PER_HOUR, window=3600
+    )
+    if sent_wait:
+        return False
+    token = device_link_token(user)
+    url = base_url + reverse("account_device_link", kwargs={"token": token})
+    return send_account_mail(
+        [contact_address(user)],
+        "device_link",
+        {"user": user, "url": url, "minutes": DEVICE_LINK_SECONDS // 60},
+    )
+
+
+def approve_device(*, token: str, request: HttpRequest) -> User | None:
+    """The account a valid, unused link designates (audited), else None.
+
+    The caller gives the browser the account's device cookie. A link works once.
+    """
+    try:
+        payload = signing.loads(token, salt=DEVICE_LINK_SALT, max_age=DEVICE_LINK_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    user_pk = payload.get("u")
+    if not isinstance(user_pk, int):
+        return None
+    user = User.objects.filter(pk=user_pk, state=AccountState.ACTIVE).first()
+    if user is None or payload.get("f") != ratelimit.key("device-link", user.password, user.state):
+        return None
+    if not ratelimit.first_time(
+        ratelimit.key("device-link-used", token), window=DEVICE_LINK_SECONDS
+    ):
+        return None
+    record_event(event_type=DEVICE_APPROVED, request=request, actor=user, subject=user)
+    return user
