@@ -130,7 +130,7 @@ def test_many_identifiers_failing_from_one_network_pace_it(dsi, clock, settings)
     second = attempt(Client(), "inconnu98", "Mot-98", "203.0.113.99")
     assert first.status_code == 200
     assert second.status_code == 429
-    assert second.headers["Retry-After"] == str(settings.THROTTLE_SPRAY_PACE_SECONDS)
+    assert 1 <= int(second.headers["Retry-After"]) <= settings.THROTTLE_SPRAY_PACE_SECONDS
     clock.advance(settings.THROTTLE_SPRAY_PACE_SECONDS)
     assert attempt(Client(), "inconnu97", "Mot-97", "203.0.113.99").status_code == 200
     # Other networks are not paced.

@@ -507,22 +507,24 @@ def test_refused_attempts_of_a_burst_give_their_places_back(db, clock):
 
 
 BURST_SCRIPT = """
-import os, sys, time
+import os, sys
 import django
 django.setup()
 from convergence.accounts import throttle
-start, count = float(sys.argv[1]), int(sys.argv[2])
-while time.time() < start:
-    time.sleep(0.001)
-admitted = 0
+count = int(sys.argv[1])
+print("ready", flush=True)
+sys.stdin.readline()  # "go": both processes start together
+held = []
 for n in range(count):
     verdict, judged = throttle.begin(
         throttle.PASSWORD, account="user:77", ip=f"198.51.{n % 200}.{os.getpid() % 250}"
     )
     if judged is not None:
-        admitted += 1
-        judged.failed()
-print(admitted)
+        held.append(judged)  # its password is being checked: still in flight
+print(len(held), flush=True)
+sys.stdin.readline()  # "end": every attempt of both processes has been judged
+for judged in held:
+    judged.failed()
 """
 
 
@@ -547,19 +549,36 @@ def test_two_processes_share_the_counter_through_redis(tmp_path):
         "DJANGO_SETTINGS_MODULE": "convergence.settings",
         "CONVERGENCE_CACHE_PREFIX": f"burst-{os.getpid()}",
     }
-    start = time.time() + 4
     script = tmp_path / "burst.py"
     script.write_text(BURST_SCRIPT)
     processes = [
         subprocess.Popen(
-            [sys.executable, str(script), str(start), "150"],
+            [sys.executable, str(script), "150"],
             env=env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         for _ in range(2)
     ]
-    outputs = [process.communicate(timeout=60)[0] for process in processes]
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "ready"
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        counts = [int(process.stdout.readline()) for process in processes if process.stdout]
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("end\n")
+            process.stdin.flush()
+        for process in processes:
+            process.wait(timeout=60)
+    finally:
+        for process in processes:
+            process.kill()
     assert all(process.returncode == 0 for process in processes)
-    admitted = sum(int(output.strip().splitlines()[-1]) for output in outputs)
+    admitted = sum(counts)
     assert admitted == settings.THROTTLE_ACCOUNT_FREE + 1

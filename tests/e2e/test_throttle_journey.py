@@ -23,7 +23,7 @@ def distributed_attack(user: Any) -> None:
     """Wrong passwords on ``user`` from more addresses than the account-wide counter allows."""
     account = throttle.account_key(user.login, user.pk)
     for n in range(settings.THROTTLE_ACCOUNT_FREE + 5):
-        verdict, attempt = throttle.begin(throttle.PASSWORD, account=account, ip=f"198.51.100.{n}")
+        _verdict, attempt = throttle.begin(throttle.PASSWORD, account=account, ip=f"198.51.100.{n}")
         if attempt is not None:
             attempt.failed()
 

@@ -512,3 +512,33 @@ def test_first_party_service_skips_consent(teacher: Any, arena: RelyingParty) ->
 
     assert code
     assert not Consent.objects.filter(user=teacher).exists()
+
+
+# --- introspection: the académie's servers only ---------------------------------------------
+
+
+def test_a_service_cannot_introspect_tokens_with_its_own_credentials(
+    teacher, arena, quiz, mail_server
+):
+    # The toolkit let any client that authenticated introspect any token: the quiz could ask
+    # who holds the Arena's token, and get the person's login and scopes.
+    client = signed_in(teacher)
+    code, verifier = obtain_code(client, arena)
+    token = redeem(client, arena, code, verifier).json()["access_token"]
+    response = Client().post(
+        "/oidc/introspect/", {"token": token}, HTTP_AUTHORIZATION=basic_auth(quiz)
+    )
+    assert response.status_code == 403
+    assert b"username" not in response.content
+
+
+def test_the_mail_server_introspects_with_its_credentials(teacher, arena, mail_server):
+    client = signed_in(teacher)
+    code, verifier = obtain_code(client, arena)
+    token = redeem(client, arena, code, verifier).json()["access_token"]
+    response = Client().post(
+        "/oidc/introspect/", {"token": token}, HTTP_AUTHORIZATION=basic_auth(mail_server)
+    )
+    assert response.status_code == 200
+    assert response.json()["active"] is True
+    assert introspect_token(Client(), mail_server, token)["active"] is True

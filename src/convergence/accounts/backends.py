@@ -35,9 +35,7 @@ def find_candidate(identifier: str) -> User | None:
 class AccountBackend(AuthenticationBackend):  # type: ignore[misc]
     """allauth's backend with one lookup and one hash computation per password attempt."""
 
-    def authenticate(
-        self, request: HttpRequest | None, **credentials: Any
-    ) -> User | None:
+    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> User | None:
         password = credentials.get("password")
         if not password:
             return None

@@ -132,6 +132,15 @@ def _counters(scope: str, account: str, ip: str, device: str | None) -> list[_Co
     ]
 
 
+# How long an attempt may stay "in flight" (its password being checked) at most: a process
+# that died mid-attempt stops holding the next ones after this.
+IN_FLIGHT_SECONDS = 60
+
+
+def _in_flight_key(counter: _Counter) -> str:
+    return f"{counter.key}:in-flight"
+
+
 def _address_key(scope: str, ip: str) -> str:
     return ratelimit.key(f"{scope}-address", ip)
 
@@ -166,11 +175,16 @@ class Attempt:
             raise RuntimeError("attempt already ended")
         self.ended = True
 
+    def _leave(self) -> None:
+        for counter in self.reserved:
+            ratelimit.release(_in_flight_key(counter))
+
     def release(self) -> None:
         """The attempt was not judged after all: give its places back."""
         self._end()
         for counter in self.reserved:
             ratelimit.release(counter.key)
+        self._leave()
 
     def succeeded(self) -> None:
         """The password or code was right: it does not count as a failure.
@@ -200,6 +214,8 @@ class Attempt:
             ratelimit.touch(address, window=window)
             stamps[f"{address}:last"] = now
         cache.set_many(stamps, timeout=window)
+        # Stamped first, then out of flight: whoever is judged next sees this failure.
+        self._leave()
         if self.scope != PASSWORD:
             return []
         return _detect(account=self.account, ip=self.ip, password=password, now=now)
@@ -209,7 +225,9 @@ def _trip(scope: str, value: str, failures: int, now: float) -> Detection | None
     """Flag ``scope``/``value`` for the flag period; a :class:`Detection` the first time."""
     period = settings.THROTTLE_SPRAY_FLAG_SECONDS
     cache.set(_flag_key(scope, value), now, timeout=period)
-    if ratelimit.first_time(ratelimit.key("spray-alert", scope, value), window=period):
+    # One alert per flag period: the first failure over the line in each period wins it.
+    alert = ratelimit.key("spray-alert", scope, value, int(now // period))
+    if ratelimit.first_time(alert, window=period):
         return Detection(scope=scope, value=value, failures=failures)
     return None
 
@@ -242,28 +260,42 @@ def _detect(*, account: str, ip: str, password: str, now: float) -> list[Detecti
     return [detection for detection in found if detection is not None]
 
 
+def _flagged(flagged_at: object, now: float) -> bool:
+    """A flag holds for the flag period after it was raised (by the throttle's clock)."""
+    return flagged_at is not None and now - float(str(flagged_at)) < (
+        settings.THROTTLE_SPRAY_FLAG_SECONDS
+    )
+
+
 def _spray_verdict(ip: str, password: str, now: float) -> Verdict | None:
     """Refusal by the spraying detector for a browser without the account's device cookie."""
     period = settings.THROTTLE_SPRAY_FLAG_SECONDS
     if password:
         flagged_at = cache.get(_flag_key("password", password_digest(password)))
-        if flagged_at is not None:
-            wait = math.ceil(float(flagged_at) + period - now)
+        if _flagged(flagged_at, now):
+            wait = math.ceil(float(str(flagged_at)) + period - now)
             return Verdict(allowed=False, retry_after=max(1, wait), reason=SPRAY)
-    flags = cache.get_many(
-        [_flag_key("address", ip), _flag_key("network", network_of(ip)), _flag_key("academie", "")]
-    )
-    paced = _flag_key("address", ip) in flags or _flag_key("network", network_of(ip)) in flags
-    if not paced and _flag_key("academie", "") in flags:
+    keys = {
+        "address": _flag_key("address", ip),
+        "network": _flag_key("network", network_of(ip)),
+        "academie": _flag_key("academie", ""),
+    }
+    flags = cache.get_many(list(keys.values()))
+    paced = _flagged(flags.get(keys["address"]), now) or _flagged(flags.get(keys["network"]), now)
+    if not paced and _flagged(flags.get(keys["academie"]), now):
         # An académie-wide wave: pace the addresses taking part in it, not every school.
         recent = ratelimit.current(ratelimit.key("spray-address", ip, _minute(now)))
         paced = recent >= settings.THROTTLE_SPRAY_SOURCE_PER_MINUTE
     if not paced:
         return None
+    # One attempt per slot of THROTTLE_SPRAY_PACE_SECONDS for the source.
     pace = settings.THROTTLE_SPRAY_PACE_SECONDS
-    if ratelimit.first_time(ratelimit.key("spray-pace", ip), window=pace):
+    slot = int(now // pace)
+    if ratelimit.first_time(ratelimit.key("spray-pace", ip, slot), window=2 * pace):
         return None
-    return Verdict(allowed=False, retry_after=pace, reason=SPRAY)
+    return Verdict(
+        allowed=False, retry_after=max(1, math.ceil((slot + 1) * pace - now)), reason=SPRAY
+    )
 
 
 def begin(
@@ -291,14 +323,24 @@ def begin(
         if wait > 0:
             return Verdict(allowed=False, retry_after=math.ceil(wait), reason=ADDRESS), None
     attempt = Attempt(scope=scope, account=account, ip=ip, device=device)
-    lasts = cache.get_many([f"{counter.key}:last" for counter in counters])
     window = settings.THROTTLE_WINDOW_SECONDS
     refusal: Verdict | None = None
     for counter in counters:
+        # In flight first, then the place: an attempt that took a lower place is already
+        # counted in flight when a later one looks (both increments are atomic).
+        ratelimit.reserve(_in_flight_key(counter), window=IN_FLIGHT_SECONDS)
         before = ratelimit.reserve(counter.key, window=window) - 1
         attempt.reserved.append(counter)
-        last = float(lasts.get(f"{counter.key}:last", 0))
-        wait = last + delay_for(before, counter.free) - now
+        delay = delay_for(before, counter.free)
+        if delay == 0:
+            continue  # within the free failures: judged, however many at once
+        # Past them, an attempt is judged alone, once every attempt before it has ended and
+        # stamped its failure, and only when its delay since the last failure has passed.
+        if ratelimit.current(_in_flight_key(counter)) > 1:
+            wait = 1.0
+        else:
+            last = float(cache.get(f"{counter.key}:last", 0))
+            wait = last + delay - now
         if wait > 0 and (refusal is None or wait > refusal.retry_after):
             refusal = Verdict(allowed=False, retry_after=math.ceil(wait), reason=counter.name)
     if refusal is None and device is None and scope == PASSWORD:
@@ -306,9 +348,6 @@ def begin(
     if refusal is not None:
         attempt.release()
         return refusal, None
-    # Stamp the admission, so that the attempts of a burst judged after this one see it as
-    # the last one and wait their delay, even before this one's verdict is known.
-    cache.set_many({f"{counter.key}:last": now for counter in counters}, timeout=window)
     return Verdict(allowed=True), attempt
 
 

@@ -4,7 +4,13 @@ client self-registration, no device flow, no application management pages."""
 from django.urls import path, re_path
 from oauth2_provider import views as toolkit
 
-from .views.oidc import AuthorizeView, DiscoveryView, LogoutView, ServerMetadataView
+from .views.oidc import (
+    AuthorizeView,
+    DiscoveryView,
+    IntrospectTokenView,
+    LogoutView,
+    ServerMetadataView,
+)
 
 # The toolkit's views reverse their siblings in this namespace (discovery document).
 app_name = "oauth2_provider"
@@ -13,7 +19,8 @@ urlpatterns = [
     path("authorize/", AuthorizeView.as_view(), name="authorize"),
     path("token/", toolkit.TokenView.as_view(), name="token"),
     path("revoke_token/", toolkit.RevokeTokenView.as_view(), name="revoke-token"),
-    path("introspect/", toolkit.IntrospectTokenView.as_view(), name="introspect"),
+    # Only the académie's servers may introspect (the toolkit's view lets any client).
+    path("introspect/", IntrospectTokenView.as_view(), name="introspect"),
     re_path(
         r"^\.well-known/openid-configuration$",
         DiscoveryView.as_view(),

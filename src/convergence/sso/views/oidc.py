@@ -28,7 +28,9 @@ from oauth2_provider.views import (
     OAuthServerMetadataView,
     RPInitiatedLogoutView,
 )
+from oauth2_provider.views import IntrospectTokenView as ToolkitIntrospectTokenView
 from oauth2_provider.views.metadata import ServerMetadataViewMixin
+from oauthlib.common import Request as OauthlibRequest
 
 from convergence.accounts.models import User
 from convergence.portal.models import Service
@@ -308,3 +310,24 @@ class LogoutView(RPInitiatedLogoutView):
             return redirect("portal:dashboard")
         response: HttpResponse = super().error_response(error)
         return response
+
+
+class IntrospectTokenView(ToolkitIntrospectTokenView):
+    """RFC 7662 introspection for the académie's servers only (``server_clients:``).
+
+    The toolkit lets *any* client that authenticates with its own credentials introspect any
+    token, so the Arena could learn who holds another service's token. A client authenticating
+    with its credentials must be a server of the académie (an OIDC client with no catalogue
+    tile); a bearer token must carry the ``introspection`` scope, which only servers obtain
+    (``validators.SERVER_SCOPES``, client credentials only).
+    """
+
+    def authenticate_client(self, request: HttpRequest) -> bool:
+        core = self.get_oauthlib_core()
+        uri, http_method, body, headers = core._extract_params(request)
+        oauthlib_request = OauthlibRequest(uri, http_method, body, headers)
+        if not core.server.request_validator.authenticate_client(oauthlib_request):
+            return False
+        return OidcClient.objects.filter(
+            application=oauthlib_request.client, service__isnull=True
+        ).exists()
