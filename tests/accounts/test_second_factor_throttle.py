@@ -6,15 +6,11 @@ right code signed in (allauth's own limit, shared with the password step, was sw
 
 from __future__ import annotations
 
-import time
-
-import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from convergence.accounts import throttle
 from convergence.accounts.actions.throttle import MFA_FAILURES_ALERTED, MFA_THROTTLED
 from convergence.audit import events
 from convergence.audit.models import AuditEvent
@@ -22,23 +18,6 @@ from tests.accounts.mfa_helpers import forget_used_code, totp_code
 
 ATTACKER = "198.51.100.66"
 HOME = "203.0.113.10"
-
-real_time = time.time
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = real_time()
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    frozen = Clock()
-    monkeypatch.setattr(throttle.time, "time", lambda: frozen.now)
-    return frozen
 
 
 def wrong_code(user) -> str:

@@ -6,8 +6,6 @@ The attack found: one password tried on 500 accounts from 20 addresses was judge
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.core import mail
@@ -20,23 +18,6 @@ from convergence.audit.models import AuditEvent
 
 SPRAYED = "Printemps-Soleil-2026!"
 ALERT_SUBJECT = "pulvérisation de mots de passe"
-
-real_time = time.time
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = real_time()
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    frozen = Clock()
-    monkeypatch.setattr(throttle.time, "time", lambda: frozen.now)
-    return frozen
 
 
 @pytest.fixture(autouse=True)

@@ -27,23 +27,6 @@ SCHOOL = "192.0.2.25"
 WRONG = "Pas-Le-Bon-Mot-De-Passe-1"
 MISMATCH = "Identifiant ou mot de passe incorrect."
 
-real_time = time.time
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = real_time()
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    frozen = Clock()
-    monkeypatch.setattr(throttle.time, "time", lambda: frozen.now)
-    return frozen
-
 
 @pytest.fixture
 def attacker() -> Client:

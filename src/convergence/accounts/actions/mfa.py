@@ -265,6 +265,22 @@ def _locked_open_request(
     return locked
 
 
+def _decide(
+    reset_request: SecondFactorResetRequest,
+    *,
+    state: ResetRequestState,
+    acting_user: User,
+    now: datetime.datetime,
+) -> SecondFactorResetRequest:
+    """In the caller's transaction: lock the still-open request and record who closed it."""
+    locked = _locked_open_request(reset_request, now)
+    locked.state = state
+    locked.decided_by = acting_user
+    locked.decided_at = now
+    locked.save(update_fields=["state", "decided_by", "decided_at"])
+    return locked
+
+
 def approve_second_factor_reset(
     *,
     acting_user: User,
@@ -300,11 +316,9 @@ def approve_second_factor_reset(
     with transaction.atomic():  # an expired request is marked so, whatever comes next
         _expire_stale_requests(reset_request.user, now)
     with transaction.atomic():
-        locked = _locked_open_request(reset_request, now)
-        locked.state = ResetRequestState.APPROVED
-        locked.decided_by = acting_user
-        locked.decided_at = now
-        locked.save(update_fields=["state", "decided_by", "decided_at"])
+        locked = _decide(
+            reset_request, state=ResetRequestState.APPROVED, acting_user=acting_user, now=now
+        )
         record_event(
             event_type=MFA_RESET_APPROVED,
             request=request,
@@ -338,11 +352,9 @@ def refuse_second_factor_reset(
     with transaction.atomic():  # an expired request is marked so, whatever comes next
         _expire_stale_requests(reset_request.user, now)
     with transaction.atomic():
-        locked = _locked_open_request(reset_request, now)
-        locked.state = ResetRequestState.REFUSED
-        locked.decided_by = acting_user
-        locked.decided_at = now
-        locked.save(update_fields=["state", "decided_by", "decided_at"])
+        locked = _decide(
+            reset_request, state=ResetRequestState.REFUSED, acting_user=acting_user, now=now
+        )
         record_event(
             event_type=MFA_RESET_REFUSED,
             request=request,
