@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseBase
 
 from convergence.core import ratelimit
@@ -213,7 +212,7 @@ class Attempt:
                 ratelimit.count_distinct(address, self.account, window=window)
             ratelimit.touch(address, window=window)
             stamps[f"{address}:last"] = now
-        cache.set_many(stamps, timeout=window)
+        ratelimit.write(stamps, window=window)
         # Stamped first, then out of flight: whoever is judged next sees this failure.
         self._leave()
         if self.scope != PASSWORD:
@@ -224,7 +223,7 @@ class Attempt:
 def _trip(scope: str, value: str, failures: int, now: float) -> Detection | None:
     """Flag ``scope``/``value`` for the flag period; a :class:`Detection` the first time."""
     period = settings.THROTTLE_SPRAY_FLAG_SECONDS
-    cache.set(_flag_key(scope, value), now, timeout=period)
+    ratelimit.write({_flag_key(scope, value): now}, window=period)
     # One alert per flag period: the first failure over the line in each period wins it.
     alert = ratelimit.key("spray-alert", scope, value, int(now // period))
     if ratelimit.first_time(alert, window=period):
@@ -271,7 +270,8 @@ def _spray_verdict(ip: str, password: str, now: float) -> Verdict | None:
     """Refusal by the spraying detector for a browser without the account's device cookie."""
     period = settings.THROTTLE_SPRAY_FLAG_SECONDS
     if password:
-        flagged_at = cache.get(_flag_key("password", password_digest(password)))
+        flag = _flag_key("password", password_digest(password))
+        flagged_at = ratelimit.read([flag]).get(flag)
         if _flagged(flagged_at, now):
             wait = math.ceil(float(str(flagged_at)) + period - now)
             return Verdict(allowed=False, retry_after=max(1, wait), reason=SPRAY)
@@ -280,7 +280,7 @@ def _spray_verdict(ip: str, password: str, now: float) -> Verdict | None:
         "network": _flag_key("network", network_of(ip)),
         "academie": _flag_key("academie", ""),
     }
-    flags = cache.get_many(list(keys.values()))
+    flags = ratelimit.read(list(keys.values()))
     paced = _flagged(flags.get(keys["address"]), now) or _flagged(flags.get(keys["network"]), now)
     if not paced and _flagged(flags.get(keys["academie"]), now):
         # An académie-wide wave: pace the addresses taking part in it, not every school.
@@ -316,7 +316,7 @@ def begin(
     counters = _counters(scope, account, ip, device)
     if device is None:
         address = _address_key(scope, ip)
-        stored = cache.get_many([address, f"{address}:last"])
+        stored = ratelimit.read([address, f"{address}:last"])
         failures = int(stored.get(address, 0))
         last = float(stored.get(f"{address}:last", 0))
         wait = last + delay_for(failures, _address_free(scope)) - now
@@ -339,7 +339,8 @@ def begin(
         if ratelimit.current(_in_flight_key(counter)) > 1:
             wait = 1.0
         else:
-            last = float(cache.get(f"{counter.key}:last", 0))
+            stamp = f"{counter.key}:last"
+            last = float(ratelimit.read([stamp]).get(stamp, 0))
             wait = last + delay - now
         if wait > 0 and (refusal is None or wait > refusal.retry_after):
             refusal = Verdict(allowed=False, retry_after=math.ceil(wait), reason=counter.name)
@@ -365,7 +366,7 @@ def signed_in(account: str, ip: str, device_cookie: str | None) -> None:
             device = hashlib.sha256(device_cookie.encode()).hexdigest()[:32]
             (counter,) = _counters(scope, account, ip, device)
             keys += [counter.key, f"{counter.key}:last"]
-    cache.delete_many(keys)
+    ratelimit.forget(keys)
 
 
 def clear(account: str) -> None:
@@ -375,7 +376,7 @@ def clear(account: str) -> None:
         for counter in _counters(scope, account, "", None):
             if counter.name == ACCOUNT:
                 keys += [counter.key, f"{counter.key}:last"]
-    cache.delete_many(keys)
+    ratelimit.forget(keys)
 
 
 def device_cookie_name() -> str:

@@ -10,9 +10,13 @@ class CoreConfig(AppConfig):
     verbose_name = _("Académie")
 
     def ready(self) -> None:
+        from django.core import checks
+
         from . import blueprint_sections as sections
+        from .ratelimit import check_atomic_cache
         from .blueprints import register_section
 
         register_section("academie", sections.load_academie, order=10)
         register_section("departments", sections.load_departments, order=20)
         register_section("establishments", sections.load_establishments, order=30)
+        checks.register(check_atomic_cache)

@@ -106,3 +106,50 @@ def count_distinct(counter: str, member: object, *, window: int) -> tuple[int, b
 def current(counter: str) -> int:
     """The value of ``counter`` now (0 when absent)."""
     return int(_guard(cache.get, counter, 0) or 0)
+
+
+# Plain reads and writes of a limit's companions (time stamps, flags), failing closed too.
+
+
+def read(keys: list[str]) -> dict[str, Any]:
+    """The values of ``keys`` that exist, in one round trip."""
+    found: dict[str, Any] = _guard(cache.get_many, keys)
+    return found
+
+
+def write(values: dict[str, Any], *, window: int) -> None:
+    """Store ``values`` for ``window`` seconds, in one round trip."""
+    _guard(cache.set_many, values, timeout=window)
+
+
+def forget(keys: list[str]) -> None:
+    """Delete ``keys`` (clearing a limit)."""
+    _guard(cache.delete_many, keys)
+
+
+# Cache backends whose ``add`` and ``incr`` are atomic across the requests that share them.
+ATOMIC_BACKENDS = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.redis.RedisCache",
+)
+
+
+def check_atomic_cache(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """System check: the limits need a cache whose increments are atomic.
+
+    Django's database and file caches implement ``incr`` as a read then a write, so two
+    parallel attempts could both pass a limit: they are refused at start.
+    """
+    from django.conf import settings
+    from django.core.checks import Error
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend in ATOMIC_BACKENDS:
+        return []
+    return [
+        Error(
+            f"The default cache ({backend}) has no atomic increment: rate limits need "
+            "the local-memory cache (one process) or Redis.",
+            id="core.E001",
+        )
+    ]
