@@ -35,6 +35,12 @@ def immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def frozen_clock(clock):
+    """The attack and the owner's attempt at one instant, however slow the machine."""
+    return clock
+
+
 def attempt(client, login, password, ip):
     return client.post("/connexion/", {"login": login, "password": password}, REMOTE_ADDR=ip)
 

@@ -468,13 +468,13 @@ def burst(count: int, *, account: str, addresses, settle: float = 0.005) -> int:
     return len(admitted)
 
 
-def test_a_burst_from_many_addresses_gets_what_the_account_counter_allows(db):
+def test_a_burst_from_many_addresses_gets_what_the_account_counter_allows(db, clock):
     # The attack found: 200 parallel wrong passwords on one account, 25-27 judged for 21.
     admitted = burst(200, account="user:1", addresses=lambda n: f"198.51.{n // 250}.{n % 250}")
     assert admitted == settings.THROTTLE_ACCOUNT_FREE + 1
 
 
-def test_a_burst_from_one_address_gets_what_the_pair_counter_allows(db):
+def test_a_burst_from_one_address_gets_what_the_pair_counter_allows(db, clock):
     admitted = burst(100, account="user:1", addresses=lambda n: ATTACKER)
     assert admitted == settings.THROTTLE_PAIR_FREE + 1
 
