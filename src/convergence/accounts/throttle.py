@@ -175,15 +175,14 @@ class Attempt:
         self.ended = True
 
     def _leave(self) -> None:
-        for counter in self.reserved:
-            ratelimit.release(_in_flight_key(counter))
+        ratelimit.release_many([_in_flight_key(counter) for counter in self.reserved])
 
     def release(self) -> None:
         """The attempt was not judged after all: give its places back."""
         self._end()
-        for counter in self.reserved:
-            ratelimit.release(counter.key)
-        self._leave()
+        ratelimit.release_many(
+            [key for counter in self.reserved for key in (counter.key, _in_flight_key(counter))]
+        )
 
     def succeeded(self) -> None:
         """The password or code was right: it does not count as a failure.
@@ -200,10 +199,8 @@ class Attempt:
         self._end()
         window = settings.THROTTLE_WINDOW_SECONDS
         now = time.time()
-        stamps = {}
-        for counter in self.reserved:
-            ratelimit.touch(counter.key, window=window)
-            stamps[f"{counter.key}:last"] = now
+        ratelimit.touch_many([counter.key for counter in self.reserved], window=window)
+        stamps = {f"{counter.key}:last": now for counter in self.reserved}
         if self.device is None:
             address = _address_key(self.scope, self.ip)
             if self.scope == SECOND_FACTOR:
@@ -241,10 +238,14 @@ def _detect(*, account: str, ip: str, password: str, now: float) -> list[Detecti
     if distinct >= settings.THROTTLE_SPRAY_ADDRESS_PER_MINUTE:
         found.append(_trip("address", ip, distinct, now))
     network = network_of(ip)
-    in_network = ratelimit.reserve(ratelimit.key("spray-network", network, minute), window=120)
+    in_network, everywhere = ratelimit.reserve_many(
+        [
+            (ratelimit.key("spray-network", network, minute), 120),
+            (ratelimit.key("spray-academie", minute), 120),
+        ]
+    )
     if in_network >= settings.THROTTLE_SPRAY_NETWORK_PER_MINUTE:
         found.append(_trip("network", network, in_network, now))
-    everywhere = ratelimit.reserve(ratelimit.key("spray-academie", minute), window=120)
     if everywhere >= settings.THROTTLE_SPRAY_ACADEMIE_PER_MINUTE:
         found.append(_trip("academie", "", everywhere, now))
     if password:
@@ -266,25 +267,30 @@ def _flagged(flagged_at: object, now: float) -> bool:
     )
 
 
-def _spray_verdict(ip: str, password: str, now: float) -> Verdict | None:
-    """Refusal by the spraying detector for a browser without the account's device cookie."""
-    period = settings.THROTTLE_SPRAY_FLAG_SECONDS
-    if password:
-        flag = _flag_key("password", password_digest(password))
-        flagged_at = ratelimit.read([flag]).get(flag)
-        if _flagged(flagged_at, now):
-            wait = math.ceil(float(str(flagged_at)) + period - now)
-            return Verdict(allowed=False, retry_after=max(1, wait), reason=SPRAY)
+def _spray_flag_keys(ip: str, password: str, now: float) -> dict[str, str]:
     keys = {
         "address": _flag_key("address", ip),
         "network": _flag_key("network", network_of(ip)),
         "academie": _flag_key("academie", ""),
+        "source": ratelimit.key("spray-address", ip, _minute(now)),
     }
-    flags = ratelimit.read(list(keys.values()))
-    paced = _flagged(flags.get(keys["address"]), now) or _flagged(flags.get(keys["network"]), now)
-    if not paced and _flagged(flags.get(keys["academie"]), now):
+    if password:
+        keys["password"] = _flag_key("password", password_digest(password))
+    return keys
+
+
+def _spray_verdict(ip: str, now: float, flags: dict[str, object]) -> Verdict | None:
+    """Refusal by the spraying detector for a browser without the account's device cookie;
+    ``flags`` holds what :func:`_spray_flag_keys` names, read with the address."""
+    period = settings.THROTTLE_SPRAY_FLAG_SECONDS
+    flagged_at = flags.get("password")
+    if _flagged(flagged_at, now):
+        wait = math.ceil(float(str(flagged_at)) + period - now)
+        return Verdict(allowed=False, retry_after=max(1, wait), reason=SPRAY)
+    paced = _flagged(flags.get("address"), now) or _flagged(flags.get("network"), now)
+    if not paced and _flagged(flags.get("academie"), now):
         # An académie-wide wave: pace the addresses taking part in it, not every school.
-        recent = ratelimit.current(ratelimit.key("spray-address", ip, _minute(now)))
+        recent = int(str(flags.get("source") or 0))
         paced = recent >= settings.THROTTLE_SPRAY_SOURCE_PER_MINUTE
     if not paced:
         return None
@@ -293,9 +299,8 @@ def _spray_verdict(ip: str, password: str, now: float) -> Verdict | None:
     slot = int(now // pace)
     if ratelimit.first_time(ratelimit.key("spray-pace", ip, slot), window=2 * pace):
         return None
-    return Verdict(
-        allowed=False, retry_after=max(1, math.ceil((slot + 1) * pace - now)), reason=SPRAY
-    )
+    retry_after = max(1, math.ceil((slot + 1) * pace - now))
+    return Verdict(allowed=False, retry_after=retry_after, reason=SPRAY)
 
 
 def begin(
@@ -309,14 +314,17 @@ def begin(
     """Judge one attempt before its secret is checked: a verdict, and the admitted attempt.
 
     ``device_cookie`` is the browser's device cookie when it is trusted for this account.
-    Reads and reservations together make at most three cache round trips per counter.
+    An admitted attempt costs two cache round trips (one read of the address and the spraying
+    flags, one batch of reservations), and one more per counter past its free failures.
     """
     now = time.time()
     device = hashlib.sha256(device_cookie.encode()).hexdigest()[:32] if device_cookie else None
     counters = _counters(scope, account, ip, device)
+    sprayable = device is None and scope == PASSWORD
     if device is None:
         address = _address_key(scope, ip)
-        stored = ratelimit.read([address, f"{address}:last"])
+        flags = _spray_flag_keys(ip, password, now) if sprayable else {}
+        stored = ratelimit.read([address, f"{address}:last", *flags.values()])
         failures = int(stored.get(address, 0))
         last = float(stored.get(f"{address}:last", 0))
         wait = last + delay_for(failures, _address_free(scope)) - now
@@ -324,28 +332,33 @@ def begin(
             return Verdict(allowed=False, retry_after=math.ceil(wait), reason=ADDRESS), None
     attempt = Attempt(scope=scope, account=account, ip=ip, device=device)
     window = settings.THROTTLE_WINDOW_SECONDS
+    # In flight first, then the place, counter by counter and in this order: an attempt that
+    # took a lower place is already counted in flight when a later one looks.
+    places = ratelimit.reserve_many(
+        [
+            item
+            for counter in counters
+            for item in ((_in_flight_key(counter), IN_FLIGHT_SECONDS), (counter.key, window))
+        ]
+    )[1::2]
+    attempt.reserved = list(counters)
     refusal: Verdict | None = None
-    for counter in counters:
-        # In flight first, then the place: an attempt that took a lower place is already
-        # counted in flight when a later one looks (both increments are atomic).
-        ratelimit.reserve(_in_flight_key(counter), window=IN_FLIGHT_SECONDS)
-        before = ratelimit.reserve(counter.key, window=window) - 1
-        attempt.reserved.append(counter)
-        delay = delay_for(before, counter.free)
+    for counter, place in zip(counters, places, strict=True):
+        delay = delay_for(place - 1, counter.free)
         if delay == 0:
             continue  # within the free failures: judged, however many at once
         # Past them, an attempt is judged alone, once every attempt before it has ended and
         # stamped its failure, and only when its delay since the last failure has passed.
-        if ratelimit.current(_in_flight_key(counter)) > 1:
+        in_flight, stamp = _in_flight_key(counter), f"{counter.key}:last"
+        now_stored = ratelimit.read([in_flight, stamp])
+        if int(now_stored.get(in_flight, 0)) > 1:
             wait = 1.0
         else:
-            stamp = f"{counter.key}:last"
-            last = float(ratelimit.read([stamp]).get(stamp, 0))
-            wait = last + delay - now
+            wait = float(now_stored.get(stamp, 0)) + delay - now
         if wait > 0 and (refusal is None or wait > refusal.retry_after):
             refusal = Verdict(allowed=False, retry_after=math.ceil(wait), reason=counter.name)
-    if refusal is None and device is None and scope == PASSWORD:
-        refusal = _spray_verdict(ip, password, now)
+    if refusal is None and sprayable:
+        refusal = _spray_verdict(ip, now, {name: stored.get(key) for name, key in flags.items()})
     if refusal is not None:
         attempt.release()
         return refusal, None

@@ -13,8 +13,8 @@ class CoreConfig(AppConfig):
         from django.core import checks
 
         from . import blueprint_sections as sections
-        from .ratelimit import check_atomic_cache
         from .blueprints import register_section
+        from .ratelimit import check_atomic_cache
 
         register_section("academie", sections.load_academie, order=10)
         register_section("departments", sections.load_departments, order=20)
