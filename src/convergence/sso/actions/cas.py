@@ -17,13 +17,13 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from convergence.accounts.models import AccountState, User
 from convergence.audit.actions import record_event
+from convergence.core import ratelimit
 from convergence.core.http import client_ip
 
 from .. import cas, events
@@ -308,10 +308,9 @@ UNKNOWN_TICKET_AUDIT_SECONDS = 60
 def _worth_auditing(request: HttpRequest | None, ticket: CasTicket | None) -> bool:
     if ticket is not None or request is None:
         return True
-    return bool(
-        cache.add(
-            f"sso:cas-unknown-ticket:{client_ip(request)}", 1, timeout=UNKNOWN_TICKET_AUDIT_SECONDS
-        )
+    return ratelimit.first_time(
+        ratelimit.key("cas-unknown-ticket", client_ip(request)),
+        window=UNKNOWN_TICKET_AUDIT_SECONDS,
     )
 
 
