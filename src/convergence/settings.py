@@ -314,8 +314,8 @@ THROTTLE_SPRAY_FLAG_SECONDS = int(_env("CONVERGENCE_THROTTLE_SPRAY_FLAG", "900")
 # Where spraying alerts go besides the DSI's accounts (comma-separated addresses).
 SECURITY_ALERT_EMAILS = _env_list("CONVERGENCE_SECURITY_ALERT_EMAILS", "")
 # Second-factor codes (TOTP, recovery codes, passkeys after a password): failures allowed per
-# account and address, per account, per address; the person is told by e-mail after
-# MFA_THROTTLE_ALERT_AFTER failures.
+# account and address, per account, and distinct accounts failing per address; the person is
+# told by e-mail after MFA_THROTTLE_ALERT_AFTER failures.
 MFA_THROTTLE_PAIR_FREE = int(_env("CONVERGENCE_MFA_THROTTLE_PAIR_FREE", "5"))
 MFA_THROTTLE_ACCOUNT_FREE = int(_env("CONVERGENCE_MFA_THROTTLE_ACCOUNT_FREE", "10"))
 MFA_THROTTLE_IP_FREE = int(_env("CONVERGENCE_MFA_THROTTLE_IP_FREE", "50"))

@@ -11,6 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from convergence.accounts import throttle
 from convergence.accounts.actions.throttle import MFA_FAILURES_ALERTED, MFA_THROTTLED
 from convergence.audit import events
 from convergence.audit.models import AuditEvent
@@ -151,3 +152,23 @@ def test_failed_passkey_sign_ins_count_on_the_address(client, db, clock):
     # the address is refused before the credential is looked at.
     assert 500 not in statuses
     assert AuditEvent.objects.of_type(MFA_THROTTLED).count() == 2
+
+
+def test_one_person_s_wrong_codes_do_not_slow_others_behind_the_same_address(
+    dsi, head_of_school, clock, settings
+):
+    # Anyone may enrol a factor on their own account: one person typing wrong codes again and
+    # again from a school's address counts once on that address, never against colleagues.
+    settings.MFA_THROTTLE_IP_FREE = 3
+    school = "192.0.2.25"
+    browser = Client()
+    password_step(browser, dsi, ip=school)
+    wrong = wrong_code(dsi)
+    for done in range(8):
+        clock.advance(throttle.delay_for(done, settings.MFA_THROTTLE_PAIR_FREE))
+        assert code_step(browser, wrong, ip=school).status_code == 200
+    colleague = Client()
+    password_step(colleague, head_of_school, ip=school)
+    code = totp_code(head_of_school)
+    forget_used_code(head_of_school, code)
+    assert code_step(colleague, code, ip=school).status_code == 302

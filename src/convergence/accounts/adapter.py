@@ -88,7 +88,8 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         user_pk: int | None,
         identifier: str,
     ) -> None:
-        request.convergence_retry_after = verdict.retry_after  # type: ignore[attr-defined]
+        # core.middleware.RetryAfterMiddleware makes the page a 429 with Retry-After.
+        request.retry_after = verdict.retry_after  # type: ignore[attr-defined]
         request.convergence_throttle_reason = verdict.reason  # type: ignore[attr-defined]
         request.convergence_throttled_identifier = identifier  # type: ignore[attr-defined]
         record_event(

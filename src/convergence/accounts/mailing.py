@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from .models import User
+from .models import AccountState, Assignment, Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,15 @@ def contact_address(user: User) -> str:
     if user.recovery_email and user.recovery_email_confirmed_at:
         return user.recovery_email
     return user.email
+
+
+def dsi_addresses(*, excluding: Iterable[User] = ()) -> list[str]:
+    """Contact addresses of the active DSI accounts this school year, but ``excluding``."""
+    dsi = User.objects.filter(
+        state=AccountState.ACTIVE,
+        pk__in=Assignment.objects.current().filter(role=Role.DSI).values("user"),
+    ).exclude(pk__in=[person.pk for person in excluding])
+    return sorted({address for address in map(contact_address, dsi) if address})
 
 
 def guardian_addresses(pupil: User) -> list[str]:

@@ -199,16 +199,16 @@ class Attempt:
         self._end()
         window = settings.THROTTLE_WINDOW_SECONDS
         now = time.time()
-        ratelimit.touch_many([counter.key for counter in self.reserved], window=window)
+        touched = [counter.key for counter in self.reserved]
         stamps = {f"{counter.key}:last": now for counter in self.reserved}
         if self.device is None:
+            # The address counts the distinct accounts that failed from it, in both scopes:
+            # one person failing again and again on one account counts once.
             address = _address_key(self.scope, self.ip)
-            if self.scope == SECOND_FACTOR:
-                ratelimit.reserve(address, window=window)
-            else:
-                ratelimit.count_distinct(address, self.account, window=window)
-            ratelimit.touch(address, window=window)
+            ratelimit.count_distinct(address, self.account, window=window)
+            touched.append(address)
             stamps[f"{address}:last"] = now
+        ratelimit.touch_many(touched, window=window)
         ratelimit.write(stamps, window=window)
         # Stamped first, then out of flight: whoever is judged next sees this failure.
         self._leave()

@@ -34,13 +34,11 @@ from convergence.audit import events
 from convergence.audit.actions import record_event, record_refusal
 
 from .. import codes
-from ..mailing import contact_address, guardian_addresses, send_account_mail
+from ..mailing import contact_address, dsi_addresses, guardian_addresses, send_account_mail
 from ..mfa import HashedRecoveryCodes, decrypt_text
 from ..models import (
-    Assignment,
     OneTimeCodePurpose,
     ResetRequestState,
-    Role,
     SecondFactorResetRequest,
     User,
 )
@@ -195,15 +193,6 @@ def _expire_stale_requests(user: User, now: datetime.datetime) -> None:
         )
 
 
-def _other_dsi_addresses(*, excluded: Sequence[User]) -> list[str]:
-    dsis = User.objects.filter(
-        pk__in=Assignment.objects.current().filter(role=Role.DSI).values("user")
-    ).exclude(pk__in=[person.pk for person in excluded])
-    return [
-        address for address in (contact_address(dsi) for dsi in dsis if dsi.is_active) if address
-    ]
-
-
 def request_second_factor_reset(
     *,
     acting_user: User,
@@ -248,7 +237,7 @@ def request_second_factor_reset(
             subject=user,
             data={"request": reset_request.pk, "checks": list(checks)},
         )
-        recipients = _other_dsi_addresses(excluded=[acting_user, user])
+        recipients = dsi_addresses(excluding=[acting_user, user])
         context = {"user": user, "actor": acting_user, "reset_request": reset_request}
         transaction.on_commit(lambda: send_account_mail(recipients, "mfa_reset_requested", context))
     return reset_request

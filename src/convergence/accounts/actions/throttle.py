@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_tasks import task
@@ -37,8 +38,9 @@ from convergence.core import ratelimit
 from convergence.core.http import client_ip
 
 from .. import throttle
-from ..mailing import contact_address, send_account_mail
-from ..models import AccountState, Assignment, Role, User
+from ..backends import find_candidate
+from ..mailing import contact_address, dsi_addresses, send_account_mail
+from ..models import AccountState, User
 
 LOGIN_SPRAYING_DETECTED = events.declare(
     "login.spraying_detected",
@@ -94,14 +96,8 @@ def alert_spraying(*, request: HttpRequest, detections: Sequence[throttle.Detect
 
 
 def security_alert_recipients() -> list[str]:
-    """The DSI's addresses: active DSI accounts this school year, and the configured list."""
-    dsi = User.objects.filter(
-        state=AccountState.ACTIVE,
-        pk__in=Assignment.objects.current().filter(role=Role.DSI).values("user"),
-    )
-    addresses = {contact_address(user) for user in dsi}
-    addresses.update(settings.SECURITY_ALERT_EMAILS)
-    return sorted(address for address in addresses if address)
+    """The DSI's addresses (active DSI accounts this school year) and the configured list."""
+    return sorted({*dsi_addresses(), *settings.SECURITY_ALERT_EMAILS})
 
 
 @task()
@@ -195,8 +191,6 @@ def request_device_link(*, identifier: str, request: HttpRequest) -> None:
     )
     if wait:
         raise DeviceLinkThrottled(wait)
-    from ..backends import find_candidate
-
     user = find_candidate(identifier)
     record_event(
         event_type=DEVICE_LINK_REQUESTED,
@@ -210,10 +204,13 @@ def request_device_link(*, identifier: str, request: HttpRequest) -> None:
     )
 
 
+def _fingerprint(user: User) -> str:
+    """Changes with the account's password and state: a link dies once either changes."""
+    return salted_hmac(DEVICE_LINK_SALT, f"{user.password}|{user.state}").hexdigest()[:32]
+
+
 def device_link_token(user: User) -> str:
-    # The account's state and password hash are signed in: a link dies once either changes.
-    fingerprint = ratelimit.key("device-link", user.password, user.state)
-    return signing.dumps({"u": user.pk, "f": fingerprint}, salt=DEVICE_LINK_SALT)
+    return signing.dumps({"u": user.pk, "f": _fingerprint(user)}, salt=DEVICE_LINK_SALT)
 
 
 @task()
@@ -255,7 +252,7 @@ def approve_device(*, token: str, request: HttpRequest) -> User | None:
     if not isinstance(user_pk, int):
         return None
     user = User.objects.filter(pk=user_pk, state=AccountState.ACTIVE).first()
-    if user is None or payload.get("f") != ratelimit.key("device-link", user.password, user.state):
+    if user is None or payload.get("f") != _fingerprint(user):
         return None
     if not ratelimit.first_time(
         ratelimit.key("device-link-used", token), window=DEVICE_LINK_SECONDS

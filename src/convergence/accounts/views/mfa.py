@@ -7,7 +7,6 @@ TOTP, passkeys, the sign-in stage and reauthentication are allauth's views with 
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 from urllib.parse import quote
 
@@ -116,37 +115,31 @@ def _misses_counter(actor: User, account: User) -> str:
     return ratelimit.key("mfa-reset-birth-date", actor.pk, account.pk)
 
 
-def _too_many_misses(actor: User, account: User) -> bool:
-    try:
-        return ratelimit.current(_misses_counter(actor, account)) >= BIRTH_DATE_MISSES
-    except ratelimit.LimiterUnavailable:
-        return True  # fail closed: no unlimited guessing while the limiter is away
-
-
 def _identity_form(
     request: HttpRequest, actor: User, account: User
 ) -> tuple[ResetSecondFactorsForm, int]:
-    """The identity form, validated when posted, and the status its answer would have: a
-    wrong birth date is counted and audited; past ``BIRTH_DATE_MISSES`` nothing is compared
-    (429, the page says so: ``LOCKED_MESSAGE``)."""
-    form = ResetSecondFactorsForm(request.POST or None, account=account)
+    """The identity form, validated when posted, and the status its answer would have.
+
+    A posted date takes its place among the operator's misses on this account *before* it is
+    compared (so parallel posts cannot try more than ``BIRTH_DATE_MISSES`` dates); past them
+    nothing is compared (429, the page says so: ``LOCKED_MESSAGE``). A wrong date keeps its
+    place and is audited; any other outcome gives it back. An unreachable limiter is a 503.
+    """
     if request.method != "POST":
-        return form, 200
-    if _too_many_misses(actor, account):
+        return ResetSecondFactorsForm(None, account=account), 200
+    counter = _misses_counter(actor, account)
+    if ratelimit.hit(counter, limit=BIRTH_DATE_MISSES, window=BIRTH_DATE_WINDOW_SECONDS):
         return ResetSecondFactorsForm(None, account=account), 429
+    form = ResetSecondFactorsForm(request.POST, account=account)
     if form.is_valid():
+        ratelimit.release(counter)
         return form, 200
     if form.has_error("birth_date", code="mismatch"):
-        # Unreachable limiter: _too_many_misses fails closed at the next attempt.
-        with contextlib.suppress(ratelimit.LimiterUnavailable):
-            ratelimit.hit(
-                _misses_counter(actor, account),
-                limit=BIRTH_DATE_MISSES,
-                window=BIRTH_DATE_WINDOW_SECONDS,
-            )
         record_refusal(
             kind="mfa_reset_wrong_birth_date", request=request, actor=actor, target=account.pk
         )
+    else:
+        ratelimit.release(counter)
     return form, 400
 
 

@@ -24,7 +24,8 @@ from ..models import Assignment, Profile, User
 
 
 class LoginView(allauth_views.LoginView):  # type: ignore[misc]
-    """allauth's sign-in with a profile chooser and 429 on throttling.
+    """allauth's sign-in with a profile chooser (a refusal for a delay is made a 429 by
+    ``core.middleware.RetryAfterMiddleware``).
 
     The device cookie is given by ``device_receivers.alert_new_device`` at every completed
     sign-in, wherever it ends (password page, second-factor page, passkey).
@@ -46,7 +47,7 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
                 ],
                 "profile": profile,
                 "profile_help": LOGIN_HELP[profile] if profile else "",
-                "throttled": getattr(self.request, "convergence_retry_after", None),
+                "throttled": getattr(self.request, "retry_after", None),
                 "throttled_code": errors.THROTTLED.code,
                 # Refused by the account-wide counter (a distributed attack on the account):
                 # the person may have a link e-mailed that marks this browser as known.
@@ -58,14 +59,6 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
             }
         )
         return context
-
-    def form_invalid(self, form: Any) -> HttpResponse:
-        response: HttpResponse = super().form_invalid(form)
-        retry_after = getattr(self.request, "convergence_retry_after", None)
-        if retry_after is not None:
-            response.status_code = errors.THROTTLED.status
-            response.headers["Retry-After"] = str(retry_after)
-        return response
 
 
 @login_required
