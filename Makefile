@@ -29,15 +29,15 @@ run: demo
 	$(BIN)/python manage.py rundemo
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src
+	$(BIN)/ruff check src demo tests bench
+	$(BIN)/ruff format --check src demo tests bench
+	$(BIN)/mypy src demo
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check --fail-level WARNING
 
 format: install
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src demo tests bench
+	$(BIN)/ruff format src demo tests bench
 
 test: lint test-sqlite test-postgresql
 
@@ -59,7 +59,7 @@ screenshots: demo
 	$(BIN)/python scripts/screenshots.py
 
 lock:
-	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev --output-file requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev --extra demo --output-file requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .mypy_cache .ruff_cache

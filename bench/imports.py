@@ -107,9 +107,9 @@ def prepare_database(extra: int, *, flush: bool) -> list[tuple[str, str]]:
 
 def generate(path: Path, rows: int, schools: list[tuple[str, str]], seed: int) -> int:
     """Write a SIECLE-like file of ``rows`` pupils; return its size in bytes."""
-    from convergence.accounts.imports import SIECLE_COLUMNS
-    from convergence.accounts.management.commands.seed import FIRST_NAMES, LAST_NAMES, LEVELS
     from convergence.accounts.models import current_school_year
+    from convergence.provisioning.imports import SIECLE_COLUMNS
+    from demo.management.commands.seed import FIRST_NAMES, LAST_NAMES, LEVELS
 
     rng = random.Random(seed)
     first_year = int(current_school_year()[:4])
@@ -160,8 +160,8 @@ def generate(path: Path, rows: int, schools: list[tuple[str, str]], seed: int) -
 
 def measure(path: Path, *, apply: bool) -> dict[str, Any]:
     """One dry run (and with ``apply`` its real run) of the file, timed."""
-    from convergence.accounts.actions import imports as actions
-    from convergence.accounts.models import JobState
+    from convergence.provisioning.actions import imports as actions
+    from convergence.provisioning.models import JobState
 
     figures: dict[str, Any] = {}
     started = time.perf_counter()

@@ -27,15 +27,10 @@ def run(pupils: int, *, flush: bool) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from convergence.accounts import letters
-    from convergence.accounts.models import (
-        AccountState,
-        LetterAudience,
-        LetterBatch,
-        Role,
-        User,
-    )
+    from convergence.accounts.models import AccountState, Role, User
     from convergence.core.models import Establishment
+    from convergence.provisioning import letters
+    from convergence.provisioning.models import LetterAudience, LetterBatch
 
     quiet = io.StringIO()
     call_command("migrate", verbosity=0, stdout=quiet)

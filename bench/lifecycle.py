@@ -37,9 +37,9 @@ def run(pupils: int, *, flush: bool) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from convergence.accounts import actions
     from convergence.accounts.models import User, current_school_year
-    from convergence.accounts.personal_data import collect_personal_data
+    from convergence.core.personal_data import collect_personal_data
+    from convergence.provisioning import actions as provisioning_actions
 
     quiet = io.StringIO()
     call_command("migrate", verbosity=0, stdout=quiet)
@@ -56,14 +56,14 @@ def run(pupils: int, *, flush: bool) -> None:
     preview = timed(
         "aperçu de la clôture (simulation)",
         results,
-        actions.preview_school_year_closing,
+        provisioning_actions.preview_school_year_closing,
         acting_user=dsi,
         year=year,
     )
     closing = timed(
         "clôture de l'année (archivage)",
         results,
-        actions.close_school_year,
+        provisioning_actions.close_school_year,
         acting_user=dsi,
         year=year,
     )
@@ -71,7 +71,7 @@ def run(pupils: int, *, flush: bool) -> None:
     purged = timed(
         "purge des comptes partis (+93 jours)",
         results,
-        actions.purge_departed_accounts,
+        provisioning_actions.purge_departed_accounts,
         now=later,
     )
     print(f"Base : {connection.vendor} ; élèves créés : {pupils} ; année {year}")

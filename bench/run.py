@@ -189,10 +189,10 @@ def prepare_database(pupils: int, *, flush: bool, what_if_sql: list[str]) -> dic
     from django.core.management import call_command
     from django.db import connection
 
-    from convergence.accounts.management.commands.seed import LOAD_TEST_PASSWORD
     from convergence.accounts.models import User
     from convergence.portal.actions import pin_service
     from convergence.portal.models import Service
+    from demo.management.commands.seed import LOAD_TEST_PASSWORD
 
     quiet = StringIO()
     call_command("migrate", verbosity=0, stdout=quiet)
@@ -309,8 +309,8 @@ def writes_per_login(logins: Iterator[str], password: str) -> dict[str, dict[str
 
     # The project's database engine (one insert per sign-in) where it exists, else Django's.
     database_engine = (
-        "convergence.accounts.sessions"
-        if importlib.util.find_spec("convergence.accounts.sessions")
+        "convergence.devices.sessions"
+        if importlib.util.find_spec("convergence.devices.sessions")
         else "django.contrib.sessions.backends.db"
     )
     engines = {

@@ -7,6 +7,7 @@ production cost is measured in bench/ and documented in docs/security.md.
 from __future__ import annotations
 
 import os
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -147,3 +148,34 @@ def dsi(demo: None) -> Any:
 def invited_pupil(demo: None) -> Any:
     """Hugo Lambert, 6e A, account not yet activated."""
     return _person("hugo")
+
+
+# The throttle's clock, shared by every app's tests that replay an attack in time.
+real_time = time.time
+
+
+class Clock:
+    """A clock that only moves when told: attempts happen at exact instants, delays are
+    checked to the second."""
+
+    def __init__(self) -> None:
+        self.now = real_time()
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Freeze the throttle's clock (``time.time``, not our code) for the test."""
+    from convergence.accounts import throttle
+
+    frozen = Clock()
+    monkeypatch.setattr(throttle.time, "time", lambda: frozen.now)
+    return frozen
+
+
+@pytest.fixture
+def immediate_tasks(settings: Any) -> None:
+    """Background tasks run at once, inside the request or action that enqueues them."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

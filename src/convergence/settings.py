@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,11 @@ INSTALLED_APPS = [
     # Ours come before dsfr and allauth so that our templates override theirs.
     "convergence.core",
     "convergence.audit",
+    "convergence.outbox",
     "convergence.accounts",
+    "convergence.mfa",
+    "convergence.devices",
+    "convergence.provisioning",
     "convergence.portal",
     "convergence.sso",
     "dsfr",
@@ -99,6 +104,11 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "oauth2_provider",
 ]
+# The demo académie's relying parties, mail server and commands (the top-level ``demo``
+# package, outside the product): on by default outside production, off in production.
+DEMO = _env_bool("CONVERGENCE_DEMO", default=not PRODUCTION) and find_spec("demo") is not None
+if DEMO:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -113,13 +123,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "convergence.accounts.device_tracking.UserSessionsMiddleware",
+    "convergence.devices.middleware.UserSessionsMiddleware",
     "convergence.core.middleware.MaintenanceMiddleware",
     # Rate limits fail closed: their cache down is a 503 with Retry-After (core/ratelimit.py).
     "convergence.core.middleware.LimiterUnavailableMiddleware",
     "convergence.core.middleware.RetryAfterMiddleware",
-    # Privileged roles must enrol a second factor before anything else (accounts/mfa_policy.py).
-    "convergence.accounts.mfa_policy.RequireSecondFactorMiddleware",
+    # Privileged roles must enrol a second factor before anything else (mfa/policy.py).
+    "convergence.mfa.policy.RequireSecondFactorMiddleware",
 ]
 
 ROOT_URLCONF = "convergence.urls"
@@ -178,7 +188,7 @@ else:
             "OPTIONS": {"MAX_ENTRIES": int(_env("CONVERGENCE_LOCMEM_CACHE_ENTRIES", "500000"))},
         }
     }
-    SESSION_ENGINE = "convergence.accounts.sessions"
+    SESSION_ENGINE = "convergence.devices.sessions"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -218,7 +228,7 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_AUTHENTICATED_LOGIN_REDIRECTS = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 # Throttling is ours (accounts/throttle.py), for the password and the second-factor step
-# alike (accounts/forms/second_factor.py): allauth's "login_failed" limit, which both steps
+# alike (mfa/sign_in_forms.py): allauth's "login_failed" limit, which both steps
 # share, is replaced, not merely switched off.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": False,
@@ -242,7 +252,7 @@ RECOVERY_IP_LIMIT = int(_env("CONVERGENCE_RECOVERY_IP_LIMIT", "100"))
 # Links, SMS and login reminders sent per account (mailbox) per window; then silently none.
 RECOVERY_SEND_LIMIT = int(_env("CONVERGENCE_RECOVERY_SEND_LIMIT", "5"))
 # SMS: "outbox" keeps messages in the database (development, the demo); "http" posts them to
-# the provider's API (accounts/sms.py documents the request).
+# the provider's API (outbox/sms.py documents the request).
 SMS_BACKEND = _env("CONVERGENCE_SMS_BACKEND", "outbox")
 SMS_HTTP_URL = _env("CONVERGENCE_SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = _env("CONVERGENCE_SMS_HTTP_TOKEN", "")
@@ -267,24 +277,22 @@ MFA_TOTP_ISSUER = ACADEMIE_NAME
 # is still refused the second time it is typed (replay), whatever the tolerance.
 MFA_TOTP_TOLERANCE = 1
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
-MFA_ADAPTER = "convergence.accounts.mfa.MFAAdapter"
+MFA_ADAPTER = "convergence.mfa.seams.MFAAdapter"
 # Key material for the TOTP secrets stored encrypted (Fernet) and the recovery codes' keyed
 # digests; derived from SECRET_KEY when unset. Changing it voids every enrolled factor.
 MFA_KEY = _env("CONVERGENCE_MFA_KEY", "")
 MFA_RECOVERY_CODE_COUNT = 10
 MFA_FORMS = {
-    "activate_totp": "convergence.accounts.forms.mfa.ActivateTOTPForm",
-    # The code step of sign-in and reauthentication, throttled (accounts/forms/second_factor.py).
-    "authenticate": "convergence.accounts.forms.second_factor.AuthenticateForm",
-    "reauthenticate": "convergence.accounts.forms.second_factor.ReauthenticateForm",
-    "authenticate_webauthn": "convergence.accounts.forms.second_factor.AuthenticateWebAuthnForm",
-    "reauthenticate_webauthn": (
-        "convergence.accounts.forms.second_factor.ReauthenticateWebAuthnForm"
-    ),
-    "login_webauthn": "convergence.accounts.forms.second_factor.LoginWebAuthnForm",
+    "activate_totp": "convergence.mfa.forms.ActivateTOTPForm",
+    # The code step of sign-in and reauthentication, throttled (mfa/sign_in_forms.py).
+    "authenticate": "convergence.mfa.sign_in_forms.AuthenticateForm",
+    "reauthenticate": "convergence.mfa.sign_in_forms.ReauthenticateForm",
+    "authenticate_webauthn": "convergence.mfa.sign_in_forms.AuthenticateWebAuthnForm",
+    "reauthenticate_webauthn": ("convergence.mfa.sign_in_forms.ReauthenticateWebAuthnForm"),
+    "login_webauthn": "convergence.mfa.sign_in_forms.LoginWebAuthnForm",
 }
 # allauth usersessions: "Mes appareils". Activity is recorded by our middleware
-# (accounts/device_tracking.py) at most once per SESSION_ACTIVITY_SECONDS per session.
+# (devices/middleware.py) at most once per SESSION_ACTIVITY_SECONDS per session.
 USERSESSIONS_TRACK_ACTIVITY = True
 SESSION_ACTIVITY_SECONDS = int(_env("CONVERGENCE_SESSION_ACTIVITY_SECONDS", "300"))
 

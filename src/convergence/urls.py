@@ -4,8 +4,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from convergence.accounts import urls as accounts_urls
 from convergence.accounts.views import admin_login
 from convergence.core import views as core_views
+from convergence.mfa import urls as mfa_urls
 
 # The admin's own sign-in form never reads a password: people sign in through the portal's,
 # which is throttled and audited.
@@ -15,7 +17,12 @@ admin.site.site_title = "Convergence"
 
 urlpatterns = [
     path("", include("convergence.portal.urls")),
+    path("", include(accounts_urls.allauth_urlpatterns)),
     path("", include("convergence.accounts.urls")),
+    path("", include(mfa_urls.allauth_urlpatterns)),
+    path("", include("convergence.mfa.urls")),
+    path("", include("convergence.devices.urls")),
+    path("", include("convergence.provisioning.urls")),
     path("oidc/", include("convergence.sso.urls_oidc")),
     path("", include("convergence.sso.urls")),
     path("aide/erreurs/", core_views.error_codes, name="error_codes"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import html
 import re
 from typing import Any
 
@@ -13,37 +12,24 @@ from django.db.models.signals import post_save
 from django.test import Client
 from django.utils import timezone
 
-from convergence.accounts import actions, codes
+from convergence.accounts import actions, codes, events
 from convergence.accounts.actions.accounts import RoleGrant
-from convergence.accounts.models import (
-    AccountState,
-    OneTimeCode,
-    OneTimeCodePurpose,
-    Role,
-    SmsMessage,
-    User,
-)
+from convergence.accounts.models import AccountState, OneTimeCode, OneTimeCodePurpose, Role, User
 from convergence.accounts.views import activation as activation_views
-from convergence.audit import events
 from convergence.audit.models import AuditEvent
 from convergence.core.models import Establishment
+from convergence.outbox.models import SmsMessage
+from tests.helpers import post_sign_in as sign_in
+from tests.helpers import text_of
 
 NEW_PASSWORD = "Baleine-Cerf-Grenade-Lampe-17"
 HUGO_BIRTH_DATE = "2014-07-01"
 UNIFORM_ERROR = "Ces informations ne permettent pas d'activer un compte."
 
 
-def text_of(response: Any) -> str:
-    return html.unescape(response.content.decode())
-
-
 def letter_code(account: User, *, by: User | None = None, now: Any = None) -> str:
     code, _expires = actions.issue_activation_code(acting_user=by, user=account, now=now)
     return code
-
-
-def sign_in(client: Client, login: str, password: str) -> Any:
-    return client.post("/connexion/", {"login": login, "password": password})
 
 
 def step_one(client: Client, login: str, code: str, birth_date: str = "") -> Any:

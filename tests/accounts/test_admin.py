@@ -6,8 +6,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from convergence.accounts import events
 from convergence.accounts.models import AccountState, User
-from convergence.audit import events
+from convergence.audit import events as audit_events
 from convergence.audit.models import AuditEvent
 from convergence.portal.models import Service
 
@@ -213,7 +214,7 @@ def test_service_change_in_the_admin_is_audited(admin_client, dsi):
         service_form(service, name="Messagerie académique"),
         REMOTE_ADDR="203.0.113.5",
     )
-    (event,) = AuditEvent.objects.of_type(events.ADMIN_CHANGE)
+    (event,) = AuditEvent.objects.of_type(audit_events.ADMIN_CHANGE)
     assert event.actor_id == dsi.pk
     assert event.ip_address == "203.0.113.5"
     assert event.data["action"] == "change"

@@ -8,31 +8,18 @@ from typing import Any
 
 import pytest
 from allauth.mfa.models import Authenticator
-from django.test import Client
 from django.urls import reverse
 
-from convergence.accounts import letters
-from convergence.accounts.models import (
-    Assignment,
-    Guardianship,
-    LetterAudience,
-    Role,
-    User,
-    current_school_year,
-)
+from convergence.accounts.models import Assignment, Guardianship, Role, User, current_school_year
 from convergence.audit import events
 from convergence.audit.models import AuditEvent
 from convergence.core.models import Establishment
-
-from .mfa_helpers import has_totp
+from convergence.provisioning import letters
+from convergence.provisioning.models import LetterAudience
+from tests.helpers import client_of as signed_in
+from tests.helpers import has_totp
 
 COLLEGE = "0250013D"  # Collège Victor Hugo, where Julien is référent numérique
-
-
-def signed_in(person: User) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def previous_school_year() -> str:
@@ -69,9 +56,9 @@ def test_referent_cannot_take_over_a_dsi_who_is_a_parent_of_his_pupil(
     referent: User, dsi_parent: User
 ) -> None:
     client = signed_in(referent)
-    account_url = reverse("manage_account", args=[dsi_parent.pk])
-    factor_url = reverse("manage_reset_mfa", args=[dsi_parent.pk])
-    password_url = reverse("manage_reset_password", args=[dsi_parent.pk])
+    account_url = reverse("portal:manage_account", args=[dsi_parent.pk])
+    factor_url = reverse("second_factor:manage_reset", args=[dsi_parent.pk])
+    password_url = reverse("accounts:manage_reset_password", args=[dsi_parent.pk])
     birth = dsi_parent.birth_date.strftime("%d/%m/%Y")
 
     assert client.get(account_url).status_code == 404
@@ -86,7 +73,7 @@ def test_referent_cannot_take_over_a_dsi_who_is_a_parent_of_his_pupil(
     assert has_totp(dsi_parent)
     dsi_parent.refresh_from_db()
     assert dsi_parent.check_password(dsi_parent.demo_password)
-    listing = client.get(reverse("manage_accounts"), {"q": dsi_parent.last_name})
+    listing = client.get(reverse("portal:manage_accounts"), {"q": dsi_parent.last_name})
     assert dsi_parent.login not in listing.content.decode()
 
     [refusal] = refusals_by(referent)  # one row a minute for the same account and kind
@@ -118,7 +105,10 @@ def test_referent_does_not_manage_a_parent_with_a_staff_role(
         school_year=current_school_year(),
     )
     assert not User.objects.managed_by(referent).filter(pk=parent.pk).exists()
-    assert signed_in(referent).get(reverse("manage_account", args=[parent.pk])).status_code == 404
+    assert (
+        signed_in(referent).get(reverse("portal:manage_account", args=[parent.pk])).status_code
+        == 404
+    )
 
 
 def test_referent_does_not_manage_a_parent_who_was_staff_last_year(
@@ -164,9 +154,14 @@ def test_referent_still_manages_ordinary_pupils_and_parents(
     assert all(not account.is_staff for account in managed)
     client = signed_in(referent)
     for account in (pupil, parent):
-        assert client.get(reverse("manage_account", args=[account.pk])).status_code == 200
-        assert client.get(reverse("manage_reset_mfa", args=[account.pk])).status_code == 200
-        assert client.get(reverse("manage_reset_password", args=[account.pk])).status_code == 200
+        assert client.get(reverse("portal:manage_account", args=[account.pk])).status_code == 200
+        assert (
+            client.get(reverse("second_factor:manage_reset", args=[account.pk])).status_code == 200
+        )
+        assert (
+            client.get(reverse("accounts:manage_reset_password", args=[account.pk])).status_code
+            == 200
+        )
     assert not refusals_by(referent)
 
 
@@ -174,25 +169,27 @@ def test_dsi_still_manages_everyone(dsi: User, head_of_school: User, referent: U
     assert User.objects.managed_by(dsi).count() == User.objects.count()
     client = signed_in(dsi)
     for account in (head_of_school, referent):
-        assert client.get(reverse("manage_account", args=[account.pk])).status_code == 200
+        assert client.get(reverse("portal:manage_account", args=[account.pk])).status_code == 200
 
 
 # --- The identity check compares against what the operator cannot read ------------------------
 
 
 def test_manage_page_shows_only_the_birth_year(referent: User, pupil: User) -> None:
-    page = signed_in(referent).get(reverse("manage_account", args=[pupil.pk])).content.decode()
+    page = (
+        signed_in(referent).get(reverse("portal:manage_account", args=[pupil.pk])).content.decode()
+    )
     assert "14 mars 2012" not in page
     assert "14/03/2012" not in page
     assert "2012" in page
 
 
 def test_wrong_birth_dates_close_the_lost_factor_check(referent: User, pupil: User) -> None:
-    from convergence.accounts import actions
+    from convergence.mfa import actions as mfa_actions
 
-    actions.enrol_totp(acting_user=None, user=pupil, secret="JBSWY3DPEHPK3PXPJBSWY3DP")
+    mfa_actions.enrol_totp(acting_user=None, user=pupil, secret="JBSWY3DPEHPK3PXPJBSWY3DP")
     client = signed_in(referent)
-    url = reverse("manage_reset_mfa", args=[pupil.pk])
+    url = reverse("second_factor:manage_reset", args=[pupil.pk])
     checks = ["identity_document", "birth_date"]
     for day in range(1, 6):
         wrong = client.post(url, {"checks": checks, "birth_date": f"{day:02d}/01/2012"})

@@ -18,21 +18,17 @@ from django.test import Client
 
 from convergence.accounts import throttle
 from convergence.accounts.actions.throttle import (
-    DEVICE_APPROVED,
-    DEVICE_LINK_REQUESTED,
     DEVICE_LINK_REQUESTS_PER_HOUR,
     DEVICE_LINKS_SENT_PER_HOUR,
 )
+from convergence.accounts.events import DEVICE_APPROVED, DEVICE_LINK_REQUESTED
 from convergence.audit.models import AuditEvent
 
 HOME = "203.0.113.10"
 WRONG = "Pas-Le-Bon-Mot-De-Passe-1"
 LINK = re.compile(r"https?://[^\s]+/connexion/navigateur/[^\s/]+/")
 
-
-@pytest.fixture(autouse=True)
-def immediate_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+pytestmark = pytest.mark.usefixtures("immediate_tasks")
 
 
 @pytest.fixture(autouse=True)

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import html
-
 import pytest
 from django.test import Client
 
+from convergence.accounts import events
 from convergence.accounts.models import User
-from convergence.audit import events
 from convergence.audit.models import AuditEvent
+from tests.helpers import text_of
 
 URL = "/compte/mot-de-passe/"
 STRENGTH_URL = "/compte/mot-de-passe/force/"
 GOOD = "Lanterne-Brouillard-Quartz-93"
 WEAK = "azerty1234"
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def change(client, old, new, confirmation=None, **extra):

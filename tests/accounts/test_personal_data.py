@@ -4,7 +4,6 @@ a parent sees the same for each minor child, and nobody else's."""
 from __future__ import annotations
 
 import datetime
-import html
 import json
 
 import pytest
@@ -13,20 +12,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from convergence.accounts.models import User
-from convergence.accounts.personal_data import collect_personal_data, majority_birth_date
-from convergence.audit import events
+from convergence.accounts import events
+from convergence.accounts.models import User, majority_birth_date
 from convergence.audit.models import AuditEvent
+from convergence.core.personal_data import collect_personal_data
 from convergence.portal.models import Favourite, Service
 from convergence.sso.models import Consent
+from tests.helpers import text_of
 
 pytestmark = pytest.mark.django_db
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def section(data: dict, key: str) -> list[dict]:
@@ -48,7 +44,7 @@ def pupil_with_data(pupil):
 def test_my_data_page_shows_identity_roles_and_other_apps_data(client, pupil_with_data):
     client.force_login(pupil_with_data)
 
-    response = client.get(reverse("account_data"))
+    response = client.get(reverse("accounts:data"))
 
     assert response.status_code == 200
     page = text_of(response)
@@ -60,7 +56,7 @@ def test_my_data_page_shows_identity_roles_and_other_apps_data(client, pupil_wit
 
 
 def test_my_data_page_asks_anonymous_visitors_to_sign_in(client, db):
-    response = client.get(reverse("account_data"))
+    response = client.get(reverse("accounts:data"))
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
@@ -69,7 +65,7 @@ def test_my_data_page_asks_anonymous_visitors_to_sign_in(client, db):
 def test_json_export_holds_the_login_and_no_secret(client, pupil_with_data):
     client.force_login(pupil_with_data)
 
-    response = client.get(reverse("account_data_export", args=["json"]))
+    response = client.get(reverse("accounts:data_export", args=["json"]))
 
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
@@ -87,7 +83,7 @@ def test_json_export_holds_the_login_and_no_secret(client, pupil_with_data):
 def test_export_is_audited(client, pupil):
     client.force_login(pupil)
 
-    client.get(reverse("account_data_export", args=["json"]))
+    client.get(reverse("accounts:data_export", args=["json"]))
 
     event = AuditEvent.objects.of_type(events.DATA_EXPORTED).get()
     assert event.actor == pupil
@@ -98,7 +94,7 @@ def test_export_is_audited(client, pupil):
 def test_pdf_export_is_a_pdf(client, pupil_with_data):
     client.force_login(pupil_with_data)
 
-    response = client.get(reverse("account_data_export", args=["pdf"]))
+    response = client.get(reverse("accounts:data_export", args=["pdf"]))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -109,7 +105,7 @@ def test_pdf_export_is_a_pdf(client, pupil_with_data):
 def test_html_export_is_a_readable_standalone_page(client, pupil):
     client.force_login(pupil)
 
-    response = client.get(reverse("account_data_export", args=["html"]))
+    response = client.get(reverse("accounts:data_export", args=["html"]))
 
     assert response["Content-Disposition"].startswith("attachment;")
     page = text_of(response)
@@ -121,7 +117,7 @@ def test_html_export_is_a_readable_standalone_page(client, pupil):
 def test_unknown_export_format_is_not_found(client, pupil):
     client.force_login(pupil)
 
-    assert client.get(reverse("account_data_export", args=["xml"])).status_code == 404
+    assert client.get(reverse("accounts:data_export", args=["xml"])).status_code == 404
     assert not AuditEvent.objects.of_type(events.DATA_EXPORTED).exists()
 
 
@@ -147,10 +143,10 @@ def test_audit_trail_leaves_out_details_and_old_entries(pupil, dsi):
 def test_parent_sees_minor_child_data(client, parent, pupil):
     client.force_login(parent)
 
-    page = client.get(reverse("account_data"))
-    response = client.get(reverse("account_data_child", args=[pupil.pk]))
+    page = client.get(reverse("accounts:data"))
+    response = client.get(reverse("accounts:data_child", args=[pupil.pk]))
 
-    assert reverse("account_data_child", args=[pupil.pk]) in page.content.decode()
+    assert reverse("accounts:data_child", args=[pupil.pk]) in page.content.decode()
     assert response.status_code == 200
     assert pupil.login in text_of(response)
 
@@ -158,7 +154,7 @@ def test_parent_sees_minor_child_data(client, parent, pupil):
 def test_parent_exports_minor_child_data(client, parent, pupil):
     client.force_login(parent)
 
-    response = client.get(reverse("account_data_child_export", args=[pupil.pk, "json"]))
+    response = client.get(reverse("accounts:data_child_export", args=[pupil.pk, "json"]))
 
     assert json.loads(response.content)["account"] == pupil.login
     event = AuditEvent.objects.of_type(events.DATA_EXPORTED).get()
@@ -168,8 +164,8 @@ def test_parent_exports_minor_child_data(client, parent, pupil):
 def test_parent_cannot_see_another_child(client, parent, invited_pupil):
     client.force_login(parent)
 
-    assert client.get(reverse("account_data_child", args=[invited_pupil.pk])).status_code == 404
-    response = client.get(reverse("account_data_child_export", args=[invited_pupil.pk, "json"]))
+    assert client.get(reverse("accounts:data_child", args=[invited_pupil.pk])).status_code == 404
+    response = client.get(reverse("accounts:data_child_export", args=[invited_pupil.pk, "json"]))
     assert response.status_code == 404
 
 
@@ -177,7 +173,7 @@ def test_parent_cannot_see_an_adult_child(client, parent, pupil_in_dole):
     User.objects.filter(pk=pupil_in_dole.pk).update(birth_date=majority_birth_date())
     client.force_login(parent)
 
-    response = client.get(reverse("account_data_child", args=[pupil_in_dole.pk]))
+    response = client.get(reverse("accounts:data_child", args=[pupil_in_dole.pk]))
 
     assert response.status_code == 404
 
@@ -187,7 +183,7 @@ def test_child_the_day_before_majority_is_still_a_minor(client, parent, pupil_in
     User.objects.filter(pk=pupil_in_dole.pk).update(birth_date=day_after)
     client.force_login(parent)
 
-    response = client.get(reverse("account_data_child", args=[pupil_in_dole.pk]))
+    response = client.get(reverse("accounts:data_child", args=[pupil_in_dole.pk]))
 
     assert response.status_code == 200
 
@@ -195,12 +191,12 @@ def test_child_the_day_before_majority_is_still_a_minor(client, parent, pupil_in
 def test_pupil_cannot_see_their_parent_data(client, pupil, parent):
     client.force_login(pupil)
 
-    assert client.get(reverse("account_data_child", args=[parent.pk])).status_code == 404
+    assert client.get(reverse("accounts:data_child", args=[parent.pk])).status_code == 404
 
 
 def test_my_data_page_queries_do_not_grow_with_the_data(client, parent, pupil, pupil_in_dole):
     client.force_login(parent)
-    url = reverse("account_data")
+    url = reverse("accounts:data")
     client.get(url)
 
     with CaptureQueriesContext(connection) as few:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import html
 import re
 from typing import Any
 
@@ -16,19 +15,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from convergence.accounts.models import OneTimeCode, OneTimeCodePurpose, SmsMessage, User
-from convergence.audit import events
+from convergence.accounts import events
+from convergence.accounts.models import OneTimeCode, OneTimeCodePurpose, User
 from convergence.audit.actions import digest_identifier
 from convergence.audit.models import AuditEvent
+from convergence.outbox.models import SmsMessage
+from tests.helpers import text_of
 
 NEW_PASSWORD = "Baleine-Cerf-Grenade-Lampe-17"
-LINK = re.compile(r"http://testserver(/mot-de-passe-oublie/cle/[^/\s]+/)")
+LINK = re.compile(r"https?://[^/\s]+(/mot-de-passe-oublie/cle/[^/\s]+/)")
 LEA_RECOVERY = "lea.martin.secours@exemple.fr"
 LEA_PHONE = "+33612345678"
-
-
-def text_of(response: Any) -> str:
-    return html.unescape(response.content.decode())
 
 
 def main_of(response: Any) -> str:
@@ -223,7 +220,7 @@ def test_meter_judges_the_account_being_reset_by_its_own_policy(client: Client, 
     # Strong enough for a pupil (50 bits), too weak for the staff policy (80 bits) that an
     # anonymous visitor's meter applies.
     password = "Velours-Cactus-92"
-    meter = reverse("account_password_strength")
+    meter = reverse("accounts:password_strength")
     anonymous = Client().post(meter, {"password1": password})
     assert "conforme à la politique" not in text_of(anonymous)
 
@@ -604,3 +601,21 @@ def test_pages_are_reachable_from_the_sign_in_page(client: Client, demo: None) -
 
     assert 'href="/identifiant-oublie/"' in page
     assert 'type="radio"' in page
+
+
+def test_reset_link_names_the_official_host_whatever_the_request_said(
+    client: Client, lea: User, settings: Any
+) -> None:
+    """A forged Host header must not turn the reset link into a link to another server."""
+    from convergence.core.links import portal_host
+
+    settings.ALLOWED_HOSTS = ["*"]
+    mail.outbox.clear()
+    client.post(
+        "/mot-de-passe-oublie/",
+        {"identifier": lea.login, "channel": "email"},
+        HTTP_HOST="attacker.example",
+    )
+    body = mail.outbox[-1].body
+    assert f"://{portal_host()}/mot-de-passe-oublie/cle/" in body
+    assert "attacker.example" not in body

@@ -12,8 +12,9 @@ from django.core import mail
 from django.test import Client
 
 from convergence.accounts import throttle
-from convergence.accounts.models import SmsMessage, User
+from convergence.accounts.models import User
 from convergence.audit.models import AuditEvent
+from convergence.outbox.models import SmsMessage
 
 from .test_recovery import LEA_PHONE, LEA_RECOVERY, ask_reset, confirm_recovery, main_of
 

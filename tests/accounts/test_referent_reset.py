@@ -11,22 +11,17 @@ from django.contrib.auth import password_validation
 from django.core import mail
 from django.test import Client
 
+from convergence.accounts import events
 from convergence.accounts.actions.recovery import generate_temporary_password
 from convergence.accounts.models import User
-from convergence.audit import events
 from convergence.audit.models import AuditEvent
+from tests.helpers import client_of as signed_in
 
 SHOWN = re.compile(r'id="mot-de-passe-provisoire">([^<]+)</code>')
 
 
 def url_for(account: User) -> str:
     return f"/gestion/comptes/{account.pk}/mot-de-passe/"
-
-
-def signed_in(person: User) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def shown_password(response: Any) -> str:

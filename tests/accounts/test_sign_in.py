@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -12,19 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from convergence.accounts.models import AccountState, User
-from tests.accounts.mfa_helpers import has_totp, pass_second_factor
 from tests.conftest import demo_people
+from tests.helpers import has_totp, pass_second_factor, text_of
+from tests.helpers import post_sign_in as sign_in
 
 MISMATCH = "Identifiant ou mot de passe incorrect."
 WRITES = ("INSERT", "UPDATE", "DELETE")
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def sign_in(client, login, password, **extra):
-    return client.post("/connexion/", {"login": login, "password": password}, **extra)
 
 
 def signed_in_user_id(client):

@@ -12,17 +12,14 @@ from django.core import mail
 from django.test import Client
 
 from convergence.accounts import throttle
-from convergence.accounts.actions.throttle import LOGIN_SPRAYING_DETECTED
+from convergence.accounts.events import LOGIN_SPRAYING_DETECTED
 from convergence.accounts.models import AccountState, User
 from convergence.audit.models import AuditEvent
 
 SPRAYED = "Printemps-Soleil-2026!"
 ALERT_SUBJECT = "pulvérisation de mots de passe"
 
-
-@pytest.fixture(autouse=True)
-def immediate_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+pytestmark = pytest.mark.usefixtures("immediate_tasks")
 
 
 def attempt(client, login, password, ip):

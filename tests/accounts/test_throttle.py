@@ -6,7 +6,6 @@ then happen at exact instants and the delays are checked to the second.
 
 from __future__ import annotations
 
-import html
 import time
 
 import pytest
@@ -14,12 +13,11 @@ from django.conf import settings
 from django.core import signing
 from django.test import Client
 
-from convergence.accounts import actions, throttle
+from convergence.accounts import actions, events, throttle
 from convergence.accounts.models import User
-from convergence.audit import events
 from convergence.audit.models import AuditEvent
-from tests.accounts.mfa_helpers import pass_second_factor
 from tests.conftest import demo_people
+from tests.helpers import pass_second_factor, text_of
 
 ATTACKER = "198.51.100.66"
 HOME = "203.0.113.10"
@@ -32,10 +30,6 @@ MISMATCH = "Identifiant ou mot de passe incorrect."
 def attacker() -> Client:
     """One browser for the failures of a test (its cookies are cleared between attempts)."""
     return Client()
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def attempt(client, login, password, ip=ATTACKER):

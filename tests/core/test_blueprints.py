@@ -155,3 +155,28 @@ def test_blueprint_error_in_a_later_section_undoes_earlier_sections(demo, tmp_pa
         load(path)
     assert row_counts() == before
     assert not Department.objects.filter(code="21").exists()
+
+
+def test_the_blueprint_audits_what_it_grants_and_sets(demo):
+    """A configuration file is an actor too: the administration it opens, the guardianships it
+    links and the passwords it changes each leave an audit row (without the password)."""
+    from convergence.accounts import events
+
+    isabelle = User.objects.get(first_name="Isabelle", last_name="Fontaine")
+    admin_rows = AuditEvent.objects.of_type(events.ADMINISTRATOR_CHANGED).filter(subject=isabelle)
+    assert admin_rows.get().data == {"administrator": True}
+    assert AuditEvent.objects.of_type(events.GUARDIANSHIP_CREATED).count() == 2
+
+    lea = User.objects.get(first_name="Léa", last_name="Martin")
+    User.objects.filter(pk=lea.pk).update(password="")
+    load(DEMO_BLUEPRINT)
+    row = AuditEvent.objects.of_type(events.PASSWORD_SET).get(subject=lea)
+    assert row.actor is None
+    assert row.data == {"reason": "blueprint"}
+    assert "Girafe" not in str(row.data)
+
+
+def test_reloading_an_unchanged_blueprint_audits_nothing(demo):
+    before = AuditEvent.objects.count()
+    load(DEMO_BLUEPRINT)
+    assert AuditEvent.objects.count() == before

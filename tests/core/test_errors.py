@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 import pytest
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404
@@ -11,10 +9,7 @@ from django.test import Client, RequestFactory
 
 from convergence.core import errors
 from convergence.core.views import bad_request, page_not_found, permission_denied, server_error
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
+from tests.helpers import text_of
 
 
 def test_missing_page_answers_404_with_its_code(client, db):

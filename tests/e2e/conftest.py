@@ -67,8 +67,23 @@ def browser_errors() -> list[str]:
 NewPage = Callable[..., Page]
 
 
+def _serve_officially(live_server: Any, settings: Any) -> None:
+    """The live server is the portal's official host, as in a deployment: the links the
+    portal e-mails (they always name the official host) lead back to it."""
+    from convergence.core.models import Academie
+
+    host = live_server.url.split("://", 1)[1]
+    settings.OFFICIAL_HOST = host
+    academie = Academie.current()
+    if academie.pk is not None and academie.official_host != host:
+        academie.official_host = host
+        academie.save()
+
+
 @pytest.fixture
-def new_page(browser: Browser, live_server: Any, browser_errors: list[str]) -> Iterator[NewPage]:
+def new_page(
+    browser: Browser, live_server: Any, browser_errors: list[str], settings: Any
+) -> Iterator[NewPage]:
     """Open a page in a new context on the live server; keyword arguments go to the context.
 
     For example ``new_page(java_script_enabled=False)`` or ``new_page(viewport=PHONE_VIEWPORT)``.
@@ -86,6 +101,7 @@ def new_page(browser: Browser, live_server: Any, browser_errors: list[str]) -> I
         browser_errors.append(f"{kind or 'console'}: {text} ({where})")
 
     def open_page(**options: Any) -> Page:
+        _serve_officially(live_server, settings)
         options.setdefault("locale", "fr-FR")
         options.setdefault("timezone_id", "Europe/Paris")
         options.setdefault("viewport", {"width": 1280, "height": 900})
@@ -122,7 +138,7 @@ def sign_in(page: Page, user: Any) -> None:
     login_field(page).fill(user.login)
     password_field(page).fill(user.demo_password)
     password_field(page).press("Enter")
-    from tests.accounts.mfa_helpers import has_totp, totp_code
+    from tests.helpers import has_totp, totp_code
 
     if has_totp(user):
         # Direction, administratifs, référents, DSI: their code changeant after the password.

@@ -12,8 +12,8 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from convergence.accounts import actions
-from convergence.accounts.models import JobState, LetterAudience, LetterBatch
 from convergence.core.models import Establishment
+from convergence.provisioning.models import JobState, LetterAudience, LetterBatch
 
 from .conftest import PHONE_VIEWPORT, NewPage, login_field, password_field
 from .test_accessibility import assert_no_serious_violations

@@ -15,8 +15,8 @@ import pytest
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import Page, expect
 
-from convergence.audit import events
 from convergence.audit.models import AuditEvent
+from convergence.mfa import events
 
 from .conftest import sign_in
 

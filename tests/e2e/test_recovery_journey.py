@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from convergence.accounts.models import SmsMessage
-from tests.accounts.mfa_helpers import totp_code
+from convergence.outbox.models import SmsMessage
+from tests.helpers import totp_code
 
 from .conftest import PHONE_VIEWPORT, NewPage, login_field, password_field
 from .test_accessibility import assert_no_serious_violations

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.sso.test_demo_rps import IMMEDIATE_TASKS, DemoServices, running_demo_services
+from tests.demo.test_relying_parties import IMMEDIATE_TASKS, DemoServices, running_demo_services
 
 from .conftest import sign_in
 

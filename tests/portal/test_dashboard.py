@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from convergence.portal import actions
 from convergence.portal.models import Service
+from tests.helpers import text_of
 
 PUPIL_SERVICES = {
     "messagerie",
@@ -27,10 +28,6 @@ PUPIL_SERVICES = {
 # middleware would add four (savepoint, SELECT, UPDATE, release) to every page.
 MAX_DASHBOARD_QUERIES = 7
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def tile_slugs(response) -> set[str]:

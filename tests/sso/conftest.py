@@ -14,8 +14,8 @@ import pytest
 from django.test import Client
 
 from convergence.core.blueprints import apply
-from tests.accounts.mfa_helpers import pass_second_factor
 from tests.conftest import demo_blueprint
+from tests.helpers import pass_second_factor
 
 ARENA_SECRET = "arena-secret-de-demonstration-assez-long"
 QUIZ_SECRET = "quiz-secret-de-demonstration-assez-long"

@@ -11,7 +11,7 @@ from oauth2_provider.models import Application
 from convergence.core.blueprints import BlueprintError, apply
 from convergence.portal.models import Service
 from convergence.sso.models import CasService, OidcClient, same_origin_prefix
-from tests.accounts.mfa_helpers import sign_in_with_totp
+from tests.helpers import sign_in_with_totp
 
 SECRET = "x" * 8 + "un-secret-tire-au-hasard-0123456789"
 

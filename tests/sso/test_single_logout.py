@@ -32,7 +32,7 @@ from convergence.sso import events
 from convergence.sso.logout import BACKCHANNEL_EVENT
 from convergence.sso.models import LogoutState, Participation, SsoSession
 from convergence.sso.tasks import deliver_logouts
-from tests.accounts.mfa_helpers import sign_in_with_totp
+from tests.helpers import sign_in_with_totp
 
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 SECRET = "un-secret-de-test-assez-long-pour-le-portail"

@@ -23,11 +23,11 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.test import Client
 from django.urls import reverse
 
-from convergence.audit import events
 from convergence.audit.models import AuditEvent
 from convergence.core.blueprints import apply
+from convergence.mfa import events
 from convergence.sso.models import Acr, SsoSession
-from tests.accounts.mfa_helpers import code_for_secret, sign_in_with_totp
+from tests.helpers import code_for_secret, sign_in_with_totp
 
 from .test_cas import (  # noqa: F401 (fixtures)
     callback_fixture,

@@ -9,14 +9,12 @@ from allauth.account.auth_backends import AuthenticationBackend
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from convergence.audit import events
+from convergence.accounts import events, throttle
+from convergence.accounts.actions.throttle import alert_spraying
+from convergence.accounts.backends import CANDIDATE_ATTRIBUTE, NO_CANDIDATE, find_candidate
+from convergence.accounts.models import User
 from convergence.audit.actions import record_event
 from convergence.core.http import client_ip
-
-from . import throttle
-from .actions.throttle import alert_spraying
-from .backends import CANDIDATE_ATTRIBUTE, NO_CANDIDATE, find_candidate
-from .models import User
 
 UNIFORM_MISMATCH = _("Identifiant ou mot de passe incorrect.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -9,10 +10,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from convergence.audit.admin import AuditedModelAdmin
-
-from . import actions
-from .models import AccountState, Assignment, Guardianship, SchoolYear, SmsMessage, User
+from convergence.accounts import actions
+from convergence.accounts.models import AccountState, Assignment, Guardianship, SchoolYear, User
+from convergence.core.admin import AuditedModelAdmin
 
 
 class AssignmentInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -40,7 +40,7 @@ class UserAdmin(AuditedModelAdmin):
     exclude = ("password",)
     filter_horizontal = ("groups", "user_permissions")
     inlines = (AssignmentInline, GuardianshipInline)
-    actions = ("suspend", "reactivate", "clear_sign_in_delays", "end_sessions")
+    actions: tuple[Any, ...] = ("suspend", "reactivate", "clear_sign_in_delays")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # The state changes through the audited actions, not through the form.
@@ -78,15 +78,11 @@ class UserAdmin(AuditedModelAdmin):
             )
         messages.success(request, _("Délais de connexion levés."))
 
-    @admin.action(description=_("Terminer les sessions (déconnecter de tous les appareils)"))
-    def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        for user in queryset:
-            actions.end_user_sessions(
-                acting_user=request.user,  # type: ignore[arg-type]
-                user=user,
-                request=request,
-            )
-        messages.success(request, _("Sessions terminées."))
+
+def add_user_action(action: Callable[..., None]) -> None:
+    """Another app's bulk action on accounts in the administration (devices ends sessions):
+    the app adds it from its ``admin.py`` without editing this one."""
+    UserAdmin.actions = (*UserAdmin.actions, action)
 
 
 @admin.register(Assignment)
@@ -104,21 +100,6 @@ class GuardianshipAdmin(AuditedModelAdmin):
     search_fields = ("parent__login", "pupil__login", "parent__last_name", "pupil__last_name")
     list_select_related = ("parent", "pupil")
     autocomplete_fields = ("parent", "pupil")
-
-
-@admin.register(SmsMessage)
-class SmsMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """The development SMS outbox, read-only: what would have been sent."""
-
-    list_display = ("to", "sent_at")
-    search_fields = ("to",)
-    readonly_fields = ("to", "body", "sent_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(SchoolYear)

@@ -1,4 +1,5 @@
-"""The accounts app: academic accounts, roles, sign-in, passwords, throttling."""
+"""The accounts app: academic accounts, roles, sign-in, passwords, throttling, activation,
+recovery and one-time codes."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -14,48 +15,36 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth import signals as auth_signals
         from django.contrib.auth.models import update_last_login
 
-        from . import receivers
+        from convergence.accounts import (
+            events,  # noqa: F401  (declares its audit event types)
+            personal_data,
+            receivers,
+        )
+        from convergence.accounts.blueprint_sections import load_people
+        from convergence.core.blueprints import register_section
 
         # The audit row of each sign-in records when it happened; updating the user row as
         # well would be a third write per sign-in (target: two, see docs/performance.md).
         auth_signals.user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
         password_changed.connect(receivers.audit_password_changed, dispatch_uid="audit_pw")
-
-        from convergence.core.blueprints import register_section
-        from convergence.core.widgets import Widget, register
-
-        from .blueprint_sections import load_people
-        from .widgets import previous_sign_in
-
-        register(
-            Widget(
-                slug="previous-sign-in",
-                template="accounts/_widget_previous_sign_in.html",
-                context=previous_sign_in,
-                order=10,
-            )
-        )
         register_section("people", load_people, order=40)
+        personal_data.register()
 
-        # Sessions ("Mes appareils"): new-device alert, sessions ended with the account.
-        from allauth.account.signals import user_logged_in as allauth_logged_in
+        from convergence.core import open_urls
 
-        from . import device_receivers
-        from .signals import account_deactivated
-
-        allauth_logged_in.connect(device_receivers.alert_new_device, dispatch_uid="new_device")
-        account_deactivated.connect(
-            device_receivers.end_sessions_of_inactive_account, dispatch_uid="end_sessions"
+        # Sign-in (with its browser link) during maintenance; while a second factor must be
+        # enrolled: sign-out, password change, activation and recovery contacts.
+        open_urls.register("account_login", during=(open_urls.During.MAINTENANCE,))
+        open_urls.register(
+            "account_logout",
+            "account_change_password",
+            "accounts:password_strength",
+            "accounts:recovery",
+            "accounts:activation",
+            during=(open_urls.During.ENROLMENT,),
         )
 
-        # Second factors (allauth.mfa): hashed recovery codes everywhere allauth wraps them
-        # (mfa.install documents why it replaces a module attribute), audit and mail.
-        from . import mfa, mfa_receivers
+        from convergence.accounts import tasks
+        from convergence.core.schedule import register_job
 
-        mfa.install()
-        mfa_receivers.connect()
-
-        # Second-factor policy: forget a cached decision when a factor is added or removed.
-        from . import mfa_policy
-
-        mfa_policy.connect()
+        register_job("purge_expired_codes", tasks.purge_expired_codes)

@@ -15,7 +15,7 @@ from typing import Any
 from allauth.account.auth_backends import AuthenticationBackend
 from django.http import HttpRequest
 
-from .models import User
+from convergence.accounts.models import User
 
 # Set on the request by the adapter, which looked the candidate up for the throttle already.
 CANDIDATE_ATTRIBUTE = "convergence_candidate"

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import datetime
 from typing import Any
 
+from convergence.accounts import actions, passwords
+from convergence.accounts.models import AccountState, Role, User, current_school_year
 from convergence.core.blueprints import BlueprintError, LoadReport
 from convergence.core.models import Establishment
-
-from . import actions, passwords
-from .models import AccountState, Assignment, Role, User, current_school_year
 
 
 def _birth_date(item: dict[str, Any]) -> datetime.date:
@@ -23,19 +21,6 @@ def _birth_date(item: dict[str, Any]) -> datetime.date:
         raise BlueprintError(
             f"{item.get('first_name')} {item.get('last_name')} : date de naissance invalide."
         ) from error
-
-
-def _totp_secret(item: dict[str, Any]) -> str:
-    """The person's optional TOTP secret (base32), checked so a typo fails the load."""
-    secret = str(item.get("totp_secret") or "").replace(" ", "").upper()
-    if not secret:
-        return ""
-    try:
-        if len(base64.b32decode(secret, casefold=True)) < 10:
-            raise ValueError
-    except ValueError as error:
-        raise BlueprintError(f"{item.get('key')} : totp_secret invalide (base32).") from error
-    return secret
 
 
 def load_people(data: list[dict[str, Any]], report: LoadReport) -> None:
@@ -73,33 +58,23 @@ def load_people(data: list[dict[str, Any]], report: LoadReport) -> None:
                 school_year=year,
             )
         else:
-            for grant in grants:
-                Assignment.objects.get_or_create(
-                    user=user,
-                    establishment=grant.establishment,
-                    role=grant.role,
-                    school_year=year,
-                    defaults={"division": grant.division},
-                )
+            actions.grant_roles(acting_user=None, user=user, roles=grants, school_year=year)
             password = item.get("password")
-            if password and not user.check_password(password):
-                user.set_password(password)
-                user.save(update_fields=["password"])
-        admin = bool(item.get("admin"))
-        if user.is_staff != admin or user.is_superuser != admin:
-            user.is_staff = user.is_superuser = admin
-            user.save(update_fields=["is_staff", "is_superuser"])
+            if password:
+                actions.set_password(
+                    acting_user=None, user=user, password=password, reason="blueprint"
+                )
+        actions.set_administrator(
+            acting_user=None, user=user, administrator=bool(item.get("admin"))
+        )
         password = item.get("password")
         if password:
             problems = passwords.check_password(password, user=user)
             if problems:
                 raise BlueprintError(f"{item['key']} : mot de passe refusé — {' '.join(problems)}")
-        totp_secret = _totp_secret(item)
-        if totp_secret:
-            actions.enrol_totp(acting_user=None, user=user, secret=totp_secret)
         people[item["key"]] = user
         report.count("comptes", created=created)
-        credentials.append((item.get("title", ""), user, item.get("password", ""), totp_secret))
+        credentials.append((item.get("title", ""), user, item.get("password", "")))
     for item in data:
         for child_key in item.get("children", []):
             if child_key not in people:
@@ -109,15 +84,11 @@ def load_people(data: list[dict[str, Any]], report: LoadReport) -> None:
             )
     report.context["people"] = people
     if credentials:
-        width = max(len(user.login) for _title, user, _password, _secret in credentials)
+        width = max(len(user.login) for _title, user, _password in credentials)
         report.notes.append("Comptes de démonstration (identifiant — mot de passe — qui) :")
-        for title, user, password, secret in credentials:
+        for title, user, password in credentials:
             state = "" if user.state == AccountState.ACTIVE else f" [{user.get_state_display()}]"
             report.notes.append(
                 f"  {user.login:<{width}}  {password or '(aucun)':<22}  "
                 f"{user.get_full_name()} — {title}{state}"
             )
-            if secret:
-                report.notes.append(
-                    f"  {'':<{width}}  code changeant : oathtool --totp -b {secret}"
-                )

@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from .models import OneTimeCode, User
+from convergence.accounts.models import OneTimeCode, User
 
 MAX_ATTEMPTS = 5
 # Nothing longer is ever issued; longer input is not worth hashing.
@@ -57,15 +57,6 @@ class CodeKind(enum.Enum):
 def normalise(code: str) -> str:
     """The form a code is compared in: upper case, without spaces or dashes."""
     return _SEPARATORS.sub("", code).upper()
-
-
-def same_code(first: str, second: str) -> bool:
-    """Whether two typed texts are the same code (case, spaces and dashes ignored).
-
-    Used to refuse an activation code chosen as the new password.
-    """
-    a, b = normalise(first), normalise(second)
-    return bool(a) and hmac.compare_digest(a.encode(), b.encode())
 
 
 def matches(code: OneTimeCode, text: str) -> bool:
@@ -249,7 +240,3 @@ def redeem_token(
     if found is None or not use_code(found, now=now):
         return None
     return found
-
-
-def usable_code_exists(user: User, purpose: str, *, now: datetime.datetime | None = None) -> bool:
-    return _usable(user, purpose, now or timezone.now()).exists()

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 
-from .passwords import normalise
+from convergence.accounts.passwords import normalise
 
 
 class ConvergenceArgon2PasswordHasher(Argon2PasswordHasher):

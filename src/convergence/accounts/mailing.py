@@ -1,45 +1,13 @@
-"""Mail sent to people about their account: one place renders and sends it.
-
-Messages are plain text in French, rendered from ``accounts/mail/<name>_subject.txt`` and
-``accounts/mail/<name>_body.txt``. Sending failures are logged without the message (it may
-hold a link or a code) and never break the page that sent it.
-"""
+"""Whom to write to about an account: a person's contact address, the DSI, a pupil's legal
+guardians. The messages themselves go through the outbox (``outbox/mail.py``)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
-
-from .models import AccountState, Assignment, Role, User
-
-logger = logging.getLogger(__name__)
-
-
-def render_mail(name: str, context: dict[str, Any]) -> tuple[str, str]:
-    full = {"academie_name": settings.ACADEMIE_NAME, **context}
-    subject = render_to_string(f"accounts/mail/{name}_subject.txt", full)
-    body = render_to_string(f"accounts/mail/{name}_body.txt", full)
-    return " ".join(subject.split()), body
-
-
-def send_account_mail(to: Iterable[str], name: str, context: dict[str, Any]) -> bool:
-    """Send one message to each address given; returns whether it went out."""
-    recipients = sorted({address for address in to if address})
-    if not recipients:
-        return False
-    subject, body = render_mail(name, context)
-    try:
-        for address in recipients:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
-    except Exception:  # a mail server that is down must not break the page
-        logger.warning("Message %s not sent to %d recipient(s)", name, len(recipients))
-        return False
-    return True
+from convergence.accounts.models import AccountState, Assignment, Role, User
+from convergence.outbox import mail
 
 
 def contact_address(user: User) -> str:
@@ -59,10 +27,11 @@ def dsi_addresses(*, excluding: Iterable[User] = ()) -> list[str]:
 
 
 def guardian_addresses(pupil: User) -> list[str]:
-    parents = User.objects.filter(guardianships__pupil=pupil)
+    parents = User.objects.guardians_of(pupil)
     return [address for address in (contact_address(parent) for parent in parents) if address]
 
 
-def notify_guardians(pupil: User, name: str, context: dict[str, Any]) -> bool:
-    """Tell a pupil's legal guardians (their contact e-mail) about an act on the account."""
-    return send_account_mail(guardian_addresses(pupil), name, {"pupil": pupil, **context})
+def notify_guardians(pupil: User, template: str, context: dict[str, Any]) -> bool:
+    """Tell a pupil's legal guardians (their contact e-mail) about an act on the account;
+    ``template`` as for ``outbox.mail.send``."""
+    return mail.send(guardian_addresses(pupil), template, {"pupil": pupil, **context})

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,11 +23,31 @@ def school_year_of(day: datetime.date) -> str:
     return f"{start}-{start + 1}"
 
 
-def current_school_year() -> str:
-    """The open school year (closed at the rentrée, see school_years.py), else the calendar's."""
-    from .school_years import open_school_year
+OPEN_YEAR_CACHE_KEY = "accounts:open-school-year"
+OPEN_YEAR_CACHE_SECONDS = 60
 
-    return open_school_year()
+
+def current_school_year() -> str:
+    """The open school year: the latest one opened and not closed (the DSI opens the next one
+    when closing the previous one at the rentrée); before any year was ever closed, the
+    calendar's (it turns on 1 September). Cached 60 s in the shared cache."""
+    year = cache.get(OPEN_YEAR_CACHE_KEY)
+    if isinstance(year, str):
+        return year
+    name = (
+        SchoolYear.objects.filter(closed_at__isnull=True)
+        .order_by("-name")
+        .values_list("name", flat=True)
+        .first()
+    )
+    year = name or school_year_of(timezone.localdate())
+    cache.set(OPEN_YEAR_CACHE_KEY, year, OPEN_YEAR_CACHE_SECONDS)
+    return year
+
+
+def forget_open_school_year() -> None:
+    """Drop the cached answer (after a year is closed or opened)."""
+    cache.delete(OPEN_YEAR_CACHE_KEY)
 
 
 class Role(models.TextChoices):
@@ -52,14 +73,6 @@ class Profile(models.TextChoices):
 STAFF_ROLES = frozenset(Role) - {Role.ELEVE, Role.PARENT}
 
 
-def profile_of_role(role: str) -> Profile:
-    if role == Role.ELEVE:
-        return Profile.ELEVE
-    if role == Role.PARENT:
-        return Profile.PARENT
-    return Profile.PERSONNEL
-
-
 class AccountState(models.TextChoices):
     INVITED = "invited", _("Invité (non activé)")
     ACTIVE = "active", _("Actif")
@@ -67,7 +80,31 @@ class AccountState(models.TextChoices):
     ARCHIVED = "archived", _("Archivé")
 
 
+MAJORITY_YEARS = 18
+
+
+def majority_birth_date(today: datetime.date | None = None) -> datetime.date:
+    """People born after this day are minors."""
+    day = today or timezone.localdate()
+    try:
+        return day.replace(year=day.year - MAJORITY_YEARS)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - MAJORITY_YEARS, day=28)
+
+
 class UserQuerySet(models.QuerySet["User"]):
+    def children_of(self, parent: User) -> UserQuerySet:
+        """The pupils ``parent`` is a legal guardian of: the one place this is written."""
+        return self.filter(guardians__parent=parent)
+
+    def guardians_of(self, pupil: User) -> UserQuerySet:
+        """The legal guardians of ``pupil``."""
+        return self.filter(guardianships__pupil=pupil)
+
+    def minors(self, *, today: datetime.date | None = None) -> UserQuerySet:
+        """People under 18 (born after ``majority_birth_date``)."""
+        return self.filter(birth_date__gt=majority_birth_date(today))
+
     def protected(self) -> UserQuerySet:
         """Accounts beyond a référent's reach, whose lost factor needs a second person.
 
@@ -95,10 +132,10 @@ class UserQuerySet(models.QuerySet["User"]):
         """
         if not actor.is_active:
             return self.none()
-        roles = Assignment.objects.current().filter(user=actor)
-        if roles.filter(role=Role.DSI).exists():
+        held = Assignment.objects.current()
+        if held.holding(actor, Role.DSI).exists():
             return self.all()
-        establishments = roles.filter(role=Role.REFERENT).values("establishment")
+        establishments = held.holding(actor, Role.REFERENT).values("establishment")
         pupils = Assignment.objects.current().filter(
             role=Role.ELEVE, establishment__in=establishments
         )
@@ -123,6 +160,12 @@ class UserManager(BaseUserManager["User"]):
 
     def protected(self) -> UserQuerySet:
         return self.get_queryset().protected()
+
+    def children_of(self, parent: User) -> UserQuerySet:
+        return self.get_queryset().children_of(parent)
+
+    def guardians_of(self, pupil: User) -> UserQuerySet:
+        return self.get_queryset().guardians_of(pupil)
 
     def create_user(self, login: str, password: str | None = None, **extra: Any) -> User:
         user = self.model(login=login.lower(), **extra)
@@ -233,6 +276,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def current(self) -> AssignmentQuerySet:
         return self.filter(school_year=current_school_year())
+
+    def holding(self, user: User, *roles: str) -> AssignmentQuerySet:
+        """``user``'s assignments in one of ``roles``: with ``current()``, the one place a
+        role held this school year is looked up (``managed_by``, ``permissions``)."""
+        return self.filter(user=user, role__in=roles)
 
 
 class Assignment(models.Model):
@@ -347,187 +395,6 @@ class OneTimeCode(models.Model):
         return f"{self.user_id} — {self.get_purpose_display()}"
 
 
-class ResetRequestState(models.TextChoices):
-    PENDING = "pending", _("En attente d'approbation")
-    APPROVED = "approved", _("Approuvée")
-    REFUSED = "refused", _("Refusée")
-    EXPIRED = "expired", _("Expirée")
-
-
-class SecondFactorResetRequestQuerySet(models.QuerySet["SecondFactorResetRequest"]):
-    def open(self, *, now: datetime.datetime | None = None) -> SecondFactorResetRequestQuerySet:
-        """Requests still waiting for a second DSI, and not expired."""
-        return self.filter(state=ResetRequestState.PENDING, expires_at__gt=now or timezone.now())
-
-
-class SecondFactorResetRequest(models.Model):
-    """A DSI's request to remove a protected account's lost factors, until a second DSI
-    approves or refuses it (four-eyes: the requester can never approve it)."""
-
-    user = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="second_factor_reset_requests"
-    )
-    # Kept null when a departed account is purged (the audit trail keeps who it was).
-    requested_by = models.ForeignKey(
-        User,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="second_factor_resets_requested",
-    )
-    # The identity checks the requester ticked (forms.mfa.IDENTITY_CHECKS keys).
-    checks = models.JSONField(_("vérifications faites"), default=list)
-    created_at = models.DateTimeField(_("demandée le"), default=timezone.now)
-    expires_at = models.DateTimeField(_("expire le"))
-    state = models.CharField(
-        _("état"),
-        max_length=8,
-        choices=ResetRequestState.choices,
-        default=ResetRequestState.PENDING,
-    )
-    decided_by = models.ForeignKey(
-        User,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="second_factor_resets_decided",
-    )
-    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
-
-    objects = SecondFactorResetRequestQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("demande de retrait de second facteur")
-        verbose_name_plural = _("demandes de retrait de second facteur")
-        constraints: ClassVar = [
-            models.CheckConstraint(
-                condition=models.Q(state__in=ResetRequestState.values), name="mfareset_state"
-            ),
-            models.CheckConstraint(
-                condition=(
-                    models.Q(
-                        state=ResetRequestState.PENDING,
-                        decided_by__isnull=True,
-                        decided_at__isnull=True,
-                    )
-                    | (
-                        ~models.Q(state=ResetRequestState.PENDING)
-                        & models.Q(decided_at__isnull=False)
-                    )
-                ),
-                name="mfareset_decided_when_closed",
-            ),
-            # Four-eyes, in the database too: whoever asked never approves.
-            models.CheckConstraint(
-                condition=~models.Q(state=ResetRequestState.APPROVED)
-                | (
-                    ~models.Q(decided_by=models.F("requested_by"))
-                    & ~models.Q(decided_by=models.F("user"))
-                ),
-                name="mfareset_four_eyes",
-            ),
-            models.UniqueConstraint(
-                fields=["user"],
-                condition=models.Q(state=ResetRequestState.PENDING),
-                name="mfareset_one_pending_per_user",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} — {self.get_state_display()}"
-
-
-class JobState(models.TextChoices):
-    PENDING = "pending", _("En attente")
-    RUNNING = "running", _("En cours")
-    DONE = "done", _("Terminé")
-    FAILED = "failed", _("Échec")
-
-
-class LetterAudience(models.TextChoices):
-    ELEVES = "eleves", _("Élèves")
-    PARENTS = "parents", _("Parents")
-    PERSONNELS = "personnels", _("Personnels")
-
-
-class LetterBatch(models.Model):
-    """A PDF of activation letters being generated in the background (progress shown)."""
-
-    establishment = models.ForeignKey(
-        Establishment, on_delete=models.CASCADE, related_name="letter_batches"
-    )
-    division = models.CharField(_("classe"), max_length=40, blank=True)
-    audience = models.CharField(_("public"), max_length=12, choices=LetterAudience.choices)
-    requested_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, related_name="letter_batches"
-    )
-    created_at = models.DateTimeField(_("demandé le"), default=timezone.now)
-    finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
-    state = models.CharField(
-        _("état"), max_length=8, choices=JobState.choices, default=JobState.PENDING
-    )
-    total = models.PositiveIntegerField(_("lettres à produire"), default=0)
-    done = models.PositiveIntegerField(_("lettres produites"), default=0)
-    # Relative to settings.VAR_DIR; the file holds activation codes and is deleted once stale.
-    file_path = models.CharField(_("fichier"), max_length=200, blank=True)
-    error = models.TextField(_("erreur"), blank=True)
-
-    class Meta:
-        verbose_name = _("lot de lettres d'activation")
-        verbose_name_plural = _("lots de lettres d'activation")
-        constraints: ClassVar = [
-            models.CheckConstraint(
-                condition=models.Q(state__in=JobState.values), name="letterbatch_state"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.establishment.uai} {self.division} {self.audience}"
-
-
-class ImportKind(models.TextChoices):
-    SIECLE = "siecle", _("Élèves et responsables (SIECLE)")
-    STS = "sts", _("Personnels (STS)")
-
-
-class ImportJob(models.Model):
-    """One CSV import, dry run or real, run by the task worker with its progress and report."""
-
-    kind = models.CharField(_("type"), max_length=8, choices=ImportKind.choices)
-    dry_run = models.BooleanField(_("simulation"), default=True)
-    school_year = models.CharField(_("année scolaire"), max_length=9)
-    file_name = models.CharField(_("nom du fichier"), max_length=200)
-    # Relative to settings.VAR_DIR.
-    file_path = models.CharField(_("fichier"), max_length=200)
-    requested_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, related_name="import_jobs"
-    )
-    created_at = models.DateTimeField(_("demandé le"), default=timezone.now)
-    started_at = models.DateTimeField(_("commencé le"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
-    state = models.CharField(
-        _("état"), max_length=8, choices=JobState.choices, default=JobState.PENDING
-    )
-    total_rows = models.PositiveIntegerField(_("lignes"), default=0)
-    processed_rows = models.PositiveIntegerField(_("lignes traitées"), default=0)
-    # Counts, per-line errors and samples, in French, for the report page.
-    report = models.JSONField(_("rapport"), default=dict, blank=True)
-
-    class Meta:
-        verbose_name = _("import")
-        verbose_name_plural = _("imports")
-        constraints: ClassVar = [
-            models.CheckConstraint(
-                condition=models.Q(state__in=JobState.values), name="importjob_state"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(kind__in=ImportKind.values), name="importjob_kind"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} — {self.file_name}"
-
-
 class SchoolYear(models.Model):
     """A school year the académie opened, and when it was closed (rentrée)."""
 
@@ -547,19 +414,3 @@ class SchoolYear(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class SmsMessage(models.Model):
-    """The development SMS outbox (settings.SMS_BACKEND = outbox): what would have been sent."""
-
-    to = models.CharField(_("destinataire"), max_length=20)
-    body = models.TextField(_("texte"))
-    sent_at = models.DateTimeField(_("envoyé le"), default=timezone.now)
-
-    class Meta:
-        ordering = ["-sent_at"]
-        verbose_name = _("SMS (boîte d'envoi de développement)")
-        verbose_name_plural = _("SMS (boîte d'envoi de développement)")
-
-    def __str__(self) -> str:
-        return f"{self.to} {self.sent_at:%Y-%m-%d %H:%M}"

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-    from .models import User
+    from convergence.accounts.models import User
 
 # Hashing cost must stay bounded whatever is posted; 4096 leaves room for any passphrase.
 MAX_LENGTH = 4096
@@ -139,7 +139,7 @@ def policy_for(user: User | None) -> Policy:
     if user.pk is None:
         return BASIC_POLICY
     # Imported here so the estimate stays usable before the app registry is ready.
-    from .models import STAFF_ROLES
+    from convergence.accounts.models import STAFF_ROLES
 
     if user.assignments.filter(role__in=STAFF_ROLES).exists():
         return STAFF_POLICY

@@ -21,31 +21,30 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
 
+from convergence.accounts.models import Assignment, Role, User
 from convergence.audit.actions import record_refusal
 from convergence.core.models import Establishment
-
-from .models import Assignment, Role, User
 
 MANAGER_ROLES = frozenset({Role.REFERENT, Role.DSI})
 
 _View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
 
 
-def _current_roles(user: Any) -> set[str]:
-    """Roles an active account holds this school year."""
+def holds_role(user: Any, *roles: str) -> bool:
+    """Whether ``user``, an active account, holds one of ``roles`` this school year."""
     if not isinstance(user, User) or not user.is_active:
-        return set()
-    return set(Assignment.objects.current().filter(user=user).values_list("role", flat=True))
+        return False
+    return Assignment.objects.current().holding(user, *roles).exists()
 
 
 def is_dsi(user: Any) -> bool:
     """Whether ``user`` holds the DSI role this school year (acts on the whole académie)."""
-    return Role.DSI in _current_roles(user)
+    return holds_role(user, Role.DSI)
 
 
 def is_manager(user: Any) -> bool:
     """Whether ``user`` is a référent numérique or DSI this school year."""
-    return bool(MANAGER_ROLES & _current_roles(user))
+    return holds_role(user, *MANAGER_ROLES)
 
 
 def managed_establishments(user: Any) -> QuerySet[Establishment]:
@@ -55,9 +54,7 @@ def managed_establishments(user: Any) -> QuerySet[Establishment]:
     if not is_manager(user):
         return Establishment.objects.none()
     return Establishment.objects.filter(
-        pk__in=Assignment.objects.current()
-        .filter(user=user, role=Role.REFERENT)
-        .values("establishment")
+        pk__in=Assignment.objects.current().holding(user, Role.REFERENT).values("establishment")
     )
 
 
@@ -101,11 +98,17 @@ def _gate(view: _View, allowed: Callable[[Any], bool], refusal: str) -> _View:
     return cast(_View, wrapper)
 
 
-def manager_required(view: _View) -> _View:
-    """View decorator: sign-in page for anonymous users, French 403 page for non-managers."""
-    return _gate(view, is_manager, "manager_page")
+def role_required(*roles: str, refusal: str = "role_page") -> Callable[[_View], _View]:
+    """View decorator: the sign-in page for anonymous users, the French 403 page (audited as
+    ``refusal``) for those who hold none of ``roles`` this school year."""
+
+    def decorator(view: _View) -> _View:
+        return _gate(view, lambda user: holds_role(user, *roles), refusal)
+
+    return decorator
 
 
-def dsi_required(view: _View) -> _View:
-    """View decorator for whole-académie pages: sign-in page, then French 403 for non-DSI."""
-    return _gate(view, is_dsi, "dsi_page")
+# The "Gestion des comptes" pages: référents numériques and the DSI.
+manager_required = role_required(Role.REFERENT, Role.DSI, refusal="manager_page")
+# Whole-académie pages (imports, rentrée, four-eyes requests): the DSI only.
+dsi_required = role_required(Role.DSI, refusal="dsi_page")

@@ -8,11 +8,10 @@ from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from convergence.audit import events
+from convergence.accounts import events, throttle
+from convergence.accounts.models import User
 from convergence.audit.actions import record_event
 from convergence.core.http import client_ip
-
-from . import throttle
 
 
 @receiver(auth_signals.user_logged_in, dispatch_uid="audit_login")
@@ -31,8 +30,6 @@ def audit_login_failed(
 ) -> None:
     identifier = str(credentials.get("username") or credentials.get("email") or "")
     user_pk = getattr(request, "convergence_user_pk", None) if request is not None else None
-    from .models import User
-
     record_event(
         event_type=events.LOGIN_FAILED,
         request=request,

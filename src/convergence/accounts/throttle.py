@@ -37,9 +37,8 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponseBase
 
+from convergence.accounts.passwords import normalise
 from convergence.core import ratelimit
-
-from .passwords import normalise
 
 DEVICE_COOKIE_SALT = "convergence.accounts.device"
 DEVICE_COOKIE_MAX_AGE = 180 * 24 * 3600

@@ -1,20 +1,22 @@
-"""Writing to the audit trail: the one way any app records a security event."""
+"""Writing to the audit trail: the one way any app records a security event, and its purge."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import logging
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
+from convergence.audit.events import ACCESS_REFUSED, AUDIT_PURGED, EventType
+from convergence.audit.models import AuditEvent
 from convergence.core import ratelimit
 from convergence.core.http import client_ip, user_agent
-
-from .events import ACCESS_REFUSED, EventType
-from .models import AuditEvent
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,8 @@ logger = logging.getLogger(__name__)
 # REFUSALS_PER_ACTOR rows per actor in it: a loop of refused requests cannot fill the trail.
 REFUSAL_WINDOW_SECONDS = 60
 REFUSALS_PER_ACTOR = 10
+
+AUDIT_PURGE_BATCH = 5000
 
 SECRET_KEYS = {"password", "password1", "password2", "oldpassword", "token", "code", "secret"}
 
@@ -96,3 +100,28 @@ def record_refusal(
         details.setdefault("path", request.get_full_path()[:300])
         details.setdefault("method", request.method)
     return record_event(event_type=ACCESS_REFUSED, request=request, actor=actor, data=details)
+
+
+def purge_old_audit_events(*, now: datetime.datetime | None = None) -> int:
+    """Delete audit entries older than the audit retention time (twelve months by default).
+
+    Batches of ``AUDIT_PURGE_BATCH`` rows; audited as ``audit.purged`` with the count.
+    Returns the number of entries deleted.
+    """
+    moment = now or timezone.now()
+    cutoff = moment - datetime.timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    old = AuditEvent.objects.filter(occurred_at__lt=cutoff)
+    purged = 0
+    while True:
+        batch = list(old.values_list("pk", flat=True)[:AUDIT_PURGE_BATCH])
+        if not batch:
+            break
+        with transaction.atomic():
+            AuditEvent.objects.filter(pk__in=batch).delete()
+        purged += len(batch)
+    if purged:
+        record_event(
+            event_type=AUDIT_PURGED,
+            data={"events": purged, "retention_days": settings.AUDIT_RETENTION_DAYS},
+        )
+    return purged

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import events
+from convergence.audit import events
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

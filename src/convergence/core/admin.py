@@ -1,13 +1,36 @@
-"""Admin for the académie (branding), departments and establishments."""
+"""Admin for the académie (branding), departments and establishments, and the base class
+whose changes reach the audit trail."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from convergence.audit.admin import AuditedModelAdmin
+from convergence.core.models import Academie, Department, Establishment
+from convergence.core.signals import admin_changed
 
-from .models import Academie, Department, Establishment
+
+class AuditedModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """A ModelAdmin whose additions, changes and deletions are announced (``admin_changed``);
+    the audit app records each one. Core cannot import audit, which sits above it."""
+
+    def _announce(self, request: HttpRequest, obj: Any, action: str) -> None:
+        admin_changed.send(sender=type(obj), request=request, obj=obj, action=action)
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._announce(request, obj, "addition")
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._announce(request, obj, "change")
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        for obj in queryset:
+            self._announce(request, obj, "deletion")
+        return super().log_deletions(request, queryset)
 
 
 @admin.register(Academie)

@@ -11,12 +11,24 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.core import checks
+        from django_tasks.signals import task_finished
 
-        from . import blueprint_sections as sections
-        from .blueprints import register_section
-        from .ratelimit import check_atomic_cache
+        from convergence.core import blueprint_sections as sections
+        from convergence.core.blueprints import register_section
+        from convergence.core.ratelimit import check_atomic_cache
+        from convergence.core.schedule import record_finish
 
         register_section("academie", sections.load_academie, order=10)
         register_section("departments", sections.load_departments, order=20)
         register_section("establishments", sections.load_establishments, order=30)
         checks.register(check_atomic_cache)
+
+        from convergence.core import open_urls
+
+        # Error-code explanations stay readable in both situations; the administration lets
+        # the DSI work during maintenance (it checks staff rights itself).
+        both = (open_urls.During.MAINTENANCE, open_urls.During.ENROLMENT)
+        open_urls.register("error_codes", during=both)
+        open_urls.register("/administration/", during=(open_urls.During.MAINTENANCE,))
+        # When the worker finishes a scheduled job, its row says so (``last_finished_at``).
+        task_finished.connect(record_finish, dispatch_uid="schedule_record_finish")

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from .blueprints import BlueprintError, LoadReport
-from .models import Academie, Department, Establishment
+from convergence.core.blueprints import BlueprintError, LoadReport
+from convergence.core.models import Academie, Department, Establishment
 
 
 def load_academie(data: dict[str, Any], report: LoadReport) -> None:

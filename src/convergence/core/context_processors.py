@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from .models import Academie
+from convergence.core.models import Academie
 
 
 def academie(request: HttpRequest) -> dict[str, Any]:

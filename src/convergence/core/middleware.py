@@ -7,6 +7,10 @@ from collections.abc import Callable, Iterable
 
 from django.http import HttpRequest, HttpResponse
 
+from convergence.core import errors, open_urls
+from convergence.core.ratelimit import LimiterUnavailable
+from convergence.core.views import render_error
+
 # Browsers apply form-action to the redirects that follow a form's submission too: a sign-in
 # or consent form whose answer redirects to a service must name that service's origin. Apps
 # register functions returning the origins a request's forms may lead to (single sign-on).
@@ -68,18 +72,10 @@ class SecurityHeadersMiddleware:
 class MaintenanceMiddleware:
     """While ``CONVERGENCE_MAINTENANCE`` is on, answer 503 (CONV-503) to everyone but staff.
 
-    Sign-in, static files and the error-code explanations stay reachable so that the DSI can
-    sign in and people can read what is happening.
+    The pages the apps declare open during maintenance (``core.open_urls``: sign-in, static
+    files, the error-code explanations, the administration) stay reachable so that the DSI
+    can sign in and people can read what is happening.
     """
-
-    # The second-factor step of sign-in lives under /compte/securite/authenticate/.
-    OPEN_PREFIXES = (
-        "/static/",
-        "/connexion/",
-        "/compte/securite/authenticate/",
-        "/aide/erreurs/",
-        "/administration/",
-    )
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -87,12 +83,11 @@ class MaintenanceMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from django.conf import settings
 
-        if settings.MAINTENANCE and not request.path.startswith(self.OPEN_PREFIXES):
+        if settings.MAINTENANCE and not open_urls.is_open(
+            request.path, open_urls.During.MAINTENANCE
+        ):
             user = getattr(request, "user", None)
             if not (user is not None and user.is_authenticated and user.is_staff):
-                from . import errors
-                from .views import render_error
-
                 response = render_error(request, errors.UNAVAILABLE)
                 response.headers["Retry-After"] = "600"
                 return response
@@ -132,10 +127,6 @@ class LimiterUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        from . import errors
-        from .ratelimit import LimiterUnavailable
-        from .views import render_error
-
         if not isinstance(exception, LimiterUnavailable):
             return None
         response = render_error(request, errors.UNAVAILABLE)

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .uai import department_code_of, normalise_uai, validate_uai
+from convergence.core.uai import department_code_of, normalise_uai, validate_uai
 
 ACADEMIE_CACHE_KEY = "core:academie"
 
@@ -178,3 +178,19 @@ class Establishment(models.Model):
                         % {"uai": self.uai, "expected": expected, "given": self.department.code}
                     }
                 )
+
+
+class ScheduledJob(models.Model):
+    """When a job of the schedule (``core.schedule``) last started and finished; its claim."""
+
+    name = models.CharField(_("nom"), max_length=100, unique=True)
+    last_started_at = models.DateTimeField(_("dernier lancement"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("dernière fin"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tâche planifiée")
+        verbose_name_plural = _("tâches planifiées")
+
+    def __str__(self) -> str:
+        return self.name

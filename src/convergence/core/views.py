@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 
-from . import errors
+from convergence.core import errors
 
 
 def render_error(request: HttpRequest, entry: errors.ErrorCode, **extra: object) -> HttpResponse:

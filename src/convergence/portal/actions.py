@@ -6,8 +6,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from convergence.accounts.models import User
-
-from .models import Favourite, Service
+from convergence.portal.models import Favourite, Service
 
 
 def pin_service(*, acting_user: User, service: Service) -> Favourite:

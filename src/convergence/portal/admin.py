@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db import models
 
-from convergence.audit.admin import AuditedModelAdmin
-
-from .models import AudienceRule, Favourite, Service
+from convergence.core.admin import AuditedModelAdmin
+from convergence.portal.models import AudienceRule, Favourite, Service
 
 
 class AudienceRuleInline(admin.TabularInline):  # type: ignore[type-arg]

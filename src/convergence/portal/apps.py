@@ -11,7 +11,10 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from convergence.core.blueprints import register_section
-
-        from .blueprint_sections import load_services
+        from convergence.portal.blueprint_sections import load_services
 
         register_section("services", load_services, order=50)
+
+        from convergence.portal import personal_data
+
+        personal_data.register()

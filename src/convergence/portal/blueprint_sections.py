@@ -8,8 +8,7 @@ from django.core.exceptions import ValidationError
 
 from convergence.core.blueprints import BlueprintError, LoadReport
 from convergence.core.models import Department, Establishment
-
-from .models import AudienceRule, Service
+from convergence.portal.models import AudienceRule, Service
 
 
 def load_services(data: list[dict[str, Any]], report: LoadReport) -> None:
@@ -28,7 +27,7 @@ def load_services(data: list[dict[str, Any]], report: LoadReport) -> None:
         service.is_external = bool(item.get("external", False))
         service.for_everyone = item.get("audience") == "everyone"
         service.is_published = bool(item.get("published", True))
-        # Second factor (accounts/mfa_policy.py): always, or from outside the trusted networks.
+        # Second factor (mfa/policy.py): always, or from outside the trusted networks.
         service.mfa_required = bool(item.get("mfa_required", False))
         service.mfa_outside_trusted_networks = bool(item.get("mfa_outside_trusted_networks", False))
         service.position = int(item.get("position", position * 10))

@@ -7,8 +7,7 @@ from django.http import HttpRequest
 from convergence.accounts.models import User
 from convergence.audit.actions import record_event
 from convergence.portal.models import Service
-
-from . import events
+from convergence.sso import events
 
 
 def may_open(user: User, service: Service | None) -> bool:

@@ -15,13 +15,19 @@ from oauth2_provider import admin as toolkit_admin  # registers the toolkit's ad
 from oauth2_provider.forms import ApplicationForm
 from oauth2_provider.models import Application
 
-from convergence.audit.admin import AuditedModelAdmin
+from convergence.core.admin import AuditedModelAdmin
 from convergence.portal.admin import ServiceAdmin
 from convergence.portal.models import Service
-
-from . import actions
-from .models import CasService, Consent, OidcClient, Participation, SsoEndReason, SsoSession
-from .signing import refuse_unsupported_algorithm
+from convergence.sso import actions
+from convergence.sso.models import (
+    CasService,
+    Consent,
+    OidcClient,
+    Participation,
+    SsoEndReason,
+    SsoSession,
+)
+from convergence.sso.signing import refuse_unsupported_algorithm
 
 # A URL typed without a scheme is taken as https (Django 6's default), as on the tile.
 HTTPS_URLS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {

@@ -12,13 +12,30 @@ class SsoConfig(AppConfig):
 
         from convergence.core.blueprints import register_section
         from convergence.core.middleware import register_form_action_source
-
-        from . import receivers  # noqa: F401  (connects signal receivers)
-        from .blueprint_sections import load_server_clients, load_service_sso
-        from .csp import form_action_origins
-        from .signing import check_signing_algorithms
+        from convergence.sso import receivers  # noqa: F401  (connects signal receivers)
+        from convergence.sso.blueprint_sections import load_server_clients, load_service_sso
+        from convergence.sso.csp import form_action_origins
+        from convergence.sso.signing import check_signing_algorithms
 
         register_form_action_source(form_action_origins)
         register_section("services", load_service_sso, order=55)
         register_section("server_clients", load_server_clients, order=56)
         checks.register(check_signing_algorithms, checks.Tags.database)
+
+        from convergence.sso import personal_data
+
+        personal_data.register()
+
+        from convergence.core import open_urls
+
+        # Signing out of the services is never blocked by the enrolment policy.
+        open_urls.register(
+            "oauth2_provider:rp-initiated-logout",
+            "cas:logout",
+            during=(open_urls.During.ENROLMENT,),
+        )
+
+        from convergence.core.schedule import register_job
+        from convergence.sso import tasks
+
+        register_job("purge_single_sign_on", tasks.purge_single_sign_on)

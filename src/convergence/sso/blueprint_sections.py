@@ -36,10 +36,9 @@ from oauth2_provider.models import Application
 
 from convergence.core.blueprints import BlueprintError, LoadReport
 from convergence.portal.models import Service
-
-from .hashers import MIN_SECRET_LENGTH
-from .models import CasService, OidcClient
-from .signing import ID_TOKEN_SIGNING_ALGORITHMS, UNSUPPORTED_ALGORITHM
+from convergence.sso.hashers import MIN_SECRET_LENGTH
+from convergence.sso.models import CasService, OidcClient
+from convergence.sso.signing import ID_TOKEN_SIGNING_ALGORITHMS, UNSUPPORTED_ALGORITHM
 
 
 def _secret(slug: str, data: dict[str, Any]) -> str | None:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.http import HttpRequest, QueryDict
 from oauth2_provider.models import Application
 
-from .models import CasService
+from convergence.sso.models import CasService
 
 SIGN_IN_PATH = "/connexion/"
 AUTHORIZE_PATH = "/oidc/authorize/"

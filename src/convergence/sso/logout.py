@@ -13,7 +13,7 @@ import requests
 from django.conf import settings
 from jwcrypto import jwk, jwt
 
-from .models import Participation, Protocol
+from convergence.sso.models import Participation, Protocol
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_SECONDS = 120

@@ -15,10 +15,9 @@ from oauth2_provider.models import Application
 
 from convergence.accounts.models import User
 from convergence.accounts.signals import account_deactivated
-
-from . import actions
-from .actions.sessions import AUTH_TIME_KEY, SESSION_KEY
-from .signing import refuse_unsupported_algorithm
+from convergence.sso import actions
+from convergence.sso.actions.sessions import AUTH_TIME_KEY, SESSION_KEY
+from convergence.sso.signing import refuse_unsupported_algorithm
 
 
 @receiver(auth_signals.user_logged_in, dispatch_uid="sso_auth_time")

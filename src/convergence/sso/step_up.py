@@ -1,5 +1,5 @@
 """Step-up at the door of a service: a service that needs a second factor (sensitive, or
-Arena-like reached from outside the trusted networks, ``accounts/mfa_policy.py`` decides)
+Arena-like reached from outside the trusted networks, ``mfa/policy.py`` decides)
 is opened only by a session that used one.
 
 A person with a factor is sent to allauth's "confirm with your second factor" page and comes
@@ -15,13 +15,13 @@ from enum import StrEnum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
-from convergence.accounts import mfa_policy
+from convergence.accounts.http import signed_in_user
 from convergence.accounts.models import User
-from convergence.audit import events
 from convergence.audit.actions import record_event
+from convergence.mfa import events
+from convergence.mfa import policy as mfa_policy
 from convergence.portal.models import Service
-
-from .models import Acr
+from convergence.sso.models import Acr
 
 
 class Need(StrEnum):
@@ -67,8 +67,7 @@ def step_up(
     factor goes on with a password-only ``acr`` and the client decides (OIDC Core 3.1.2.1:
     ``acr_values`` is voluntary).
     """
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     if not must_ask(need, user):
         return None
     has_factor = mfa_policy.user_has_mfa(user)

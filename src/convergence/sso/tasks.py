@@ -1,19 +1,21 @@
-"""Background work of single sign-on: delivering logouts to services, with retries."""
+"""Background work of single sign-on: delivering logouts to services, with retries, and the
+daily housekeeping."""
 
 from __future__ import annotations
 
 import datetime
+import io
 
 from django.conf import settings
+from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
 from convergence.audit.actions import record_event
-
-from . import events
-from .logout import DeliveryError, deliver
-from .models import LogoutState, Participation
+from convergence.sso import events
+from convergence.sso.logout import DeliveryError, deliver
+from convergence.sso.models import LogoutState, Participation
 
 # Waits between attempts, in seconds; the last one is repeated if more attempts are allowed.
 RETRY_DELAYS = (5, 30, 120, 600)
@@ -60,3 +62,11 @@ def deliver_logouts(participation_ids: list[int]) -> None:
         deliver_logouts.using(run_after=timezone.now() + datetime.timedelta(seconds=delay)).enqueue(
             participation_ids=retry
         )
+
+
+@task()
+def purge_single_sign_on() -> None:
+    """Single sign-on's own housekeeping (expired tickets, codes, tokens, sessions)."""
+    # Through ``manage.py sso_purge``: importing ``sso.actions`` here would close an import
+    # cycle (its single logout enqueues ``deliver_logouts`` from this module).
+    call_command("sso_purge", stdout=io.StringIO())

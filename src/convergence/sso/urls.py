@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from .views import account
+from convergence.sso.views import account
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("cas/", include("convergence.sso.urls_cas")),

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from .views import cas
+from convergence.sso.views import cas
 
 app_name = "cas"
 urlpatterns: list[URLPattern | URLResolver] = [

@@ -4,7 +4,7 @@ client self-registration, no device flow, no application management pages."""
 from django.urls import path, re_path
 from oauth2_provider import views as toolkit
 
-from .views.oidc import (
+from convergence.sso.views.oidc import (
     AuthorizeView,
     DiscoveryView,
     IntrospectTokenView,

@@ -16,9 +16,9 @@ from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
 
-from . import actions
-from .claims import CLAIM_SCOPES, person_claims
-from .models import Acr, IssuedCode, digest
+from convergence.sso import actions
+from convergence.sso.claims import CLAIM_SCOPES, person_claims
+from convergence.sso.models import Acr, IssuedCode, digest
 
 # Claims that describe the sign-in, not the person: ID token only, never userinfo.
 SIGN_IN_CLAIMS = ("acr", "amr", "sid", "auth_time")

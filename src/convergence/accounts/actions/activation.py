@@ -1,8 +1,8 @@
 """Activation: codes printed on letters, activating an account, recovery contacts.
 
-An invited account gets a one-time activation code on a letter (``letters.py``); its owner
-types their login, the code (and, for a pupil, their birth date) on ``/activation/``, then
-chooses a password under the policy, then may add a recovery e-mail address or mobile number,
+An invited account gets a one-time activation code on a letter (``provisioning/letters.py``);
+its owner types their login, the code (and, for a pupil, their birth date) on ``/activation/``,
+then chooses a password under the policy, then may add a recovery e-mail address or mobile number,
 confirmed by a code sent there. Every step is audited; a wrong login, code, birth date or a
 closed account all get one same French answer, so nothing tells whether an account exists.
 """
@@ -10,7 +10,6 @@ closed account all get one same French answer, so nothing tells whether an accou
 from __future__ import annotations
 
 import datetime
-import io
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,20 +20,17 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from convergence.audit import events
-from convergence.audit.actions import record_event
-from convergence.core.models import Establishment
-
-from .. import codes, letters, mailing, passwords, sms
-from ..models import (
+from convergence.accounts import codes, events, passwords
+from convergence.accounts.models import (
     AccountState,
     Assignment,
-    LetterBatch,
     OneTimeCode,
     OneTimeCodePurpose,
     Role,
     User,
 )
+from convergence.audit.actions import record_event
+from convergence.outbox import mail, sms
 
 ACTIVATION_FAILED_MESSAGE = _(
     "Ces informations ne permettent pas d'activer un compte. Vérifiez l'identifiant et le "
@@ -116,88 +112,6 @@ def issue_activation_code(
             data=data,
         )
     return code, now + lifetime
-
-
-def request_letter_batch(
-    *,
-    acting_user: User,
-    establishment: Establishment,
-    audience: str,
-    division: str = "",
-) -> LetterBatch:
-    """Record a batch of activation letters and have the task worker build it after commit.
-
-    The caller has checked that ``acting_user`` manages ``establishment`` and ``audience``;
-    the batch itself only ever prints accounts ``User.objects.managed_by(acting_user)``.
-    """
-    with transaction.atomic():
-        batch = LetterBatch.objects.create(
-            establishment=establishment,
-            audience=audience,
-            division=division.strip(),
-            requested_by=acting_user,
-        )
-        transaction.on_commit(lambda: letters.generate_letter_batch.enqueue(batch.pk))
-    return batch
-
-
-def _letter_establishment(acting_user: User, user: User) -> Establishment | None:
-    """Which establishment a single letter names: one the actor manages, preferably."""
-    from ..permissions import managed_establishments
-
-    assignments = Assignment.objects.current().filter(user=user)
-    if not assignments.exists():
-        # A parent's establishment is their children's.
-        assignments = Assignment.objects.current().filter(
-            user__guardians__parent=user, role=Role.ELEVE
-        )
-    managed = assignments.filter(establishment__in=managed_establishments(acting_user))
-    chosen = managed.first() or assignments.first()
-    return chosen.establishment if chosen is not None else None
-
-
-def reprint_activation_letter(
-    *,
-    acting_user: User,
-    user: User,
-    request: HttpRequest | None = None,
-    now: datetime.datetime | None = None,
-) -> bytes:
-    """A new activation code for one person and their one-page letter (PDF bytes).
-
-    The previous code dies. Works for invited and active accounts (an active account then
-    chooses a new password at activation); suspended and archived ones raise
-    ``ActivationError``. Audited as ``activation.letter_issued``; a pupil's guardians are
-    told by e-mail after commit (référent delegation is always notified).
-    """
-    if user.state not in ACTIVATABLE_STATES:
-        raise ActivationError(
-            gettext("Ce compte est suspendu ou archivé : aucune lettre ne peut être produite.")
-        )
-    with transaction.atomic():
-        code, expires_at = issue_activation_code(
-            acting_user=acting_user, user=user, request=request, now=now
-        )
-        letter = letters.letter_for(
-            user,
-            code=code,
-            expires_at=expires_at,
-            establishment=_letter_establishment(acting_user, user),
-            audience=letters.audience_of(user),
-        )
-        if is_pupil(user):
-            context = {"actor": acting_user, "academie_host": letters.portal_host(request)}
-            transaction.on_commit(
-                lambda: mailing.notify_guardians(user, "activation_letter_reprinted", context)
-            )
-    buffer = io.BytesIO()
-    letters.render_letters(
-        [letter],
-        buffer,
-        host=letters.portal_host(request),
-        title=gettext("Lettre d'activation — %(login)s") % {"login": user.login},
-    )
-    return buffer.getvalue()
 
 
 def _fail(
@@ -359,7 +273,7 @@ def set_recovery_email(*, user: User, email: str, request: HttpRequest | None = 
             "minutes": int(CONFIRMATION_CODE_LIFETIME.total_seconds() // 60),
         }
         transaction.on_commit(
-            lambda: mailing.send_account_mail([email], "recovery_confirm_email", context)
+            lambda: mail.send([email], "accounts/mail/recovery_confirm_email", context)
         )
 
 

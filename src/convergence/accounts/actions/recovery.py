@@ -48,37 +48,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
-from convergence.audit import events
-from convergence.audit.actions import record_event
-from convergence.core import ratelimit
-from convergence.core.http import client_ip
-
-from .. import codes, sms, throttle
-from ..mailing import contact_address, notify_guardians, send_account_mail
-from ..models import (
+from convergence.accounts import codes, events, throttle
+from convergence.accounts.mailing import contact_address, notify_guardians
+from convergence.accounts.models import (
     STAFF_ROLES,
     AccountState,
     Assignment,
     OneTimeCodePurpose,
     User,
 )
+from convergence.audit.actions import record_event
+from convergence.core import links, ratelimit
+from convergence.core.http import client_ip
+from convergence.outbox import mail, sms
 
 RESET = OneTimeCodePurpose.PASSWORD_RESET
-
-PASSWORD_RESET_CODE_FAILED = events.declare(
-    "password.reset_code_failed", _("Code de réinitialisation reçu par SMS erroné")
-)
-RECOVERY_THROTTLED = events.declare(
-    "recovery.throttled", _("Trop de demandes de récupération (mot de passe, identifiant, code)")
-)
-RECOVERY_SEND_CAPPED = events.declare(
-    "recovery.send_capped",
-    _("Lien, code ou rappel d'identifiant non envoyé : trop d'envois récents pour ce compte"),
-)
-PASSWORD_RESET_DELIVERY_FAILED = events.declare(
-    "password.reset_delivery_failed",
-    _("Lien ou code de réinitialisation non envoyé (messagerie ou SMS en panne)"),
-)
 
 
 class Channel(models.TextChoices):
@@ -154,7 +138,7 @@ def _enforce_rate_limits(*, kind: str, request: HttpRequest, identifier: str = "
     window = settings.RECOVERY_WINDOW_SECONDS
     if ratelimit.first_time(ratelimit.key(f"recovery:{kind}:throttled", ip), window=window):
         record_event(
-            event_type=RECOVERY_THROTTLED,
+            event_type=events.RECOVERY_THROTTLED,
             request=request,
             identifier=identifier,
             data={"kind": kind, "retry_after": wait},
@@ -194,7 +178,7 @@ def _audit_capped(*, kind: str, recipient: object, subject: User | None, channel
     marker = ratelimit.key(f"recovery:{kind}:capped", recipient)
     if ratelimit.first_time(marker, window=settings.RECOVERY_WINDOW_SECONDS):
         record_event(
-            event_type=RECOVERY_SEND_CAPPED,
+            event_type=events.RECOVERY_SEND_CAPPED,
             subject=subject,
             identifier="" if subject is not None else str(recipient),
             data={"kind": kind, "channel": channel},
@@ -320,7 +304,7 @@ def request_password_reset(*, identifier: str, channel: str, request: HttpReques
 
 def _base_url(request: HttpRequest) -> str:
     """Scheme and host the person used (checked against ALLOWED_HOSTS), for links in mail."""
-    return request.build_absolute_uri("/").rstrip("/")
+    return links.base_url(request)
 
 
 @task()
@@ -359,14 +343,16 @@ def deliver_password_reset(
     if channel == Channel.SMS:
         delivered = _send_reset_sms(target, secret)
     else:
-        delivered = send_account_mail(
-            [target], "password_reset_link", _link_context(user, secret, base_url)
+        delivered = mail.send(
+            [target], "accounts/mail/password_reset_link", _link_context(user, secret, base_url)
         )
     if not delivered:
         if not trusted_device:
             ratelimit.release(counter)
         record_event(
-            event_type=PASSWORD_RESET_DELIVERY_FAILED, subject=user, data={"channel": channel}
+            event_type=events.PASSWORD_RESET_DELIVERY_FAILED,
+            subject=user,
+            data={"channel": channel},
         )
     return delivered
 
@@ -377,7 +363,7 @@ def _link_context(user: User, token: str, base_url: str) -> dict[str, object]:
         "user": user,
         "reset_url": base_url + path,
         "minutes": reset_minutes(),
-        "forgot_login_url": base_url + reverse("forgot_login"),
+        "forgot_login_url": base_url + reverse("accounts:forgot_login"),
     }
 
 
@@ -410,7 +396,7 @@ def exchange_sms_code(*, user_pk: int | None, code: str, request: HttpRequest) -
         found = codes.redeem_code(user, RESET, code, target=user.recovery_phone)
         if found is None:
             record_event(
-                event_type=PASSWORD_RESET_CODE_FAILED,
+                event_type=events.PASSWORD_RESET_CODE_FAILED,
                 request=request,
                 subject=user,
                 data={"channel": Channel.SMS.value},
@@ -459,10 +445,10 @@ def reset_password(*, token: str, password: str, request: HttpRequest) -> User |
         context = {
             "user": user,
             "when": timezone.now(),
-            "login_url": request.build_absolute_uri(reverse("account_login")),
+            "login_url": links.absolute_url(reverse("account_login"), request),
         }
         transaction.on_commit(
-            lambda: send_account_mail([contact_address(user)], "password_reset_done", context)
+            lambda: mail.send([contact_address(user)], "accounts/mail/password_reset_done", context)
         )
     return user
 
@@ -550,7 +536,7 @@ def deliver_login_reminder(
         "login_url": base_url + reverse("account_login"),
         "reset_url": base_url + reverse("account_reset_password"),
     }
-    delivered = send_account_mail([address], "login_reminder", context)
+    delivered = mail.send([address], "accounts/mail/login_reminder", context)
     if not delivered and not trusted_device:
         ratelimit.release(counter)
     return delivered
@@ -619,6 +605,8 @@ def reset_password_by_referent(*, acting_user: User, user: User, request: HttpRe
 
 def _tell_about_referent_reset(user: User, context: dict[str, object]) -> None:
     if user.guardians.exists():
-        notify_guardians(user, "referent_reset", context)
+        notify_guardians(user, "accounts/mail/referent_reset", context)
     else:
-        send_account_mail([contact_address(user)], "referent_reset", {"pupil": user, **context})
+        mail.send(
+            [contact_address(user)], "accounts/mail/referent_reset", {"pupil": user, **context}
+        )

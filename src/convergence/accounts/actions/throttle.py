@@ -32,30 +32,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_tasks import task
 
-from convergence.audit import events
+from convergence.accounts import events, throttle
+from convergence.accounts.backends import find_candidate
+from convergence.accounts.mailing import contact_address, dsi_addresses
+from convergence.accounts.models import AccountState, User
 from convergence.audit.actions import record_event
-from convergence.core import ratelimit
+from convergence.core import links, ratelimit
 from convergence.core.http import client_ip
-
-from .. import throttle
-from ..backends import find_candidate
-from ..mailing import contact_address, dsi_addresses, send_account_mail
-from ..models import AccountState, User
-
-LOGIN_SPRAYING_DETECTED = events.declare(
-    "login.spraying_detected",
-    _("Attaque par pulvérisation de mots de passe détectée (échecs sur de nombreux comptes)"),
-)
-MFA_THROTTLED = events.declare("mfa.throttled", _("Second facteur retardé (trop d'échecs)"))
-MFA_FAILURES_ALERTED = events.declare(
-    "mfa.failures_alerted", _("Personne prévenue de codes de second facteur erronés")
-)
-DEVICE_LINK_REQUESTED = events.declare(
-    "login.device_link_requested", _("Lien de connexion pour un nouveau navigateur demandé")
-)
-DEVICE_APPROVED = events.declare(
-    "login.device_approved", _("Navigateur reconnu par un lien reçu par courriel")
-)
+from convergence.outbox import mail
 
 DEVICE_LINK_SALT = "convergence.accounts.device-link"
 DEVICE_LINK_SECONDS = 30 * 60
@@ -78,7 +62,7 @@ def alert_spraying(*, request: HttpRequest, detections: Sequence[throttle.Detect
     """Audit each new detection and have the DSI told by e-mail (task)."""
     for detection in detections:
         record_event(
-            event_type=LOGIN_SPRAYING_DETECTED,
+            event_type=events.LOGIN_SPRAYING_DETECTED,
             request=request,
             data={
                 "scope": detection.scope,
@@ -111,7 +95,7 @@ def deliver_spraying_alert(*, scope: str, source: str, failures: int, detected_a
         "flag_minutes": settings.THROTTLE_SPRAY_FLAG_SECONDS // 60,
         "pace_seconds": settings.THROTTLE_SPRAY_PACE_SECONDS,
     }
-    return send_account_mail(security_alert_recipients(), "spraying_alert", context)
+    return mail.send(security_alert_recipients(), "accounts/mail/spraying_alert", context)
 
 
 # --- Second factor --------------------------------------------------------------------------
@@ -123,7 +107,7 @@ def second_factor_refused(
     """Audit a refused code step; the error to raise (the response becomes a 429)."""
     request.retry_after = verdict.retry_after  # type: ignore[attr-defined]
     record_event(
-        event_type=MFA_THROTTLED,
+        event_type=events.MFA_THROTTLED,
         request=request,
         subject=user if isinstance(user, User) else None,
         data={"retry_after": verdict.retry_after, "reason": verdict.reason},
@@ -146,21 +130,21 @@ def second_factor_failed(*, request: HttpRequest, user: Any, account: str) -> No
     if failures != settings.MFA_THROTTLE_ALERT_AFTER:
         return
     record_event(
-        event_type=MFA_FAILURES_ALERTED,
+        event_type=events.MFA_FAILURES_ALERTED,
         request=request,
         subject=user,
         data={"failures": failures},
     )
-    base = request.build_absolute_uri("/").rstrip("/")
-    send_account_mail(
+    base = links.base_url(request)
+    mail.send(
         [contact_address(user)],
-        "mfa_failures",
+        "accounts/mail/mfa_failures",
         {
             "user": user,
             "failures": failures,
             "when": timezone.now(),
             "password_url": base + reverse("account_change_password"),
-            "devices_url": base + reverse("account_devices"),
+            "devices_url": base + reverse("devices:list"),
         },
     )
 
@@ -193,14 +177,14 @@ def request_device_link(*, identifier: str, request: HttpRequest) -> None:
         raise DeviceLinkThrottled(wait)
     user = find_candidate(identifier)
     record_event(
-        event_type=DEVICE_LINK_REQUESTED,
+        event_type=events.DEVICE_LINK_REQUESTED,
         request=request,
         subject=user,
         identifier=identifier,
     )
     deliver_device_link.enqueue(
         user_pk=user.pk if user is not None else None,
-        base_url=request.build_absolute_uri("/").rstrip("/"),
+        base_url=links.base_url(request),
     )
 
 
@@ -229,10 +213,10 @@ def deliver_device_link(*, user_pk: int | None, base_url: str) -> bool:
     if sent_wait:
         return False
     token = device_link_token(user)
-    url = base_url + reverse("account_device_link", kwargs={"token": token})
-    return send_account_mail(
+    url = base_url + reverse("accounts:device_link", kwargs={"token": token})
+    return mail.send(
         [contact_address(user)],
-        "device_link",
+        "accounts/mail/device_link",
         {"user": user, "url": url, "minutes": DEVICE_LINK_SECONDS // 60},
     )
 
@@ -258,5 +242,5 @@ def approve_device(*, token: str, request: HttpRequest) -> User | None:
         ratelimit.key("device-link-used", token), window=DEVICE_LINK_SECONDS
     ):
         return None
-    record_event(event_type=DEVICE_APPROVED, request=request, actor=user, subject=user)
+    record_event(event_type=events.DEVICE_APPROVED, request=request, actor=user, subject=user)
     return user

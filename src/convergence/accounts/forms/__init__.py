@@ -1,5 +1,5 @@
 """Account forms, one module per part of an account's life."""
 
-from .signin import LOGIN_HELP, LoginForm, PasswordStrengthForm
+from convergence.accounts.forms.signin import LOGIN_HELP, LoginForm, PasswordStrengthForm
 
 __all__ = ["LOGIN_HELP", "LoginForm", "PasswordStrengthForm"]

@@ -9,11 +9,9 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from convergence.core.models import Establishment
-
-from .. import codes, passwords, sms
-from ..models import Assignment, LetterAudience, OneTimeCode, Role, User
-from ..permissions import is_dsi, managed_establishments
+from convergence.accounts import codes, passwords
+from convergence.accounts.models import OneTimeCode, User
+from convergence.outbox import sms
 
 
 class ActivationCodeForm(forms.Form):
@@ -105,73 +103,3 @@ class AccountSearchForm(forms.Form):
     q = forms.CharField(
         label=_("Nom, prénom ou identifiant"), max_length=100, required=False, strip=True
     )
-
-
-class LetterBatchForm(forms.Form):
-    """Which letters to print: an establishment the actor manages, an audience, a class."""
-
-    establishment = forms.ModelChoiceField(
-        label=_("Établissement"),
-        queryset=Establishment.objects.none(),
-        empty_label=_("Choisissez un établissement"),
-        error_messages={"invalid_choice": _("Choisissez un établissement que vous gérez.")},
-    )
-    audience = forms.ChoiceField(
-        label=_("Destinataires"),
-        choices=LetterAudience.choices,
-        error_messages={"invalid_choice": _("Choisissez des destinataires de la liste.")},
-    )
-    division = forms.CharField(
-        label=_("Classe (facultatif)"),
-        max_length=40,
-        required=False,
-        help_text=_("Par exemple 4e B. Laissez vide pour tout l'établissement."),
-    )
-
-    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.actor = actor
-        field = self.fields["establishment"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = managed_establishments(actor).order_by("name")
-        if not is_dsi(actor):
-            # A référent numérique acts for pupils and parents only.
-            audience = self.fields["audience"]
-            assert isinstance(audience, forms.ChoiceField)
-            audience.choices = [
-                choice
-                for choice in LetterAudience.choices
-                if choice[0] != LetterAudience.PERSONNELS
-            ]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean() or {}
-        establishment = cleaned.get("establishment")
-        division = cleaned.get("division", "")
-        if establishment is not None and division:
-            if cleaned.get("audience") == LetterAudience.PERSONNELS:
-                self.add_error(
-                    "division", _("Les lettres des personnels ne se trient pas par classe.")
-                )
-            elif not (
-                Assignment.objects.current()
-                .filter(establishment=establishment, role=Role.ELEVE, division=division)
-                .exists()
-            ):
-                self.add_error(
-                    "division",
-                    _("Aucune classe « %(division)s » dans cet établissement cette année.")
-                    % {"division": division},
-                )
-        return cleaned
-
-    def divisions(self) -> list[str]:
-        """Classes of the managed establishments, offered while typing (datalist)."""
-        return list(
-            Assignment.objects.current()
-            .filter(establishment__in=managed_establishments(self.actor), role=Role.ELEVE)
-            .exclude(division="")
-            .order_by("division")
-            .values_list("division", flat=True)
-            .distinct()[:500]
-        )

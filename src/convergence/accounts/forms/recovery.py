@@ -8,9 +8,9 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from ..actions.recovery import Channel
-from ..models import User
-from ..passwords import MAX_LENGTH
+from convergence.accounts.actions.recovery import Channel
+from convergence.accounts.models import User
+from convergence.accounts.passwords import MAX_LENGTH
 
 
 class PasswordResetRequestForm(forms.Form):

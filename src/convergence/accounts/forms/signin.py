@@ -8,7 +8,7 @@ from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Profile
+from convergence.accounts.models import Profile
 
 LOGIN_HELP = {
     Profile.ELEVE: _(

@@ -1,6 +1,6 @@
 """Account pages, one module per part of an account's life."""
 
-from .signin import (
+from convergence.accounts.views.signin import (
     LoginView,
     PasswordChangeView,
     account,

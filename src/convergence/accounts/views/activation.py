@@ -18,18 +18,19 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from convergence.core import errors, ratelimit
-from convergence.core.http import client_ip
-
-from .. import actions, passwords, sms
-from ..forms.activation import (
+from convergence.accounts import actions, passwords
+from convergence.accounts.forms.activation import (
     ActivationCodeForm,
     ActivationPasswordForm,
     ContactConfirmationForm,
     RecoveryEmailForm,
     RecoveryPhoneForm,
 )
-from ..models import OneTimeCode, OneTimeCodePurpose, User
+from convergence.accounts.http import AuthenticatedRequest
+from convergence.accounts.models import OneTimeCode, OneTimeCodePurpose, User
+from convergence.core import errors, ratelimit
+from convergence.core.http import client_ip
+from convergence.outbox import sms
 
 SESSION_KEY = "convergence_activation"
 # How long a verified step stays valid in the session.
@@ -95,7 +96,7 @@ def _expired(request: HttpRequest) -> HttpResponse:
             "d'activation."
         ),
     )
-    return redirect("activation")
+    return redirect("accounts:activation")
 
 
 @never_cache
@@ -133,7 +134,7 @@ def activation(request: HttpRequest) -> HttpResponse:
                     "code": ticket.code.pk,
                     "at": time.time(),
                 }
-                return redirect("activation_password")
+                return redirect("accounts:activation_password")
         else:
             ratelimit.release(attempt)
             status = 400
@@ -180,7 +181,7 @@ def activation_password(request: HttpRequest) -> HttpResponse:
             except actions.ActivationError:
                 return _expired(request)
             request.session[SESSION_KEY] = {"step": "recovery", "user": user.pk, "at": time.time()}
-            return redirect("activation_recovery")
+            return redirect("accounts:activation_recovery")
         status = 400
     else:
         form = ActivationPasswordForm(user=user, code=code)
@@ -314,24 +315,23 @@ def activation_recovery(request: HttpRequest) -> HttpResponse:
             return redirect("account_login")
         bound, status = _handle_contact_post(request, user)
         if status == 302:
-            return redirect("activation_recovery")
+            return redirect("accounts:activation_recovery")
     context = _contacts_context(user, bound)
-    context.update({"step": 3, "form_action": "activation_recovery"})
+    context.update({"step": 3, "form_action": "accounts:activation_recovery"})
     return render(request, "accounts/activation/recovery.html", context, status=status)
 
 
 @login_required
 @never_cache
-def account_recovery(request: HttpRequest) -> HttpResponse:
+def account_recovery(request: AuthenticatedRequest) -> HttpResponse:
     """A signed-in person's recovery e-mail and phone: add, confirm, replace, remove."""
     user = request.user
-    assert isinstance(user, User)
     bound: dict[str, Any] = {}
     status = 200
     if request.method == "POST":
         bound, status = _handle_contact_post(request, user)
         if status == 302:
-            return redirect("account_recovery")
+            return redirect("accounts:recovery")
     context = _contacts_context(user, bound)
-    context["form_action"] = "account_recovery"
+    context["form_action"] = "accounts:recovery"
     return render(request, "accounts/activation/account_recovery.html", context, status=status)

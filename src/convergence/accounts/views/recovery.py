@@ -15,20 +15,20 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from convergence.core import errors
-from convergence.core.views import render_error
-
-from .. import actions
-from ..actions import recovery
-from ..forms.recovery import (
+from convergence.accounts import actions
+from convergence.accounts.actions import recovery
+from convergence.accounts.forms.recovery import (
     ForgotLoginForm,
     NewPasswordForm,
     PasswordResetRequestForm,
     SmsCodeForm,
 )
-from ..models import User
-from ..passwords import policy_for
-from ..permissions import get_managed_account_or_404, manager_required
+from convergence.accounts.http import AuthenticatedRequest
+from convergence.accounts.models import User
+from convergence.accounts.passwords import policy_for
+from convergence.accounts.permissions import get_managed_account_or_404, manager_required
+from convergence.core import errors
+from convergence.core.views import render_error
 
 SMS_SESSION_KEY = "convergence_reset_sms"
 TOKEN_SESSION_KEY = "convergence_reset_token"  # noqa: S105 (a session key's name)
@@ -78,7 +78,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
             return _too_many(request, throttled.retry_after)
         if result.channel == recovery.Channel.SMS:
             request.session[SMS_SESSION_KEY] = {"user": result.user_pk}
-            return redirect("password_reset_code")
+            return redirect("accounts:password_reset_code")
         return redirect("account_reset_password_done")
     status = 400 if form.is_bound else 200
     return render(request, "account/password_reset.html", {"form": form}, status=status)
@@ -109,7 +109,7 @@ def password_reset_code(request: HttpRequest) -> HttpResponse:
         if token is not None:
             del request.session[SMS_SESSION_KEY]
             request.session[TOKEN_SESSION_KEY] = token
-            return redirect("password_reset_new")
+            return redirect("accounts:password_reset_new")
         form.add_error(
             "code",
             _(
@@ -135,7 +135,7 @@ def password_reset_from_key(request: HttpRequest, key: str) -> HttpResponse:
     password does.
     """
     request.session[TOKEN_SESSION_KEY] = key
-    return redirect("password_reset_new")
+    return redirect("accounts:password_reset_new")
 
 
 def pending_reset_user(request: HttpRequest) -> User | None:
@@ -193,7 +193,7 @@ def forgot_login(request: HttpRequest) -> HttpResponse:
             actions.send_login_reminder(email=form.cleaned_data["email"], request=request)
         except recovery.RecoveryThrottled as throttled:
             return _too_many(request, throttled.retry_after)
-        return redirect("forgot_login_done")
+        return redirect("accounts:forgot_login_done")
     status = 400 if form.is_bound else 200
     return render(request, "accounts/recovery/forgot_login.html", {"form": form}, status=status)
 
@@ -206,14 +206,13 @@ def forgot_login_done(request: HttpRequest) -> HttpResponse:
 @never_cache
 @manager_required
 @require_http_methods(["GET", "POST"])
-def manage_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
+def manage_reset_password(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A référent (their establishments' pupils) or the DSI gives a temporary password.
 
     404 for an account outside the actor's delegation. The password is shown once, on this
     response only (never stored, never cached); the guardians are told by e-mail.
     """
     actor = request.user
-    assert isinstance(actor, User)
     account = get_managed_account_or_404(actor, pk)
     context: dict[str, object] = {"account": account}
     if request.method == "POST":

@@ -14,13 +14,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from convergence.accounts import passwords, permissions, throttle
+from convergence.accounts.actions import throttle as throttle_actions
+from convergence.accounts.forms import LOGIN_HELP, PasswordStrengthForm
+from convergence.accounts.http import AuthenticatedRequest
+from convergence.accounts.models import Assignment, Profile, User
+from convergence.accounts.views.activation import pending_activation_user
+from convergence.accounts.views.recovery import pending_reset_user
 from convergence.core import errors
 from convergence.core.views import render_error
-
-from .. import passwords, permissions, throttle
-from ..actions import throttle as throttle_actions
-from ..forms import LOGIN_HELP, PasswordStrengthForm
-from ..models import Assignment, Profile, User
 
 
 class LoginView(allauth_views.LoginView):  # type: ignore[misc]
@@ -62,17 +64,16 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
 
 
 @login_required
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedRequest) -> HttpResponse:
     """Who the portal thinks you are: identity, roles this year, password."""
     user = request.user
-    assert isinstance(user, User)
     assignments = (
         Assignment.objects.current()
         .filter(user=user)
         .select_related("establishment")
         .order_by("establishment__name", "role")
     )
-    children = User.objects.filter(guardians__parent=user).order_by("first_name")
+    children = User.objects.children_of(user).order_by("first_name")
     return render(
         request,
         "accounts/account.html",
@@ -94,9 +95,6 @@ def password_strength(request: HttpRequest) -> HttpResponse:
     if user is None:
         # During activation or a reset the account is known but not signed in: judge the
         # password by that account's own policy.
-        from .activation import pending_activation_user
-        from .recovery import pending_reset_user
-
         user = pending_activation_user(request) or pending_reset_user(request)
     verdict = passwords.strength(password, user=user) if password else None
     return render(request, "accounts/_password_strength.html", {"verdict": verdict})

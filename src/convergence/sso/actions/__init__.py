@@ -1,12 +1,12 @@
 """Every write of single sign-on. Split by concern; import from here."""
 
-from .cas import (
+from convergence.sso.actions.cas import (
     issue_proxy_ticket,
     issue_service_ticket,
     refuse_validation,
     validate_ticket,
 )
-from .oidc import (
+from convergence.sso.actions.oidc import (
     burn_code,
     grant_consent,
     record_code_tokens,
@@ -15,7 +15,7 @@ from .oidc import (
     revoke_consent,
     revoke_reused_code,
 )
-from .sessions import (
+from convergence.sso.actions.sessions import (
     end_sso_session,
     end_sso_sessions,
     end_user_sso,

@@ -25,11 +25,11 @@ from convergence.accounts.models import AccountState, User
 from convergence.audit.actions import record_event
 from convergence.core import ratelimit
 from convergence.core.http import client_ip
-
-from .. import cas, events
-from ..access import may_open
-from ..claims import person_claims
-from ..models import (
+from convergence.sso import cas, events
+from convergence.sso.access import may_open
+from convergence.sso.actions.sessions import record_participation
+from convergence.sso.claims import person_claims
+from convergence.sso.models import (
     Acr,
     CasService,
     CasTicket,
@@ -39,7 +39,6 @@ from ..models import (
     digest,
     same_origin_prefix,
 )
-from .sessions import record_participation
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,9 @@ from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 from convergence.accounts.models import User
 from convergence.audit.actions import record_event
 from convergence.portal.models import Service
-
-from .. import events
-from ..models import Consent, IssuedCode, OidcClient, SsoSession, digest
-from .sessions import record_participation
+from convergence.sso import events
+from convergence.sso.actions.sessions import record_participation
+from convergence.sso.models import Consent, IssuedCode, OidcClient, SsoSession, digest
 
 
 def record_issued_code(

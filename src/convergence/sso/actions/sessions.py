@@ -14,12 +14,12 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 from oauth2_provider.settings import oauth2_settings
 
-from convergence.accounts.mfa_policy import session_used_mfa
+from convergence.accounts.http import signed_in_user
 from convergence.accounts.models import User
 from convergence.audit.actions import record_event
-
-from .. import events
-from ..models import (
+from convergence.mfa.policy import session_used_mfa
+from convergence.sso import events
+from convergence.sso.models import (
     Acr,
     CasService,
     CasTicket,
@@ -31,6 +31,7 @@ from ..models import (
     SsoEndReason,
     SsoSession,
 )
+from convergence.sso.tasks import deliver_logouts
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +70,7 @@ def sso_session_for(request: HttpRequest) -> SsoSession:
             existing.acr = Acr.MFA
             existing.save(update_fields=["acr"])
         return existing
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     sso_session = SsoSession.objects.create(
         user=user,
         auth_time=session_auth_time(request.session) or timezone.now(),
@@ -161,8 +161,6 @@ def _end(sso_sessions: list[SsoSession], reason: str, request: HttpRequest | Non
             data={"sid": str(sso_session.pk), "reason": reason, "services": len(ids)},
         )
     if ids:
-        from ..tasks import deliver_logouts
-
         transaction.on_commit(lambda: _enqueue(deliver_logouts, ids))
 
 

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from oauth2_provider.scopes import get_scopes_backend
 
-from convergence.accounts.models import User
-
-from .. import actions
-from ..actions.sessions import current_sso_session
-from ..models import Consent, Participation
+from convergence.accounts.http import AuthenticatedRequest
+from convergence.sso import actions
+from convergence.sso.actions.sessions import current_sso_session
+from convergence.sso.models import Consent, Participation
 
 
 @login_required
-def authorised_services(request: HttpRequest) -> HttpResponse:
+def authorised_services(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
-    assert isinstance(user, User)
     descriptions = get_scopes_backend().get_all_scopes()
     consents = [
         (consent, [descriptions.get(scope, scope) for scope in consent.scopes.split()])
@@ -45,9 +43,8 @@ def authorised_services(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
+def revoke(request: AuthenticatedRequest, consent_id: int) -> HttpResponse:
     user = request.user
-    assert isinstance(user, User)
     consent = get_object_or_404(Consent.objects.select_related("service"), pk=consent_id, user=user)
     actions.revoke_consent(user=user, service=consent.service, request=request)
     messages.success(

@@ -16,13 +16,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 from oauth2_provider.scopes import get_scopes_backend
 
-from convergence.accounts.models import User
-
-from .. import actions, cas, step_up
-from ..access import may_open, refuse
-from ..actions.cas import CAS_RELEASED_SCOPES, append_query, may_release
-from ..actions.sessions import session_auth_time
-from ..models import CasService
+from convergence.accounts.http import signed_in_user
+from convergence.sso import actions, cas, step_up
+from convergence.sso.access import may_open, refuse
+from convergence.sso.actions.cas import CAS_RELEASED_SCOPES, append_query, may_release
+from convergence.sso.actions.sessions import session_auth_time
+from convergence.sso.models import CasService
 
 # When /cas/login last sent this browser to the sign-in page (a Unix time).
 SIGN_IN_ASKED_KEY = "convergence_cas_sign_in_asked"
@@ -89,8 +88,7 @@ def _signed_in(
     request: HttpRequest, cas_service: CasService, service_url: str, *, gateway: bool
 ) -> HttpResponse:
     """The person is signed in (freshly enough): audience, consent, then the ticket."""
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     if not may_open(user, cas_service.service):
         refuse(request, cas_service.service, "cas")
         if gateway:

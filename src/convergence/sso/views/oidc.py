@@ -32,14 +32,14 @@ from oauth2_provider.views import IntrospectTokenView as ToolkitIntrospectTokenV
 from oauth2_provider.views.metadata import ServerMetadataViewMixin
 from oauthlib.common import Request as OauthlibRequest
 
+from convergence.accounts.http import signed_in_user
 from convergence.accounts.models import User
 from convergence.portal.models import Service
-
-from .. import actions, step_up
-from ..access import may_open, refuse
-from ..actions.sessions import session_auth_time
-from ..models import Acr, Consent, OidcClient
-from ..signing import ID_TOKEN_SIGNING_ALGORITHMS
+from convergence.sso import actions, step_up
+from convergence.sso.access import may_open, refuse
+from convergence.sso.actions.sessions import session_auth_time
+from convergence.sso.models import Acr, Consent, OidcClient
+from convergence.sso.signing import ID_TOKEN_SIGNING_ALGORITHMS
 
 
 class AuthorizeView(AuthorizationView):
@@ -99,8 +99,7 @@ class AuthorizeView(AuthorizationView):
                     return self.silent_error(credentials, "login_required")
                 return redirect_to_login(request.get_full_path())
         client = self.client_for(credentials["client_id"])
-        user = request.user
-        assert isinstance(user, User)
+        user = signed_in_user(request)
         if client is None or not may_open(user, client.service):
             if silent:
                 return self.silent_error(credentials, "access_denied")
@@ -187,8 +186,7 @@ class AuthorizeView(AuthorizationView):
     # --- POST: the consent form's answer ----------------------------------------------
     def form_valid(self, form: Any) -> HttpResponse:
         client = self.client_for(form.cleaned_data.get("client_id", ""))
-        user = self.request.user
-        assert isinstance(user, User)
+        user = signed_in_user(self.request)
         if client is None or not may_open(user, client.service):
             return self.refused(client.service if client else None)
         need = step_up.need_for(self.request, client.service)

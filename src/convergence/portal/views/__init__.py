@@ -1,0 +1,1 @@
+"""Portal pages: the dashboard and favourites, the "Gestion des comptes" hub."""

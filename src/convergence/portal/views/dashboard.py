@@ -1,0 +1,84 @@
+"""Dashboard and favourites: validate, call one action, render."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from convergence.accounts.http import AuthenticatedRequest
+from convergence.core import widgets
+from convergence.portal import actions
+from convergence.portal.models import Favourite, Service
+
+
+def _catalogue_context(request: AuthenticatedRequest) -> dict[str, object]:
+    user = request.user
+    query = (request.GET.get("q") or request.POST.get("q") or "")[:100]
+    visible = Service.objects.visible_to(user)
+    favourites = list(Favourite.objects.of(user, visible))
+    pinned = {favourite.service_id for favourite in favourites}
+    services = list(visible.search(query))
+    return {
+        "query": query,
+        "favourites": favourites,
+        "pinned": pinned,
+        "services": services,
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
+    context = _catalogue_context(request)
+    if getattr(request, "htmx", False) and request.GET.get("partial") == "catalogue":
+        return render(request, "portal/_catalogue.html", context)
+    context["widgets"] = widgets.render_context(request)
+    return render(request, "portal/dashboard.html", context)
+
+
+def _visible_service(request: AuthenticatedRequest, slug: str) -> Service:
+    return get_object_or_404(Service.objects.visible_to(request.user), slug=slug)
+
+
+def _after_favourite_change(request: AuthenticatedRequest) -> HttpResponse:
+    if getattr(request, "htmx", False):
+        return render(request, "portal/_favourites_and_catalogue.html", _catalogue_context(request))
+    return redirect("portal:dashboard")
+
+
+@login_required
+@require_POST
+def pin(request: AuthenticatedRequest, slug: str) -> HttpResponse:
+    actions.pin_service(acting_user=request.user, service=_visible_service(request, slug))
+    return _after_favourite_change(request)
+
+
+@login_required
+@require_POST
+def unpin(request: AuthenticatedRequest, slug: str) -> HttpResponse:
+    service = get_object_or_404(Service, slug=slug)
+    actions.unpin_service(acting_user=request.user, service=service)
+    return _after_favourite_change(request)
+
+
+@login_required
+@require_POST
+def move(request: AuthenticatedRequest, slug: str) -> HttpResponse:
+    offset = -1 if request.POST.get("direction") == "up" else 1
+    service = get_object_or_404(Service, slug=slug)
+    actions.move_favourite(acting_user=request.user, service=service, offset=offset)
+    return _after_favourite_change(request)
+
+
+@login_required
+@require_POST
+def reorder(request: AuthenticatedRequest) -> HttpResponse:
+    """Order sent by drag and drop: the service slugs in their new order."""
+    slugs = request.POST.getlist("order")[:200]
+    ids = dict(Service.objects.filter(slug__in=slugs).values_list("slug", "pk"))
+    actions.reorder_favourites(
+        acting_user=request.user, service_ids=[ids[slug] for slug in slugs if slug in ids]
+    )
+    return _after_favourite_change(request)
