@@ -429,3 +429,40 @@ def test_previous_release_database_migrates_forward_unchanged() -> None:
         assert Permission.objects.filter(
             content_type_id=content_type_ids[name], codename=f"view_{name.lower()}"
         ).exists(), name
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(120)
+def test_tasks_waiting_in_the_queue_follow_their_code() -> None:
+    """A letter batch queued before the upgrade is still found by the worker after it; a task
+    that already ran keeps its recorded path."""
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    queue = next(node for node in latest if node[0] == "django_tasks_database")
+    before = [("accounts", "0005_move_models_to_their_apps"), queue]
+    try:
+        executor.migrate(before)
+        state = MigrationExecutor(connection).loader.project_state(before).apps
+        result = state.get_model("django_tasks_database", "DBTaskResult")
+        old = "convergence.accounts.letters.generate_letter_batch"
+        common = {
+            "args_kwargs": {"args": [1], "kwargs": {}},
+            "task_path": old,
+            "backend_name": "default",
+            "queue_name": "default",
+            "run_after": dt.datetime(2026, 12, 4, tzinfo=dt.UTC),
+            "exception_class_path": "",
+            "traceback": "",
+        }
+        waiting = result.objects.create(id=uuid.uuid4(), status="READY", **common)
+        done = result.objects.create(id=uuid.uuid4(), status="SUCCESSFUL", **common)
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+    current = apps.get_model("django_tasks_database", "DBTaskResult")
+    assert current.objects.get(pk=waiting.pk).task_path == (
+        "convergence.provisioning.letters.generate_letter_batch"
+    )
+    assert current.objects.get(pk=done.pk).task_path == old
+    from django.utils.module_loading import import_string
+
+    assert import_string(current.objects.get(pk=waiting.pk).task_path)

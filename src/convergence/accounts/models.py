@@ -121,6 +121,17 @@ class UserQuerySet(models.QuerySet["User"]):
             models.Q(pk__in=holders) | models.Q(is_staff=True) | models.Q(is_superuser=True)
         )
 
+    def matching(self, query: str) -> UserQuerySet:
+        """Accounts whose login or names contain every word of ``query`` (its first five)."""
+        accounts = self
+        for word in query.split()[:5]:
+            accounts = accounts.filter(
+                models.Q(login__icontains=word)
+                | models.Q(first_name__icontains=word)
+                | models.Q(last_name__icontains=word)
+            )
+        return accounts
+
     def managed_by(self, actor: User) -> UserQuerySet:
         """Accounts ``actor`` may act on for another person (reset, letters, lost factor).
 

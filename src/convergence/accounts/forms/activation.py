@@ -1,4 +1,4 @@
-"""Forms of activation, recovery contacts and the "Gestion des comptes" area."""
+"""Forms of activation and recovery contacts."""
 
 from __future__ import annotations
 
@@ -96,10 +96,4 @@ class ContactConfirmationForm(forms.Form):
         label=_("Code de confirmation"),
         max_length=12,
         help_text=_("Les 6 chiffres reçus par courriel ou par SMS."),
-    )
-
-
-class AccountSearchForm(forms.Form):
-    q = forms.CharField(
-        label=_("Nom, prénom ou identifiant"), max_length=100, required=False, strip=True
     )

@@ -7,16 +7,12 @@ only by whoever requested it or a DSI.
 
 from __future__ import annotations
 
-from functools import reduce
-from operator import and_
-
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
 
 from convergence.accounts import actions
-from convergence.accounts.forms.activation import AccountSearchForm
 from convergence.accounts.http import AuthenticatedRequest
 from convergence.accounts.models import Assignment, Role, User
 from convergence.accounts.permissions import (
@@ -24,6 +20,7 @@ from convergence.accounts.permissions import (
     is_dsi,
     manager_required,
 )
+from convergence.portal.forms import AccountSearchForm
 
 PAGE_SIZE = 25
 
@@ -38,31 +35,17 @@ def _current_assignments() -> Prefetch[str, QuerySet[Assignment], str]:
     )
 
 
-def search_accounts(actor: User, query: str) -> QuerySet[User]:
-    """Accounts ``actor`` manages whose login or names contain every word of ``query``."""
-    accounts = User.objects.managed_by(actor)
-    words = query.split()[:5]
-    if words:
-        accounts = accounts.filter(
-            reduce(
-                and_,
-                (
-                    Q(login__icontains=word)
-                    | Q(first_name__icontains=word)
-                    | Q(last_name__icontains=word)
-                    for word in words
-                ),
-            )
-        )
-    return accounts.order_by("last_name", "first_name", "login")
-
-
 @manager_required
 def manage_accounts(request: AuthenticatedRequest) -> HttpResponse:
     """Search the accounts the actor manages (by name or login), 25 a page."""
     form = AccountSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    accounts = search_accounts(request.user, query).prefetch_related(_current_assignments())
+    accounts = (
+        User.objects.managed_by(request.user)
+        .matching(query)
+        .order_by("last_name", "first_name", "login")
+        .prefetch_related(_current_assignments())
+    )
     page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
