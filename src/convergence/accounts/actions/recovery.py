@@ -303,7 +303,7 @@ def request_password_reset(*, identifier: str, channel: str, request: HttpReques
 
 
 def _base_url(request: HttpRequest) -> str:
-    """Scheme and host the person used (checked against ALLOWED_HOSTS), for links in mail."""
+    """The portal's official root for links in mail (``core.links``: never the Host header)."""
     return links.base_url(request)
 
 
