@@ -159,6 +159,7 @@ def test_parent_exports_minor_child_data(client, parent, pupil):
     assert json.loads(response.content)["account"] == pupil.login
     event = AuditEvent.objects.of_type(events.DATA_EXPORTED).get()
     assert (event.actor, event.subject) == (parent, pupil)
+    assert event.data == {"format": "json", "child": True}
 
 
 def test_parent_cannot_see_another_child(client, parent, invited_pupil):

@@ -51,8 +51,9 @@ def managed_establishments(user: Any) -> QuerySet[Establishment]:
     """Establishments whose accounts ``user`` manages: all for a DSI, theirs for a référent."""
     if is_dsi(user):
         return Establishment.objects.all()
-    if not is_manager(user):
+    if not isinstance(user, User) or not user.is_active:
         return Establishment.objects.none()
+    # Anyone but a référent holds no such role: the subquery is then empty.
     return Establishment.objects.filter(
         pk__in=Assignment.objects.current().holding(user, Role.REFERENT).values("establishment")
     )
@@ -109,6 +110,6 @@ def role_required(*roles: str, refusal: str = "role_page") -> Callable[[_View], 
 
 
 # The "Gestion des comptes" pages: référents numériques and the DSI.
-manager_required = role_required(Role.REFERENT, Role.DSI, refusal="manager_page")
+manager_required = role_required(*MANAGER_ROLES, refusal="manager_page")
 # Whole-académie pages (imports, rentrée, four-eyes requests): the DSI only.
 dsi_required = role_required(Role.DSI, refusal="dsi_page")

@@ -50,15 +50,9 @@ class Job:
             )
         return now - self.every
 
-    def is_due(self, last_started_at: datetime.datetime | None, now: datetime.datetime) -> bool:
-        if last_started_at is None:
-            return True
-        boundary = self.due_before(now)
-        # A periodic job is due again once ``every`` has fully elapsed, a daily one at midnight.
-        return last_started_at < boundary if self.daily else last_started_at <= boundary
-
     def due_filter(self, now: datetime.datetime) -> Q:
-        """``is_due`` as a condition on ``ScheduledJob`` rows, for the claim's UPDATE."""
+        """ "Not started since the boundary" as a condition on ``ScheduledJob`` rows: a periodic
+        job is due again once ``every`` has fully elapsed, a daily one at midnight."""
         boundary = self.due_before(now)
         started_before = (
             Q(last_started_at__lt=boundary) if self.daily else Q(last_started_at__lte=boundary)
@@ -148,7 +142,7 @@ def run_due_jobs(*, now: datetime.datetime | None = None, inline: bool = False) 
     started: list[str] = []
     for job in registered:
         previous = starts.get(job.name)
-        if not job.is_due(previous, moment) or not claim(job, now=moment):
+        if not claim(job, now=moment):
             continue
         began = timezone.now()
         try:

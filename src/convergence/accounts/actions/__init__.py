@@ -23,6 +23,7 @@ from convergence.accounts.actions.activation import (
     verify_activation,
 )
 from convergence.accounts.actions.codes import purge_expired_codes
+from convergence.accounts.actions.data import export_personal_data
 from convergence.accounts.actions.recovery import (
     RecoveryError,
     RecoveryThrottled,
@@ -47,6 +48,7 @@ __all__ = [
     "confirm_recovery_contact",
     "create_account",
     "exchange_sms_code",
+    "export_personal_data",
     "grant_roles",
     "issue_activation_code",
     "link_guardian",

@@ -296,15 +296,10 @@ def request_password_reset(*, identifier: str, channel: str, request: HttpReques
         deliver_password_reset.enqueue(
             user_pk=recipient,
             channel=str(channel),
-            base_url=_base_url(request),
+            base_url=links.base_url(request),
             trusted_device=trusted_device,
         )
     return ResetRequest(channel=str(channel), user_pk=recipient)
-
-
-def _base_url(request: HttpRequest) -> str:
-    """The portal's official root for links in mail (``core.links``: never the Host header)."""
-    return links.base_url(request)
 
 
 @task()
@@ -506,7 +501,7 @@ def send_login_reminder(*, email: str, request: HttpRequest) -> int:
         deliver_login_reminder.enqueue(
             address=address if accounts else "",
             user_pks=user_pks,
-            base_url=_base_url(request),
+            base_url=links.base_url(request),
             trusted_device=trusted_device,
         )
     return len(accounts)

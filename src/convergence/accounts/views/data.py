@@ -9,10 +9,10 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from convergence.accounts import events
+from convergence.accounts import actions
 from convergence.accounts.http import AuthenticatedRequest
 from convergence.accounts.models import User
-from convergence.audit.actions import record_event, record_refusal
+from convergence.audit.actions import record_refusal
 from convergence.core import personal_data
 
 EXPORT_FORMATS = ("json", "html", "pdf")
@@ -59,7 +59,9 @@ def account_data_export(
     if fmt not in EXPORT_FORMATS:
         raise Http404
     person = _person(request, child_pk)
-    data = personal_data.collect_personal_data(person)
+    data = actions.export_personal_data(
+        acting_user=request.user, person=person, fmt=fmt, request=request
+    )
     stamp = timezone.localdate().isoformat()
     if fmt == "json":
         response = HttpResponse(
@@ -77,12 +79,5 @@ def account_data_export(
         response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="mes-donnees-{person.login}-{stamp}.{fmt}"'
-    )
-    record_event(
-        event_type=events.DATA_EXPORTED,
-        request=request,
-        actor=request.user,
-        subject=person,
-        data={"format": fmt, "child": child_pk is not None},
     )
     return response
