@@ -7,15 +7,28 @@ production cost is measured in bench/ and documented in docs/security.md.
 from __future__ import annotations
 
 import os
+import socketserver
+import sqlite3
+import sys
+import threading
 import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
 
 DEMO_BLUEPRINT = Path(__file__).resolve().parent.parent / "blueprints" / "demo.yaml"
+
+# How long threads of a test may take, from their start to the last join: far more than any
+# needs, far less than the suite's timeout, so a stuck thread fails its own test clearly.
+THREAD_SECONDS = 30
+
+T = TypeVar("T")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -56,7 +69,114 @@ def _close_live_server_connections(**kwargs: Any) -> None:
 def _clean_cache() -> None:
     from django.core.cache import cache as django_cache
 
+    from convergence.core import fragments
+
     django_cache.clear()
+    fragments.recent.clear()
+
+
+@pytest.fixture
+def concurrent_db(transactional_db: None, tmp_path: Path) -> Iterator[None]:
+    """A database that several threads, each with its own connection, use at once.
+
+    PostgreSQL's test database already is one. SQLite's is in memory with a shared cache,
+    where a second writer gets "database table is locked" at once (busy_timeout does not
+    apply to shared-cache locks) and threads have been seen to hang for good. There the test
+    runs on a copy in a file instead, with the settings' WAL and busy_timeout: same schema,
+    same rows, copied with SQLite's backup API in milliseconds rather than migrated again.
+    """
+    from django.db import connection
+
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        yield
+        return
+    settings_dict = connection.settings_dict
+    memory_name = settings_dict["NAME"]
+    # The in-memory database lives as long as one connection to it is open.
+    keeper = sqlite3.connect(memory_name, uri=True)
+    try:
+        file_name = str(tmp_path / "concurrent.sqlite3")
+        with closing(sqlite3.connect(file_name)) as copy:
+            keeper.backup(copy)
+        # Every thread's connection is made from this dict; once it names a file, close()
+        # really closes the main thread's in-memory connection (it ignores in-memory ones).
+        settings_dict["NAME"] = file_name
+        connection.close()
+        try:
+            yield
+        finally:
+            connection.close()
+            settings_dict["NAME"] = memory_name
+            # Back on the in-memory database before the keeper lets it go; the flush that
+            # ends a transactional test then empties that one.
+            connection.ensure_connection()
+    finally:
+        keeper.close()
+
+
+def _run_together(count: int, function: Callable[[int], T]) -> list[T]:
+    barrier = threading.Barrier(count, timeout=THREAD_SECONDS)
+    results: dict[int, T] = {}
+    errors: list[BaseException] = []
+
+    def one(number: int) -> None:
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            results[number] = function(number)
+        except BaseException as error:  # re-raised by the test's thread
+            errors.append(error)
+            # The others stop waiting for this one at the barrier.
+            barrier.abort()
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=one, args=(number,), name=f"together-{number}", daemon=True)
+        for number in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + THREAD_SECONDS
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    stuck = [thread for thread in threads if thread.is_alive()]
+    if stuck:
+        frames = sys._current_frames()
+        stacks = "\n".join(
+            f"--- {thread.name}\n" + "".join(traceback.format_stack(frames[thread.ident]))
+            for thread in stuck
+            if thread.ident in frames
+        )
+        pytest.fail(
+            f"{len(stuck)} of {count} threads still running after {THREAD_SECONDS} s:\n{stacks}",
+            pytrace=False,
+        )
+    if errors:
+        raise errors[0]
+    return [results[number] for number in range(count)]
+
+
+def stop_serving(server: socketserver.BaseServer, thread: threading.Thread) -> None:
+    """Stop a test's server and wait for the thread that ran ``serve_forever``, not forever."""
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=THREAD_SECONDS)
+    if thread.is_alive():
+        pytest.fail(f"{thread.name} still serving {THREAD_SECONDS} s after shutdown", pytrace=False)
+
+
+@pytest.fixture
+def run_together() -> Callable[[int, Callable[[int], Any]], list[Any]]:
+    """``run_together(count, function)``: ``function(n)`` in ``count`` threads released
+    together by a barrier, and what each returned, in order of ``n``.
+
+    Each thread closes its database connections when done, as a separate process would.
+    Joins and the barrier have a timeout: a thread still running after ``THREAD_SECONDS``
+    fails the test with its stack; a thread's exception is re-raised in the test.
+    """
+    return _run_together
 
 
 @cache

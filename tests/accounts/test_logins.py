@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, OperationalError, connection
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 
 from convergence.accounts import logins
 from convergence.accounts.logins import (
@@ -208,6 +208,10 @@ def test_taken_logins_only_counts_the_base_and_its_numbers() -> None:
         add_user(login)
     add_user("j.dupont")
     add_user("j-dupont3")
+    # Inside the range the database is asked for, but not numbered logins of "jdupont".
+    add_user("jdupont-2")
+    add_user("jdupont.b")
+    add_user("jdupont2b")
     assert taken_logins("jdupont") == {"jdupont", "jdupont2", "jdupont17"}
     # The base is escaped: the dot of a legacy login is not a regex wildcard.
     assert taken_logins("j.dupont") == {"j.dupont"}
@@ -221,6 +225,27 @@ def test_taken_logins_is_one_query(django_assert_num_queries: Any) -> None:
         add_user(f"jdupont{n}")
     with django_assert_num_queries(1):
         assert allocate_login("Jean", "Dupont") == "jdupont4"
+
+
+@pytest.mark.django_db
+def test_taken_logins_is_answered_from_the_login_index() -> None:
+    """No full scan and no per-row Python function, however many accounts there are."""
+    with CaptureQueriesContext(connection) as captured:
+        taken_logins("jdupont")
+    [query] = captured.captured_queries
+    assert "REGEXP" not in query["sql"].upper()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}")
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "SEARCH accounts_user USING COVERING INDEX" in plan, plan
+        else:
+            # Without this, a table this small is cheaper to read whole.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {query['sql']}")
+            plan = " ".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan" not in plan, plan
+            assert "Index" in plan, plan
 
 
 # --- Creation and its retry ---------------------------------------------------------------
@@ -313,8 +338,8 @@ def test_giving_up_after_the_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
     assert User.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_threads_creating_the_same_name_get_distinct_logins() -> None:
+@pytest.mark.usefixtures("concurrent_db")
+def test_threads_creating_the_same_name_get_distinct_logins(run_together: Any) -> None:
     """Several threads, each with its own database connection, create "Jean Dupont" at once.
 
     On PostgreSQL the threads really race: they read the same taken logins, all insert the
@@ -323,16 +348,8 @@ def test_threads_creating_the_same_name_get_distinct_logins() -> None:
     """
     threads_count = 6
     per_thread = 3
-    start = threading.Barrier(threads_count)
-    created: list[str] = []
     collisions: list[str] = []
-    failures: list[BaseException] = []
     lock = threading.Lock()
-    # The SQLite test database is in memory with a shared cache, where a second writer gets
-    # "database table is locked" at once: busy_timeout does not apply to shared-cache locks.
-    # Waiting here stands in for it; file databases and PostgreSQL never take this path.
-    database_name = str(connection.settings_dict["NAME"])
-    shared_cache_sqlite = connection.vendor == "sqlite" and "mode=memory" in database_name
     create_user = make_user("Jean", "Dupont")
 
     def create(login: str) -> User:
@@ -343,39 +360,14 @@ def test_threads_creating_the_same_name_get_distinct_logins() -> None:
                 collisions.append(login)
             raise
 
-    def create_one() -> User:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                return create_with_unique_login(
-                    first_name="Jean", last_name="Dupont", create=create
-                )
-            except OperationalError as error:
-                locked = shared_cache_sqlite and "locked" in str(error)
-                if not locked or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.002)
+    def work(_number: int) -> list[str]:
+        return [
+            create_with_unique_login(first_name="Jean", last_name="Dupont", create=create).login
+            for _ in range(per_thread)
+        ]
 
-    def work() -> None:
-        try:
-            start.wait()
-            for _ in range(per_thread):
-                user = create_one()
-                with lock:
-                    created.append(user.login)
-        except BaseException as error:  # reported by the main thread
-            with lock:
-                failures.append(error)
-        finally:
-            connection.close()
+    created = [login for logins_ in run_together(threads_count, work) for login in logins_]
 
-    workers = [threading.Thread(target=work) for _ in range(threads_count)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-
-    assert failures == []
     total = threads_count * per_thread
     assert len(created) == total
     assert len(set(created)) == total

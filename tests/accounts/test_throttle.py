@@ -439,41 +439,37 @@ def test_unknown_account_is_throttled_like_a_known_one(pupil, clock, attacker):
 # --- bursts: reserve, then verify ------------------------------------------------------------
 
 
-def burst(count: int, *, account: str, addresses, settle: float = 0.005) -> int:
-    """``count`` attempts at once (threads released together); how many were admitted."""
-    import threading
+@pytest.fixture
+def burst(run_together):
+    """``burst(count, account=…, addresses=…)``: ``count`` attempts at once (threads released
+    together); how many were admitted."""
 
-    barrier = threading.Barrier(count)
-    admitted = []
-
-    def one(n: int) -> None:
-        barrier.wait()
-        _verdict, judged = throttle.begin(throttle.PASSWORD, account=account, ip=addresses(n))
-        if judged is not None:
-            admitted.append(n)
+    def attempts(count: int, *, account: str, addresses, settle: float = 0.005) -> int:
+        def one(n: int) -> bool:
+            _verdict, judged = throttle.begin(throttle.PASSWORD, account=account, ip=addresses(n))
+            if judged is None:
+                return False
             time.sleep(settle)  # the password check: the others arrive meanwhile
             judged.failed()
+            return True
 
-    threads = [threading.Thread(target=one, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return len(admitted)
+        return sum(run_together(count, one))
+
+    return attempts
 
 
-def test_a_burst_from_many_addresses_gets_what_the_account_counter_allows(db, clock):
+def test_a_burst_from_many_addresses_gets_what_the_account_counter_allows(db, clock, burst):
     # The attack found: 200 parallel wrong passwords on one account, 25-27 judged for 21.
     admitted = burst(200, account="user:1", addresses=lambda n: f"198.51.{n // 250}.{n % 250}")
     assert admitted == settings.THROTTLE_ACCOUNT_FREE + 1
 
 
-def test_a_burst_from_one_address_gets_what_the_pair_counter_allows(db, clock):
+def test_a_burst_from_one_address_gets_what_the_pair_counter_allows(db, clock, burst):
     admitted = burst(100, account="user:1", addresses=lambda n: ATTACKER)
     assert admitted == settings.THROTTLE_PAIR_FREE + 1
 
 
-def test_refused_attempts_of_a_burst_give_their_places_back(db, clock):
+def test_refused_attempts_of_a_burst_give_their_places_back(db, clock, burst):
     burst(100, account="user:1", addresses=lambda n: ATTACKER)
     clock.advance(1)
     verdict, judged = throttle.begin(throttle.PASSWORD, account="user:1", ip=ATTACKER)

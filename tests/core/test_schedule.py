@@ -5,15 +5,12 @@ passing ``now=``)."""
 from __future__ import annotations
 
 import datetime
-import threading
-import time
 import zoneinfo
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError, connection
 from django.utils import timezone
 from django_tasks import task
 
@@ -236,48 +233,14 @@ def test_another_task_under_a_taken_name_is_refused(extra_job):
 # --- Two hosts at once -------------------------------------------------------------------------
 
 
-def wait_while_locked(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-    """Retry a statement refused with "table is locked", as a database file's busy_timeout
-    does: the in-memory SQLite test database (shared cache) refuses at once instead of waiting.
-    Never met on PostgreSQL, whose concurrent UPDATE waits for the row on its own."""
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            return execute(sql, params, many, context)
-        except OperationalError as error:
-            if "table is locked" not in str(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.001)
+@pytest.fixture
+def race(concurrent_db, run_together):
+    """``race(count, function)``: ``function()`` from ``count`` threads released together, each
+    with its own database connection (as separate hosts would); what each returned."""
+    return lambda count, function: run_together(count, lambda _number: function())
 
 
-def race(count: int, function: Callable[[], Any]) -> list[Any]:
-    """Call ``function`` from ``count`` threads released together, each with its own database
-    connection (as separate hosts would); what each returned."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def one() -> None:
-        try:
-            with connection.execute_wrapper(wait_while_locked):
-                barrier.wait()
-                results.append(function())
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=one) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
-    return results
-
-
-@pytest.mark.django_db(transaction=True)
-def test_of_claims_racing_for_a_due_job_exactly_one_wins(only_test_jobs):
+def test_of_claims_racing_for_a_due_job_exactly_one_wins(only_test_jobs, race):
     job = only_test_jobs("contested")
     ScheduledJob.objects.create(name="contested")
     now = timezone.now()
@@ -288,8 +251,7 @@ def test_of_claims_racing_for_a_due_job_exactly_one_wins(only_test_jobs):
     assert ScheduledJob.objects.get(name="contested").last_started_at == now
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_hosts_running_the_schedule_at_once_start_a_job_once(only_test_jobs):
+def test_two_hosts_running_the_schedule_at_once_start_a_job_once(only_test_jobs, race):
     # Neither has seen the job before: both create its row, then both claim it.
     only_test_jobs("contested")
     now = timezone.now()

@@ -28,7 +28,7 @@ from convergence.sso.models import LogoutState, Participation, Protocol
 from demo.arena import BACKCHANNEL_EVENT, ArenaApp
 from demo.ent import EntApp
 from demo.web import DemoApp, bind_demo_server
-from tests.conftest import demo_blueprint
+from tests.conftest import demo_blueprint, stop_serving
 
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 TIMEOUT = 10
@@ -75,9 +75,7 @@ def _serving(build: Any) -> Iterator[tuple[DemoApp, str]]:
     try:
         yield app, url
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        stop_serving(server, thread)
         # Its pooled connections would keep live-server threads (and their database
         # connections) open after the test.
         app.close()

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from convergence.outbox import sms
 from convergence.outbox.models import SmsMessage
+from tests.conftest import stop_serving
 
 
 @pytest.mark.parametrize(
@@ -111,8 +112,7 @@ def provider(settings: Any) -> Iterator[FakeProvider]:
     try:
         yield state
     finally:
-        server.shutdown()
-        server.server_close()
+        stop_serving(server, thread)
 
 
 def test_http_backend_posts_json_with_bearer_token(provider: FakeProvider) -> None:
