@@ -496,3 +496,140 @@ def test_migrating_back_and_forth_keeps_one_content_type_and_its_grants() -> Non
     views = Permission.objects.filter(codename="view_smsmessage")
     assert views.count() == 1
     assert list(support.permissions.all()) == [views.get()]
+
+
+# --- Sessions: allauth usersessions and Django's sessions become devices.DeviceSession ----
+
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+SIGNED_IN = dt.datetime(2026, 12, 4, 6, 45, 10, 250000, tzinfo=dt.UTC)
+LAST_SEEN = dt.datetime(2026, 12, 4, 7, 2, 41, 125000, tzinfo=dt.UTC)
+
+
+def _usersession_table() -> type[Model]:
+    """allauth's ``UserSession`` table as the previous release had it (allauth.usersessions
+    is no longer installed): a model of its own registry, created and dropped by the test."""
+    from django.db import models
+
+    class UserSession(models.Model):
+        user_id = models.BigIntegerField()
+        created_at = models.DateTimeField()
+        ip = models.GenericIPAddressField()
+        last_seen_at = models.DateTimeField()
+        session_key = models.CharField(max_length=40, unique=True)
+        user_agent = models.CharField(max_length=200)
+        data = models.JSONField(default=dict)
+
+        class Meta:
+            app_label = "usersessions"
+            db_table = "usersessions_usersession"
+            apps = Apps()
+
+        def __str__(self) -> str:
+            return str(self.session_key)
+
+    return UserSession
+
+
+def _previous_release_session(store_class: Any, user: Any) -> str:
+    """A signed-in session as the previous release wrote it: no device record in it."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    session = store_class()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "convergence.accounts.backends.AccountBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return str(session.session_key)
+
+
+def _record_device(usersession: type[Model], user: Any, key: str) -> None:
+    usersession._default_manager.create(
+        user_id=user.pk,
+        session_key=key,
+        ip="198.51.100.9",
+        user_agent=SAFARI_IPHONE,
+        created_at=SIGNED_IN,
+        last_seen_at=LAST_SEEN,
+    )
+
+
+def _upgrade_with_usersessions(prepare: Any) -> Any:
+    """Devices back to before this release, ``prepare(UserSession)`` the old rows, upgrade."""
+    usersession = _usersession_table()
+    _migrate([("devices", None)])
+    with connection.schema_editor() as editor:
+        editor.create_model(usersession)
+    try:
+        result = prepare(usersession)
+        _migrate_to_latest()
+    finally:
+        _migrate_to_latest()
+        with connection.schema_editor() as editor:
+            editor.delete_model(usersession)
+    return result
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(120)
+def test_database_sessions_stay_open_and_listed_across_the_upgrade(pupil, settings) -> None:
+    from django.contrib.sessions.backends.db import SessionStore as PreviousStore
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    from convergence.devices.sessions import signed_in_sessions
+
+    settings.SESSION_ENGINE = "convergence.devices.sessions"
+
+    def prepare(usersession: type[Model]) -> dict[str, str]:
+        phone = _previous_release_session(PreviousStore, pupil)
+        _record_device(usersession, pupil, phone)
+        anonymous = PreviousStore()
+        anonymous["django_language"] = "fr"
+        anonymous.create()
+        expired = _previous_release_session(PreviousStore, pupil)
+        Session.objects.filter(pk=expired).update(expire_date=MORNING)
+        return {"phone": phone, "anonymous": str(anonymous.session_key), "expired": expired}
+
+    keys = _upgrade_with_usersessions(prepare)
+
+    device_session: Any = apps.get_model("devices", "DeviceSession")
+    phone = device_session.objects.get(pk=keys["phone"])
+    assert (phone.user, phone.ip, phone.user_agent) == (pupil, "198.51.100.9", SAFARI_IPHONE)
+    assert (phone.created_at, phone.last_seen_at) == (SIGNED_IN, LAST_SEEN)
+    anonymous = device_session.objects.get(pk=keys["anonymous"])
+    assert anonymous.user is None
+    assert not device_session.objects.filter(pk=keys["expired"]).exists()
+
+    # Still signed in, and the phone is in "Mes appareils" with its sign-in time.
+    browser = Client()
+    browser.cookies[settings.SESSION_COOKIE_NAME] = keys["phone"]
+    assert browser.get("/compte/appareils/").status_code == 200
+    # That request recorded its activity (a save of the session, whose data alone had no
+    # device): the sign-in time the upgrade copied is kept.
+    [listed] = signed_in_sessions(pupil)
+    assert (listed.key, listed.created_at) == (keys["phone"], SIGNED_IN)
+    assert listed.last_seen_at > LAST_SEEN
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(120)
+def test_cache_sessions_are_indexed_by_the_upgrade(pupil, settings) -> None:
+    from django.contrib.sessions.backends.cache import SessionStore as PreviousStore
+
+    from convergence.devices.sessions import signed_in_sessions
+
+    settings.SESSION_ENGINE = "convergence.devices.sessions.cache"
+
+    def prepare(usersession: type[Model]) -> str:
+        phone = _previous_release_session(PreviousStore, pupil)
+        _record_device(usersession, pupil, phone)
+        return phone
+
+    phone = _upgrade_with_usersessions(prepare)
+
+    [listed] = signed_in_sessions(pupil)
+    assert (listed.key, listed.user_agent) == (phone, SAFARI_IPHONE)
+    assert (listed.created_at, listed.last_seen_at) == (SIGNED_IN, LAST_SEEN)

@@ -101,7 +101,6 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
-    "allauth.usersessions",
     "oauth2_provider",
 ]
 # The demo académie's relying parties, mail server and commands (the top-level ``demo``
@@ -123,7 +122,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "convergence.devices.middleware.UserSessionsMiddleware",
+    "convergence.devices.middleware.DeviceActivityMiddleware",
     "convergence.core.middleware.MaintenanceMiddleware",
     # Rate limits fail closed: their cache down is a 503 with Retry-After (core/ratelimit.py).
     "convergence.core.middleware.LimiterUnavailableMiddleware",
@@ -155,8 +154,10 @@ TEMPLATES = [
 # --- Data --------------------------------------------------------------------------------
 DATABASE_URL = _env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Persistent connections (one per thread, reused across requests) spare each request the
+# connection set-up: for SQLite about 3 ms of registering functions and PRAGMAs.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers go on while one writer commits; IMMEDIATE avoids the
         # "database is locked" upgrade deadlock of deferred transactions.
@@ -176,7 +177,7 @@ if REDIS_URL:
             "KEY_PREFIX": _env("CONVERGENCE_CACHE_PREFIX", "convergence"),
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_ENGINE = "convergence.devices.sessions.cache"
 else:
     # One process, many threads: the embedded default. Several processes need REDIS_URL
     # so throttling counters are shared (see docs/architecture.md).
@@ -291,9 +292,8 @@ MFA_FORMS = {
     "reauthenticate_webauthn": ("convergence.mfa.sign_in_forms.ReauthenticateWebAuthnForm"),
     "login_webauthn": "convergence.mfa.sign_in_forms.LoginWebAuthnForm",
 }
-# allauth usersessions: "Mes appareils". Activity is recorded by our middleware
-# (devices/middleware.py) at most once per SESSION_ACTIVITY_SECONDS per session.
-USERSESSIONS_TRACK_ACTIVITY = True
+# "Mes appareils": the session engines of devices/sessions/ carry each session's device;
+# devices/middleware.py refreshes it at most once per SESSION_ACTIVITY_SECONDS per session.
 SESSION_ACTIVITY_SECONDS = int(_env("CONVERGENCE_SESSION_ACTIVITY_SECONDS", "300"))
 
 # Sign-in throttling (accounts/throttle.py, docs/security.md): failures allowed before delays

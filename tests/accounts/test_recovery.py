@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.usersessions.models import UserSession
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -19,6 +18,7 @@ from convergence.accounts import events
 from convergence.accounts.models import OneTimeCode, OneTimeCodePurpose, User
 from convergence.audit.actions import digest_identifier
 from convergence.audit.models import AuditEvent
+from convergence.devices.sessions import store
 from convergence.outbox.models import SmsMessage
 from tests.helpers import text_of
 
@@ -315,14 +315,17 @@ def test_reset_ends_every_session_of_the_account(client: Client, lea: User) -> N
         ).status_code
         == 302
     )
-    assert UserSession.objects.filter(user=lea).exists()
+    assert len(store().sessions_of(lea)) == 1
 
     ask_reset(client, lea.login)
     client.get(link_in(mail.outbox[0]))
     choose_password(client)
 
-    assert not UserSession.objects.filter(user=lea).exists()
+    # Gone from the session store, not only refused (its password hash no longer matches).
+    assert store().sessions_of(lea) == []
     assert elsewhere.get("/compte/").status_code == 302
+    event = AuditEvent.objects.of_type(events.PASSWORD_RESET).get(subject=lea)
+    assert event.data["sessions_ended"] == 1
 
 
 def test_reset_never_bypasses_the_second_factor(client: Client, lea: User) -> None:

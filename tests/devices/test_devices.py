@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from allauth.usersessions.models import UserSession
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from convergence.accounts import actions
+from convergence.accounts import events as accounts_events
 from convergence.accounts.models import AccountState
 from convergence.audit.models import AuditEvent
 from convergence.core.links import portal_host
@@ -17,6 +17,7 @@ from convergence.core.models import Academie
 from convergence.devices import events
 from convergence.devices.labels import approximate_place, browser_label, masked_address
 from convergence.devices.middleware import seen_key
+from convergence.devices.sessions import SignedInSession, signed_in_sessions, store
 from tests.helpers import text_of
 
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -44,6 +45,30 @@ FIREFOX_IOS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) FxiOS/127.0 Mobile/15E148 Safari/605.1.15"
 )
+
+
+@pytest.fixture(
+    autouse=True,
+    params=["convergence.devices.sessions", "convergence.devices.sessions.cache"],
+    ids=["database", "cache"],
+)
+def session_engine(request, settings) -> str:
+    """Every test runs with both engines of "Mes appareils"."""
+    settings.SESSION_ENGINE = request.param
+    return str(request.param)
+
+
+def sessions_of(person) -> list[SignedInSession]:
+    return signed_in_sessions(person)
+
+
+def session_of(person, user_agent: str) -> SignedInSession:
+    [session] = [s for s in signed_in_sessions(person) if s.user_agent == user_agent]
+    return session
+
+
+def end_url(session: SignedInSession) -> str:
+    return f"/compte/appareils/{session.device_id}/deconnecter/"
 
 
 def browser(user_agent: str = FIREFOX_WINDOWS, address: str = "203.0.113.7") -> Client:
@@ -127,9 +152,9 @@ def test_pupil_ends_the_session_of_another_device(pupil):
     computer, phone = browser(FIREFOX_WINDOWS), browser(SAFARI_IPHONE)
     sign_in(computer, pupil)
     sign_in(phone, pupil)
-    phone_session = UserSession.objects.get(user=pupil, user_agent=SAFARI_IPHONE)
+    phone_session = session_of(pupil, SAFARI_IPHONE)
 
-    response = computer.post(f"/compte/appareils/{phone_session.pk}/deconnecter/")
+    response = computer.post(end_url(phone_session))
 
     assert response.status_code == 302
     assert "La session a été terminée" in text_of(computer.get(response["Location"]))
@@ -144,19 +169,19 @@ def test_ending_a_session_requires_post(pupil):
     computer, phone = browser(FIREFOX_WINDOWS), browser(SAFARI_IPHONE)
     sign_in(computer, pupil)
     sign_in(phone, pupil)
-    phone_session = UserSession.objects.get(user=pupil, user_agent=SAFARI_IPHONE)
-    assert computer.get(f"/compte/appareils/{phone_session.pk}/deconnecter/").status_code == 405
+    phone_session = session_of(pupil, SAFARI_IPHONE)
+    assert computer.get(end_url(phone_session)).status_code == 405
     assert is_signed_in(phone)
 
 
 def test_ending_the_current_session_signs_out_here(pupil):
     computer = browser()
     sign_in(computer, pupil)
-    own = UserSession.objects.get(user=pupil)
-    response = computer.post(f"/compte/appareils/{own.pk}/deconnecter/")
+    [own] = sessions_of(pupil)
+    response = computer.post(end_url(own))
     assert response.status_code == 302
     assert not is_signed_in(computer)
-    assert not UserSession.objects.filter(user=pupil).exists()
+    assert store().sessions_of(pupil) == []
 
 
 def test_pupil_ends_every_other_session_and_keeps_this_one(pupil):
@@ -171,7 +196,7 @@ def test_pupil_ends_every_other_session_and_keeps_this_one(pupil):
     assert is_signed_in(computer)
     assert not is_signed_in(phone)
     assert not is_signed_in(tablet)
-    assert UserSession.objects.filter(user=pupil).count() == 1
+    assert len(store().sessions_of(pupil)) == 1
     event = AuditEvent.objects.of_type(events.SESSION_ENDED).get(subject=pupil)
     assert event.data == {"scope": "others", "count": 2}
 
@@ -180,9 +205,9 @@ def test_another_persons_session_cannot_be_ended(pupil, parent):
     pupils_browser, parents_browser = browser(), browser(CHROME_ANDROID)
     sign_in(pupils_browser, pupil)
     sign_in(parents_browser, parent)
-    parents_session = UserSession.objects.get(user=parent)
+    [parents_session] = sessions_of(parent)
 
-    response = pupils_browser.post(f"/compte/appareils/{parents_session.pk}/deconnecter/")
+    response = pupils_browser.post(end_url(parents_session))
 
     assert response.status_code == 404
     assert is_signed_in(parents_browser)
@@ -253,10 +278,26 @@ def test_suspending_an_account_ends_its_sessions(pupil, dsi):
 
     actions.change_account_state(acting_user=dsi, user=pupil, state=AccountState.SUSPENDED)
 
-    assert not UserSession.objects.filter(user=pupil).exists()
+    assert store().sessions_of(pupil) == []
     assert not is_signed_in(phone)
     event = AuditEvent.objects.of_type(events.SESSION_ENDED).get(subject=pupil)
     assert event.data == {"reason": "account_inactive", "count": 1}
+
+
+def test_a_referents_password_reset_ends_the_pupils_sessions(pupil, referent, client):
+    phone = browser(SAFARI_IPHONE)
+    sign_in(phone, pupil)
+    client.force_login(referent)
+
+    response = client.post(f"/gestion/comptes/{pupil.pk}/mot-de-passe/")
+
+    assert response.status_code == 200
+    assert not is_signed_in(phone)
+    assert store().sessions_of(pupil) == []
+    event = AuditEvent.objects.of_type(accounts_events.PASSWORD_RESET_BY_REFERENT).get(
+        subject=pupil
+    )
+    assert event.data == {"sessions_ended": 1}
 
 
 def new_device_mails(mailoutbox) -> list:
@@ -304,44 +345,58 @@ def test_new_device_alert_does_not_block_sign_in_when_mail_is_down(
     assert AuditEvent.objects.of_type(events.NEW_DEVICE).filter(subject=parent).exists()
 
 
-def usersession_queries(captured: CaptureQueriesContext) -> list[str]:
-    return [q["sql"] for q in captured.captured_queries if "usersessions_usersession" in q["sql"]]
+def session_writes(captured: CaptureQueriesContext) -> list[str]:
+    """The INSERT and UPDATE statements of session rows."""
+    return [
+        query["sql"]
+        for query in captured.captured_queries
+        if "devices_devicesession" in query["sql"]
+        and query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))
+    ]
 
 
-def test_activity_is_recorded_at_most_once_per_interval(pupil):
+def test_activity_is_recorded_at_most_once_per_interval(pupil, session_engine):
     computer = browser()
     sign_in(computer, pupil)
-    session_key = UserSession.objects.get(user=pupil).session_key
-    before = UserSession.objects.get(user=pupil).last_seen_at
+    [session] = sessions_of(pupil)
+    signed_in_at = session.last_seen_at
 
-    computer.get("/compte/")  # first request after sign-in: recorded
     with CaptureQueriesContext(connection) as captured:
-        computer.get("/compte/")  # within the interval: nothing read or written
-    assert usersession_queries(captured) == []
-    assert UserSession.objects.get(user=pupil).last_seen_at > before
+        computer.get("/compte/")  # first request after sign-in: recorded
+    [session] = sessions_of(pupil)
+    assert session.last_seen_at > signed_in_at
+    assert session.created_at == signed_in_at
+    # One save of the session: one UPDATE of its row, or none with cache sessions.
+    assert len(session_writes(captured)) == (0 if session_engine.endswith(".cache") else 1)
 
-    seen = UserSession.objects.get(user=pupil).last_seen_at
-    cache.delete(seen_key(session_key))  # the interval has passed
     with CaptureQueriesContext(connection) as captured:
-        computer.get("/compte/")
-    assert any(q.lstrip().upper().startswith("UPDATE") for q in usersession_queries(captured))
-    assert UserSession.objects.get(user=pupil).last_seen_at > seen
+        computer.get("/compte/")  # within the interval: nothing written
+    assert session_writes(captured) == []
+    assert sessions_of(pupil)[0].last_seen_at == session.last_seen_at
+
+    cache.delete(seen_key(session.key))  # the interval has passed
+    computer.get("/compte/", REMOTE_ADDR="198.51.100.20")
+    [later] = sessions_of(pupil)
+    assert later.last_seen_at > session.last_seen_at
+    assert later.ip == "198.51.100.20"
+    assert later.created_at == signed_in_at
 
 
 def test_sign_in_records_the_session_under_the_key_the_browser_holds(pupil, settings):
-    computer = browser()
+    computer = browser(SAFARI_IPHONE, "198.51.100.9")
     sign_in(computer, pupil)
     cookie = computer.cookies[settings.SESSION_COOKIE_NAME].value
-    assert UserSession.objects.get(user=pupil).session_key == cookie
-    assert UserSession.objects.get(user=pupil).exists()
+    [session] = sessions_of(pupil)
+    assert session.key == cookie
+    assert (session.ip, session.user_agent) == ("198.51.100.9", SAFARI_IPHONE)
 
 
-def test_devices_page_query_count_is_bounded(pupil, django_assert_max_num_queries):
+def test_devices_page_query_count_does_not_grow_with_sessions(pupil, django_assert_max_num_queries):
     computer = browser()
     sign_in(computer, pupil)
-    sign_in(browser(SAFARI_IPHONE), pupil)
+    for user_agent in (SAFARI_IPHONE, CHROME_ANDROID, EDGE_WINDOWS):
+        sign_in(browser(user_agent), pupil)
     computer.get("/compte/appareils/")
-    # Session and user, the list, then allauth's purge checks each session still signs
-    # someone in (its session row and user: 3 queries a session) — a person has few.
-    with django_assert_max_num_queries(3 + 3 * 2):
+    # The session, the person, and at most one query for all their sessions.
+    with django_assert_max_num_queries(3):
         assert computer.get("/compte/appareils/").status_code == 200

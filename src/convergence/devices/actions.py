@@ -1,17 +1,12 @@
 """Sessions ("Mes appareils"): ending one, the others, or all of an account's; new-device alert.
 
-Sessions are allauth's ``UserSession`` rows (one per signed-in browser) ended through
-allauth's usersessions API, which deletes the session itself, so the browser's next request
-is anonymous.
+Sessions are read and ended through the configured session engine (``devices.sessions``):
+ending one deletes it from the session store, so its browser's next request is anonymous.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from allauth.usersessions.adapter import get_adapter
-from allauth.usersessions.internal.flows import sessions as session_flows
-from allauth.usersessions.models import UserSession
+from allauth.account.internal.flows import logout as logout_flow
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -27,14 +22,15 @@ from convergence.core import links
 from convergence.core.http import client_ip, user_agent
 from convergence.devices import events
 from convergence.devices.labels import approximate_place, browser_label
+from convergence.devices.sessions import SignedInSession, store
 from convergence.outbox import mail
 
 
-def end_session(*, acting_user: User, user_session: UserSession, request: HttpRequest) -> None:
+def end_session(*, acting_user: User, session: SignedInSession, request: HttpRequest) -> None:
     """End one of the acting person's own sessions (audited ``session.ended``).
 
-    The caller has checked that the session is theirs. Ending the current session signs
-    the person out here too.
+    The caller has checked that the session is theirs (``signed_in_sessions``). Ending the
+    current session signs the person out here too.
     """
     with transaction.atomic():
         record_event(
@@ -42,15 +38,17 @@ def end_session(*, acting_user: User, user_session: UserSession, request: HttpRe
             request=request,
             actor=acting_user,
             subject=acting_user,
-            data={"device": browser_label(user_session.user_agent), "count": 1},
+            data={"device": browser_label(session.user_agent), "count": 1},
         )
-        session_flows.end_sessions(request, [user_session])
+        store().end_sessions([session])
+    if session.current:
+        logout_flow.logout(request)
 
 
 def end_other_sessions(*, acting_user: User, request: HttpRequest) -> int:
     """End every session of the acting person but this one; returns how many (audited)."""
     current = request.session.session_key
-    others = list(UserSession.objects.filter(user=acting_user).exclude(session_key=current))
+    others = [s for s in store().sessions_of(acting_user) if s.key != current]
     if not others:
         return 0
     with transaction.atomic():
@@ -61,7 +59,7 @@ def end_other_sessions(*, acting_user: User, request: HttpRequest) -> int:
             subject=acting_user,
             data={"scope": "others", "count": len(others)},
         )
-        get_adapter().end_sessions(others)
+        store().end_sessions(others)
     return len(others)
 
 
@@ -69,9 +67,10 @@ def end_user_sessions(*, acting_user: User, user: User, request: HttpRequest | N
     """An administrator ends every session of ``user``; returns how many.
 
     Audited ``session.ended_by_admin`` even when there was none (the act was asked for).
+    Unlike ``end_session``, the request is not signed out here: it is the administrator's.
     """
     with transaction.atomic():
-        sessions = list(UserSession.objects.filter(user=user))
+        sessions = store().sessions_of(user)
         record_event(
             event_type=events.SESSIONS_ENDED_BY_ADMIN,
             request=request,
@@ -79,7 +78,7 @@ def end_user_sessions(*, acting_user: User, user: User, request: HttpRequest | N
             subject=user,
             data={"count": len(sessions)},
         )
-        _end(sessions)
+        store().end_sessions(sessions)
     return len(sessions)
 
 
@@ -89,7 +88,7 @@ def end_sessions_of_inactive_account(*, user: User, request: HttpRequest | None)
     Called inside the transaction that changes the state; the authentication backend would
     refuse those sessions anyway, this removes them from sight and from the session store.
     """
-    sessions = list(UserSession.objects.filter(user=user))
+    sessions = store().sessions_of(user)
     if sessions:
         acting = request.user if request is not None and request.user.is_authenticated else None
         record_event(
@@ -99,14 +98,21 @@ def end_sessions_of_inactive_account(*, user: User, request: HttpRequest | None)
             subject=user,
             data={"reason": "account_inactive", "count": len(sessions)},
         )
-        _end(sessions)
+        store().end_sessions(sessions)
     return len(sessions)
 
 
-def _end(sessions: Sequence[UserSession]) -> None:
-    # Not allauth's end_sessions flow: it would sign out the request's own session when it
-    # is among them, which is the administrator's, never the person's being acted on.
-    get_adapter().end_sessions(sessions)
+def end_sessions_after_password_reset(*, user: User) -> int:
+    """End every session of an account whose password was just reset; returns how many.
+
+    Called inside the reset's transaction, whose own audit row (``password.reset``,
+    ``password.reset_by_referent``) records the count: no row of its own. Django would
+    refuse those sessions anyway (the password's hash changed); this takes them out of
+    "Mes appareils" and of the session store.
+    """
+    sessions = store().sessions_of(user)
+    store().end_sessions(sessions)
+    return len(sessions)
 
 
 def _signed_in_before(user: User) -> bool:

@@ -1,44 +1,60 @@
-"""Keeps "Mes appareils" up to date without writing to the database on every request.
+"""Keeps "Mes appareils" up to date without writing on every request.
 
-allauth's ``UserSessionsMiddleware`` (with ``USERSESSIONS_TRACK_ACTIVITY``) reads and
-updates the ``UserSession`` row of a signed-in session on *every* request: a SELECT and an
-UPDATE in a savepoint, four queries added to each page. This middleware takes its place and
-does the same at most once per ``SESSION_ACTIVITY_SECONDS`` per session; the shared cache
-(``cache.add`` is atomic) remembers that a session was seen recently. "Dernière activité" is
+A session's device record (address, browser, last activity: ``devices.sessions``) is
+refreshed at most once per ``SESSION_ACTIVITY_SECONDS`` per session; the shared cache
+(``cache.add`` is atomic) remembers that a session was seen recently. Refreshing changes the
+session, which the session middleware then saves once with the response: with database
+sessions one UPDATE of its row, with cache sessions the cache alone. "Dernière activité" is
 therefore exact to that many seconds (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 
-from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
+from convergence.core.http import session_user_pk
+from convergence.devices.sessions.base import DEVICE_KEY, device_record
+
+logger = logging.getLogger(__name__)
+
 
 def seen_key(session_key: str) -> str:
     """Cache key marking a session as seen recently; the session key itself is not stored."""
-    return "usersessions:seen:" + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+    return "devices:seen:" + hashlib.sha256(session_key.encode()).hexdigest()[:32]
 
 
-class UserSessionsMiddleware:
-    """Record a session's address, browser and last activity, at most once per interval."""
+class DeviceActivityMiddleware:
+    """Record a session's address, browser and last activity, at most once per interval.
+
+    The account is not loaded for it (``core.http.session_user_pk``): a page that does not
+    use the account costs no query here. With the cache down the refresh is skipped (the
+    last activity shown is older), never the page.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)
-        user = getattr(request, "user", None)
         if (
             session is not None
             and session.session_key
-            and user is not None
-            and user.is_authenticated
-            and cache.add(seen_key(session.session_key), 1, settings.SESSION_ACTIVITY_SECONDS)
+            and session_user_pk(request) is not None
+            and self._due(session.session_key)
         ):
-            UserSession.objects.create_from_request(request, user=user, session=session)
+            session[DEVICE_KEY] = device_record(request, session.get(DEVICE_KEY))
         return self.get_response(request)
+
+    @staticmethod
+    def _due(session_key: str) -> bool:
+        try:
+            return bool(cache.add(seen_key(session_key), 1, settings.SESSION_ACTIVITY_SECONDS))
+        except Exception:  # the cache backend's own errors (Redis down)
+            logger.warning("Cache unreachable: the session's activity is not recorded.")
+            return False

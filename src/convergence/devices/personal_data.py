@@ -6,18 +6,18 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from allauth.usersessions.models import UserSession
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from convergence.audit.models import AuditEvent
 from convergence.core import personal_data
+from convergence.devices.sessions import signed_in_sessions
 
 AUDIT_MONTHS_SHOWN = 12
 
 
 def _portal_sessions(user: Any) -> list[personal_data.Entry]:
-    sessions = UserSession.objects.filter(user=user).order_by("-last_seen_at")
+    sessions = sorted(signed_in_sessions(user), key=lambda s: s.last_seen_at, reverse=True)
     return [
         personal_data.labelled(
             [

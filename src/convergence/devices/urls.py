@@ -10,7 +10,7 @@ app_name = "devices"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("compte/appareils/", devices.devices, name="list"),
     path(
-        "compte/appareils/<int:pk>/deconnecter/",
+        "compte/appareils/<slug:device_id>/deconnecter/",
         devices.end_device,
         name="end",
     ),

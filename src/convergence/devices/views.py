@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from allauth.usersessions.models import UserSession
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,52 +22,51 @@ from convergence.audit.models import AuditEvent
 from convergence.core.models import Academie
 from convergence.devices import actions
 from convergence.devices.labels import Device, approximate_place, parse_user_agent
+from convergence.devices.sessions import (
+    SignedInSession,
+    signed_in_session,
+    signed_in_sessions,
+)
 
 ACTIVITY_PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
 class DeviceRow:
-    session: UserSession
+    session: SignedInSession
     device: Device
     place: str
-    current: bool
 
 
 @login_required
 def devices(request: AuthenticatedRequest) -> HttpResponse:
     """The person's signed-in browsers, this one first, then by last activity."""
-    user = request.user
     academie = Academie.current()
-    current_key = request.session.session_key
-    rows = sorted(
-        (
-            DeviceRow(
-                session=session,
-                device=parse_user_agent(session.user_agent),
-                place=approximate_place(session.ip, academie),
-                current=session.session_key == current_key,
-            )
-            for session in UserSession.objects.purge_and_list(user)
-        ),
-        key=lambda row: (not row.current, -row.session.last_seen_at.timestamp()),
-    )
+    rows = [
+        DeviceRow(
+            session=session,
+            device=parse_user_agent(session.user_agent),
+            place=approximate_place(session.ip, academie),
+        )
+        for session in signed_in_sessions(request.user, current_key=request.session.session_key)
+    ]
     return render(
         request,
         "devices/list.html",
-        {"rows": rows, "others": sum(1 for row in rows if not row.current)},
+        {"rows": rows, "others": sum(1 for row in rows if not row.session.current)},
     )
 
 
 @login_required
 @require_POST
-def end_device(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+def end_device(request: AuthenticatedRequest, device_id: str) -> HttpResponse:
     """End one of the person's sessions; another person's is a 404, as one that never was."""
     user = request.user
-    user_session = get_object_or_404(UserSession, pk=pk, user=user)
-    current = user_session.session_key == request.session.session_key
-    actions.end_session(acting_user=user, user_session=user_session, request=request)
-    if current:
+    session = signed_in_session(user, device_id, current_key=request.session.session_key)
+    if session is None:
+        raise Http404
+    actions.end_session(acting_user=user, session=session, request=request)
+    if session.current:
         return redirect("account_login")
     messages.success(request, _("La session a été terminée : cet appareil est déconnecté."))
     return redirect("devices:list")
@@ -167,6 +165,6 @@ def manage_end_sessions(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return redirect("devices:manage_end_sessions", pk=account.pk)
     context: dict[str, Any] = {
         "account": account,
-        "session_count": UserSession.objects.filter(user=account).count(),
+        "session_count": len(signed_in_sessions(account)),
     }
     return render(request, "devices/manage_end_sessions.html", context)

@@ -36,8 +36,6 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
-from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -57,6 +55,7 @@ from convergence.accounts.models import (
     OneTimeCodePurpose,
     User,
 )
+from convergence.accounts.signals import account_password_reset
 from convergence.audit.actions import record_event
 from convergence.core import links, ratelimit
 from convergence.core.http import client_ip
@@ -428,7 +427,7 @@ def reset_password(*, token: str, password: str, request: HttpRequest) -> User |
         user.set_password(password)
         user.save(update_fields=["password"])
         codes.invalidate_codes(user, RESET)
-        ended = _end_all_sessions(user)
+        ended = _end_all_sessions(user, request)
         channel = Channel.SMS if found.target.startswith("+") else Channel.EMAIL
         record_event(
             event_type=events.PASSWORD_RESET,
@@ -448,13 +447,15 @@ def reset_password(*, token: str, password: str, request: HttpRequest) -> User |
     return user
 
 
-def _end_all_sessions(user: User) -> int:
+def _end_all_sessions(user: User, request: HttpRequest | None) -> int:
     # Django would refuse those sessions anyway (the password's hash changed); ending them
-    # also takes them out of "Mes appareils" and the session store.
-    sessions = list(UserSession.objects.filter(user=user))
-    if sessions:
-        get_usersessions_adapter().end_sessions(sessions)
-    return len(sessions)
+    # also takes them out of "Mes appareils" and the session store (the devices app listens).
+    ended = 0
+    for _receiver, response in account_password_reset.send(sender=User, user=user, request=request):
+        count: object = response  # each receiver's count of sessions it ended
+        if isinstance(count, int):
+            ended += count
+    return ended
 
 
 # --- Forgotten login ----------------------------------------------------------------------
@@ -585,7 +586,7 @@ def reset_password_by_referent(*, acting_user: User, user: User, request: HttpRe
         user.set_password(password)
         user.save(update_fields=["password"])
         codes.invalidate_codes(user, RESET)
-        ended = _end_all_sessions(user)
+        ended = _end_all_sessions(user, request)
         record_event(
             event_type=events.PASSWORD_RESET_BY_REFERENT,
             request=request,
