@@ -196,19 +196,31 @@ def run(
     warmup: float,
     duration: float,
     server_pid: int | None = None,
+    rate: float = 0.0,
 ) -> dict[str, object]:
-    """Run ``worker`` in loops on ``concurrency`` threads; count what ends in the window."""
+    """Run ``worker`` in loops on ``concurrency`` threads; count what ends in the window.
+
+    With ``rate`` (requests per second), requests are started on a fixed schedule instead of
+    back to back (an open loop), and each latency counts from the request's scheduled time:
+    a server falling behind shows in the percentiles instead of slowing the client down.
+    """
     started = time.perf_counter()
     window_start = started + warmup
     window_end = window_start + duration
     results: list[tuple[float, float, bool, str]] = []
     lock = threading.Lock()
+    slots = itertools.count()
 
     def loop() -> None:
         connection = Connection(port)
         local: list[tuple[float, float, bool, str]] = []
         while True:
             begin = time.perf_counter()
+            if rate:
+                begin = started + next(slots) / rate
+                pause = begin - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
             if begin >= window_end:
                 break
             try:
@@ -310,6 +322,9 @@ def main() -> None:
     parser.add_argument("--path", default="/", help="get: the path to request")
     parser.add_argument("--cookie", default="", help="get: Cookie header")
     parser.add_argument("--server-pid", type=int, help="gunicorn master, to measure its CPU")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="requests per second on a fixed schedule"
+    )
     options = parser.parse_args()
 
     if options.mode == "logins":
@@ -397,6 +412,7 @@ def main() -> None:
         warmup=options.warmup,
         duration=options.duration,
         server_pid=options.server_pid,
+        rate=options.rate,
     )
     json.dump(result, sys.stdout)
 

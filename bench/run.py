@@ -16,7 +16,6 @@ It prints figures and never asserts: docs/performance.md says how to read them.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import secrets
@@ -49,6 +48,10 @@ ARGON2_CHOICES = [
     (64 * 1024, 3, 4, "RFC 9106 second choice"),
     (100 * 1024, 2, 8, "Django 5.2 default"),
 ]
+# Past sign-ins seeded per account (a failure and sign-ins), for a realistic audit trail.
+AUDIT_EVENTS_PER_ACCOUNT = 3
+# The dashboard's latency is measured at this share of its maximum rate.
+LOAD_SHARE = 0.7
 # Gunicorn layouts tried by --compare-servers: (workers, threads).
 SERVER_LAYOUTS = [(1, 8), (2, 4), (4, 2)]
 
@@ -218,6 +221,7 @@ def prepare_database(pupils: int, *, flush: bool, what_if_sql: list[str]) -> dic
     assert pupil is not None, "the demo's pupil is missing"
     for service in Service.objects.visible_to(pupil).order_by("name")[:FAVOURITES]:
         pin_service(acting_user=pupil, service=service)
+    seed_audit_trail(last_pk)
     # A hash made with other parameters would be re-hashed (one more write) at sign-in.
     assert not get_hasher().must_update(User.objects.get(login=logins[0]).password)
     return {
@@ -227,6 +231,53 @@ def prepare_database(pupils: int, *, flush: bool, what_if_sql: list[str]) -> dic
         "pupil": pupil,
         "users": User.objects.count(),
     }
+
+
+def seed_audit_trail(after_pk: int, per_account: int = AUDIT_EVENTS_PER_ACCOUNT) -> None:
+    """A sign-in history for every seeded account (a failure, then sign-ins on earlier
+    days), so that queries on the audit trail meet a table of a running académie's size and
+    the database plans them as it would there. Rows written directly: they stand for the
+    past, no action is being performed."""
+    import datetime
+
+    from django.utils import timezone
+
+    from convergence.accounts import events
+    from convergence.accounts.models import User
+    from convergence.audit.models import AuditEvent
+
+    now = timezone.now()
+    pks = User.objects.filter(pk__gt=after_pk).values_list("pk", flat=True).iterator(5000)
+    batch: list[AuditEvent] = []
+    for pk in pks:
+        for n in range(per_account):
+            batch.append(
+                AuditEvent(
+                    event_type=events.LOGIN_FAILED if n == 0 else events.LOGIN_SUCCEEDED,
+                    subject_id=pk,
+                    actor_id=None if n == 0 else pk,
+                    ip_address="192.0.2.10",
+                    user_agent="Mozilla/5.0 (banc d'essai)",
+                )
+            )
+        if len(batch) >= 5000:
+            created = AuditEvent.objects.bulk_create(batch)
+            _backdate(created, now, datetime.timedelta(days=1))
+            batch = []
+    if batch:
+        _backdate(AuditEvent.objects.bulk_create(batch), now, datetime.timedelta(days=1))
+
+
+def _backdate(rows: list[Any], now: Any, step: Any) -> None:
+    # occurred_at is auto_now_add: set the past with one UPDATE per day offset.
+    from convergence.audit.models import AuditEvent
+
+    by_offset: dict[int, list[int]] = {}
+    for index, row in enumerate(rows):
+        if row.pk is not None:
+            by_offset.setdefault(index % AUDIT_EVENTS_PER_ACCOUNT + 1, []).append(row.pk)
+    for offset, pks in by_offset.items():
+        AuditEvent.objects.filter(pk__in=pks).update(occurred_at=now - offset * step)
 
 
 # --- 1. Argon2id --------------------------------------------------------------------------
@@ -307,15 +358,10 @@ def writes_per_login(logins: Iterator[str], password: str) -> dict[str, dict[str
     from django.conf import settings
     from django.test import Client, override_settings
 
-    # The project's database engine (one insert per sign-in) where it exists, else Django's.
-    database_engine = (
-        "convergence.devices.sessions"
-        if importlib.util.find_spec("convergence.devices.sessions")
-        else "django.contrib.sessions.backends.db"
-    )
+    # The project's session engines (devices/sessions/: the session carries the device).
     engines = {
-        "sessions en base": database_engine,
-        "sessions en cache": "django.contrib.sessions.backends.cache",
+        "sessions en base": "convergence.devices.sessions.db",
+        "sessions en cache": "convergence.devices.sessions.cache",
     }
     result = {}
     for kind, engine in engines.items():
@@ -332,6 +378,20 @@ def writes_per_login(logins: Iterator[str], password: str) -> dict[str, dict[str
             label += " — configuration en vigueur"
         result[label] = {"get": on_get, "post": on_post}
     return result
+
+
+def writes_per_dashboard(pupil: Any, views: int = 20) -> dict[str, Any]:
+    """Statements written by ``views`` dashboard views of a signed-in person (after a first
+    one: the session's activity is recorded at most every SESSION_ACTIVITY_SECONDS)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(pupil)
+    client.get("/")
+    with counting_writes() as writes:
+        for _ in range(views):
+            assert client.get("/").status_code == 200
+    return {"views": views, "writes": writes}
 
 
 def page_costs(pupil: Any, samples: int = 40) -> dict[str, float]:
@@ -498,6 +558,23 @@ def measure_pages(
                 f"--duration={seconds}",
                 seconds=options.warmup + seconds,
             )
+        # The latency a person sees on a busy but not saturated server: the dashboard at
+        # 70 % of the rate just measured, on a fixed schedule (open loop).
+        paced = LOAD_SHARE * results["tableau de bord"]["rate"]
+        results["tableau de bord à 70 %"] = load(
+            env,
+            "get",
+            f"--port={port}",
+            f"--server-pid={pid}",
+            "--path=/",
+            f"--cookie={cookie}",
+            f"--concurrency={4 * options.concurrency}",
+            f"--warmup={options.warmup}",
+            f"--duration={options.page_seconds}",
+            f"--rate={paced}",
+            seconds=options.warmup + options.page_seconds,
+        )
+        results["tableau de bord à 70 %"]["target_rate"] = paced
     return results
 
 
@@ -534,8 +611,13 @@ def server_cpu_per_request(result: dict[str, Any]) -> float:
     return float(result["server_cpu_seconds"]) / max(1, result["ok"])
 
 
+def verdict(met: bool) -> str:
+    return "atteint" if met else "NON ATTEINT"
+
+
 def report(figures: dict[str, Any]) -> None:
     n = figures["cores"]
+    targets: list[tuple[str, str, str, bool]] = []
     line = "─" * 78
     print(line)
     print(
@@ -581,13 +663,30 @@ def report(figures: dict[str, Any]) -> None:
         f"p50 {french(logins['p50_ms'], 0)} ms, p99 {french(logins['p99_ms'], 0)} ms, "
         f"échecs {logins['failed']}"
     )
-    print(f"  ratio à la borne : {french(logins['rate'] / bound, 2)} (cible ≥ 0,85)")
+    login_ratio = logins["rate"] / bound
+    print(f"  ratio à la borne : {french(login_ratio, 2)} (cible ≥ 0,85)")
+    targets.append(
+        ("connexions ÷ borne du hachage", french(login_ratio, 2), "≥ 0,85", login_ratio >= 0.85)
+    )
     print(f"  {cpu_shares(logins, n)}")
     per_login = server_cpu_per_request(logins)
     print(
         f"  CPU du serveur par connexion : {french(per_login * 1000)} ms, dont hachage "
         f"{french(hashing['cpu'] * 1000)} ms : {hashing['cpu'] / per_login:.0%} "
         "(le ratio qu'atteindrait un serveur seul sur la machine)"
+    )
+    non_hash = per_login - hashing["cpu"]
+    print(
+        f"  CPU du serveur hors hachage par connexion (GET + POST) : "
+        f"{french(non_hash * 1000, 2)} ms (objectif ≤ 4 ms)"
+    )
+    targets.append(
+        (
+            "CPU hors hachage par connexion",
+            f"{french(non_hash * 1000, 2)} ms",
+            "≤ 4 ms",
+            non_hash <= 0.004,
+        )
     )
     print(line)
     pages = figures["pages"]
@@ -601,6 +700,21 @@ def report(figures: dict[str, Any]) -> None:
     bare, dashboard = pages["vue nue"], pages["tableau de bord"]
     ratio = dashboard["rate"] / bare["rate"]
     print(f"  ratio tableau de bord / vue nue : {french(ratio, 2)} (cible ≥ 0,5)")
+    targets.append(("tableau de bord ÷ vue nue", french(ratio, 2), "≥ 0,5", ratio >= 0.5))
+    paced = pages["tableau de bord à 70 %"]
+    print(
+        f"  tableau de bord à 70 % de son débit maximal ({french(paced['target_rate'], 0)} "
+        f"req/s demandées, {french(paced['rate'], 0)} servies) : p50 "
+        f"{french(paced['p50_ms'])} ms, p99 {french(paced['p99_ms'])} ms (cible p99 ≤ 25 ms)"
+    )
+    targets.append(
+        (
+            "p99 du tableau de bord à 70 %",
+            f"{french(paced['p99_ms'])} ms",
+            "≤ 25 ms",
+            paced["p99_ms"] <= 25 and paced["failed"] == 0,
+        )
+    )
     print(
         "  même ratio en CPU du serveur par requête : "
         f"{french(server_cpu_per_request(bare) / server_cpu_per_request(dashboard), 2)}"
@@ -620,12 +734,37 @@ def report(figures: dict[str, Any]) -> None:
     print(line)
     for label, statements in figures["writes"].items():
         post = statements["post"]
+        limit = 1 if "cache" in label else 2
         print(
             f"Écritures par connexion, {label} : {len(post)} "
-            f"(GET du formulaire : {len(statements['get'])}) (cible ≤ 2)"
+            f"(GET du formulaire : {len(statements['get'])}) (cible ≤ {limit})"
         )
         for statement in post:
             print(f"    {statement}")
+        kind = "cache" if limit == 1 else "base"
+        targets.append(
+            (
+                f"écritures par connexion (sessions en {kind})",
+                str(len(post)),
+                f"≤ {limit}",
+                len(post) + len(statements["get"]) <= limit,
+            )
+        )
+    dashboard_writes = figures["dashboard_writes"]
+    print(
+        f"Écritures pour {dashboard_writes['views']} vues du tableau de bord : "
+        f"{len(dashboard_writes['writes'])} (cible 0)"
+    )
+    for statement in dashboard_writes["writes"]:
+        print(f"    {statement}")
+    targets.append(
+        (
+            "écritures par vue du tableau de bord",
+            french(len(dashboard_writes["writes"]) / dashboard_writes["views"], 2),
+            "0",
+            not dashboard_writes["writes"],
+        )
+    )
     if figures.get("argon2"):
         print(line)
         print("Coût Argon2id (vérification d'un mot de passe) :")
@@ -636,6 +775,10 @@ def report(figures: dict[str, Any]) -> None:
                 f"  {params:<28} {french(row['wall'] * 1000):>6} ms {french(row['cpu'] * 1000):>6}"
                 f" ms {french(n / row['cpu']):>14}  {row['label']}"
             )
+    print(line)
+    print("Cibles :")
+    for label, value, target, met in targets:
+        print(f"  {label:<44} {value:>10}  cible {target:<8} {verdict(met)}")
     print(line)
     print("Relancer : " + figures["command"])
 
@@ -681,6 +824,7 @@ def main() -> None:
         # Accounts used in-process are not reused over HTTP, and the reverse.
         logins = iter(prepared["logins"])
         figures["writes"] = writes_per_login(logins, prepared["password"])
+        figures["dashboard_writes"] = writes_per_dashboard(prepared["pupil"])
         accounts = var_dir / "accounts.tsv"
         accounts.write_text("".join(f"{login}\t{prepared['password']}\n" for login in logins))
         cookie = session_cookie(prepared["pupil"])

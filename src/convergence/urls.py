@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("convergence.sso.urls")),
     path("aide/erreurs/", core_views.error_codes, name="error_codes"),
     path("aide/erreurs/<str:code>/", core_views.error_code, name="error_code"),
+    path("widgets/<slug:slug>/", core_views.widget, name="widget"),
     path("administration/", admin.site.urls),
 ]
 

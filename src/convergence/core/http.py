@@ -22,3 +22,29 @@ def client_ip(request: HttpRequest) -> str:
 
 def user_agent(request: HttpRequest) -> str:
     return str(request.META.get("HTTP_USER_AGENT", ""))[:USER_AGENT_MAX]
+
+
+def session_user_pk(request: HttpRequest) -> str | None:
+    """The account the request's session was signed in as, without loading the account.
+
+    Reading ``request.user`` costs a query (and checks the session against the password);
+    a middleware that only needs to know whether a session is signed in, or whose decision
+    is cached per account, asks this instead. The view still loads and checks the account
+    before using it: a session whose account changed its password counts here, and is
+    anonymous there.
+    """
+    from django.contrib.auth import SESSION_KEY
+    from django.utils.functional import empty
+
+    user = getattr(request, "user", None)
+    wrapped = getattr(user, "_wrapped", empty) if user is not None else empty
+    if wrapped is not empty and wrapped is not None:
+        # Already loaded by someone else: it is the verified answer.
+        pk = getattr(wrapped, "pk", None)
+        authenticated = getattr(wrapped, "is_authenticated", False)
+        return str(pk) if pk is not None and authenticated else None
+    session = getattr(request, "session", None)
+    if session is None:
+        return None
+    value = session.get(SESSION_KEY)
+    return str(value) if value is not None else None

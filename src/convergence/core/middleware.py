@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from django.http import HttpRequest, HttpResponse
 
 from convergence.core import errors, open_urls
+from convergence.core.http import session_user_pk
 from convergence.core.ratelimit import LimiterUnavailable
 from convergence.core.views import render_error
 
@@ -61,8 +62,7 @@ class SecurityHeadersMiddleware:
         )
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and "Cache-Control" not in response.headers:
+        if "Cache-Control" not in response.headers and session_user_pk(request) is not None:
             # A shared school computer must not show a signed-in page from its cache after
             # sign-out (the Back button).
             response.headers["Cache-Control"] = "no-store, private"

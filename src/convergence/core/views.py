@@ -1,13 +1,16 @@
-"""Error pages (each with a stable code from the registry) and the error-code explanations."""
+"""Error pages (each with a stable code from the registry), the error-code explanations and
+the deferred dashboard widgets' URL."""
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
+from django.views.decorators.http import require_GET
 
-from convergence.core import errors
+from convergence.core import errors, widgets
 
 
 def render_error(request: HttpRequest, entry: errors.ErrorCode, **extra: object) -> HttpResponse:
@@ -53,3 +56,25 @@ def error_code(request: HttpRequest, code: str) -> HttpResponse:
 
 def error_codes(request: HttpRequest) -> HttpResponse:
     return render(request, "core/error_codes.html", {"codes": errors.all_codes()})
+
+
+@login_required
+@require_GET
+def widget(request: HttpRequest, slug: str) -> HttpResponse:
+    """A deferred dashboard widget, fetched by htmx after the page (``core.widgets``).
+
+    Always a fragment: the widget's own, nothing when it has nothing to show this person, or
+    "momentanément indisponible" when its backend failed or did not answer in time.
+    """
+    entry = widgets.get(slug)
+    if entry is None or entry.kind is not widgets.Kind.DEFERRED:
+        raise Http404
+    try:
+        context = widgets.deferred_context(entry, request)
+    except widgets.Unavailable:
+        response = render(request, "core/_widget_unavailable.html", {"title": entry.title})
+        response.headers["Cache-Control"] = "no-store, private"
+        return response
+    if context is None:
+        return HttpResponse("")
+    return render(request, entry.template, {"widget": context})

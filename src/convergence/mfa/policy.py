@@ -36,7 +36,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from convergence.accounts.models import Assignment
 from convergence.core import open_urls
-from convergence.core.http import client_ip
+from convergence.core.http import client_ip, session_user_pk
 from convergence.core.models import Academie
 
 
@@ -156,13 +156,16 @@ class RequireSecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
+        # The account is loaded only when its cached answer is missing (core.http).
+        user_pk = session_user_pk(request)
         if (
-            user is None
-            or not user.is_authenticated
+            user_pk is None
             or open_urls.is_open(request.path, open_urls.During.ENROLMENT)
-            or satisfies_role_policy(user)
+            or cache.get(_policy_key(user_pk))
         ):
+            return self.get_response(request)
+        user = request.user
+        if not user.is_authenticated or satisfies_role_policy(user):
             return self.get_response(request)
         target = reverse("account_security")
         if getattr(request, "htmx", False):

@@ -1,4 +1,5 @@
-"""Every write to the portal: pinning, unpinning and reordering favourites."""
+"""Every write to the portal: pinning, unpinning and reordering favourites (each one makes the
+cached dashboard of that person obsolete: portal/catalogue.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from convergence.accounts.models import User
+from convergence.portal.catalogue import favourites_changed
 from convergence.portal.models import Favourite, Service
 
 
@@ -18,6 +20,7 @@ def pin_service(*, acting_user: User, service: Service) -> Favourite:
         existing = Favourite.objects.filter(user=acting_user, service=service).first()
         if existing is not None:
             return existing
+        # The cached dashboard follows (portal/receivers.py: every save or delete).
         last = Favourite.objects.filter(user=acting_user).aggregate(last=Max("position"))["last"]
         return Favourite.objects.create(user=acting_user, service=service, position=(last or 0) + 1)
 
@@ -38,6 +41,7 @@ def move_favourite(*, acting_user: User, service: Service, offset: int) -> None:
         target = max(0, min(len(favourites) - 1, index + offset))
         favourites.insert(target, favourites.pop(index))
         _renumber(favourites)
+        favourites_changed(acting_user.pk)  # bulk_update sends no signal
 
 
 def reorder_favourites(*, acting_user: User, service_ids: list[int]) -> None:
@@ -48,6 +52,7 @@ def reorder_favourites(*, acting_user: User, service_ids: list[int]) -> None:
         rank = {service_id: i for i, service_id in enumerate(service_ids)}
         favourites.sort(key=lambda fav: (rank.get(fav.service_id, len(rank)), fav.position, fav.pk))
         _renumber(favourites)
+        favourites_changed(acting_user.pk)
 
 
 def _renumber(favourites: list[Favourite]) -> None:

@@ -15,6 +15,7 @@ class PortalConfig(AppConfig):
 
         register_section("services", load_services, order=50)
 
-        from convergence.portal import personal_data
+        from convergence.portal import personal_data, receivers
 
         personal_data.register()
+        receivers.connect()

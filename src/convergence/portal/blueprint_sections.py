@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from convergence.core.blueprints import BlueprintError, LoadReport
 from convergence.core.models import Department, Establishment
+from convergence.portal.catalogue import catalogue_changed
 from convergence.portal.models import AudienceRule, Service
 
 
@@ -53,5 +54,6 @@ def load_services(data: list[dict[str, Any]], report: LoadReport) -> None:
                 for role in roles
             )
         AudienceRule.objects.filter(service=service).delete()
-        AudienceRule.objects.bulk_create(rules)
+        AudienceRule.objects.bulk_create(rules)  # no signal: the catalogue is told below
         report.count("services", created=created)
+    catalogue_changed()

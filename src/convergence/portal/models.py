@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from convergence.accounts.models import Assignment, Role, current_school_year
+from convergence.accounts.models import Assignment, Role
 from convergence.core.models import Department, Establishment
 
 if TYPE_CHECKING:
@@ -26,6 +26,21 @@ class Category(models.TextChoices):
     ASSISTANCE = "assistance", _("Assistance")
 
 
+# What decides which services a person sees: their (role, establishment, department) this
+# school year. Everyone with the same audience sees the same catalogue.
+Audience = tuple[tuple[str, int | None, int | None], ...]
+
+
+def audience_of(user: User) -> Audience:
+    """``user``'s audience, in one indexed query (sorted: equal audiences compare equal)."""
+    rows = (
+        Assignment.objects.current()
+        .filter(user=user)
+        .values_list("role", "establishment_id", "establishment__department_id")
+    )
+    return tuple(sorted(set(rows), key=lambda row: (row[0], row[1] or 0, row[2] or 0)))
+
+
 class ServiceQuerySet(models.QuerySet["Service"]):
     def published(self) -> ServiceQuerySet:
         return self.filter(is_published=True)
@@ -35,11 +50,13 @@ class ServiceQuerySet(models.QuerySet["Service"]):
         this school year (role, department and establishment of the same assignment)."""
         if not user.is_authenticated:
             return self.none()
-        assignments = Assignment.objects.filter(
-            user=user, school_year=current_school_year()
-        ).values_list("role", "establishment_id", "establishment__department_id")
+        return self.for_audience(audience_of(user))
+
+    def for_audience(self, audience: Audience) -> ServiceQuerySet:
+        """Published services meant for everyone or matching one of ``audience``'s
+        (role, establishment, department) triples."""
         matches = Q(pk__in=[])
-        for role, establishment_id, department_id in assignments:
+        for role, establishment_id, department_id in audience:
             matches |= (
                 (Q(role="") | Q(role=role))
                 & (Q(establishment__isnull=True) | Q(establishment_id=establishment_id))

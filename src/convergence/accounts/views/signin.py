@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
+from urllib.parse import quote
 
 from allauth.account import views as allauth_views
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,7 +27,8 @@ from convergence.accounts.http import AuthenticatedRequest
 from convergence.accounts.models import Assignment, Profile, User
 from convergence.accounts.views.activation import pending_activation_user
 from convergence.accounts.views.recovery import pending_reset_user
-from convergence.core import errors
+from convergence.core import errors, fragments
+from convergence.core.context_processors import academie as academie_context
 from convergence.core.views import render_error
 
 
@@ -34,6 +41,48 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
     """
 
     template_name = "account/login.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """The page a fresh browser gets is the same for everyone but its CSRF token: it is
+        rendered once (per profile, language and académie) and kept in the cache."""
+        if not self._same_for_everyone(request):
+            response: HttpResponse = super().get(request, *args, **kwargs)
+            return response
+        context = academie_context(request)
+        next_url = request.GET.get(self.redirect_field_name, "")
+        key = fragments.key(
+            "sign-in-page",
+            request.GET.get("profil", ""),
+            bool(next_url),
+            context["academie"].name,
+            context["academie"].logo.name if context["academie"].logo else "",
+            context["official_host"],
+            context["unofficial_host"],
+        )
+
+        def render() -> str:
+            self._placeholder_csrf = True
+            page = super(LoginView, self).get(request, *args, **kwargs)
+            page.render()
+            return str(page.content.decode())
+
+        page = fragments.fill_csrf(fragments.cached(key, render), request)
+        if next_url:
+            page = _fill_next(page, self.redirect_field_name, next_url)
+        return HttpResponse(page)
+
+    @staticmethod
+    def _same_for_everyone(request: HttpRequest) -> bool:
+        """No session or message cookie (nothing of this browser's shows), and no parameter
+        but a known profile and ``next`` (filled in afterwards)."""
+        if set(request.GET) - {"profil", REDIRECT_FIELD_NAME}:
+            return False
+        if request.GET.get("profil", "") not in ("", *Profile.values):
+            return False
+        cookies = request.COOKIES
+        return settings.SESSION_COOKIE_NAME not in cookies and (
+            settings.MESSAGE_COOKIE_NAME not in cookies
+        )
 
     def get_profile(self) -> Profile | None:
         value = self.request.GET.get("profil") or self.request.POST.get("profil")
@@ -60,7 +109,31 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
                 ),
             }
         )
+        if getattr(self, "_placeholder_csrf", False):
+            context.update(fragments.csrf_placeholder_context())
+            if context.get("redirect_field_value"):
+                # Where the person goes after signing in (a service's authorisation request,
+                # different for each): a placeholder the request's own value replaces.
+                context["redirect_field_value"] = NEXT_PLACEHOLDER
+                context["redirect_field"] = format_html(
+                    '<input type="hidden" name="{}" value="{}">',
+                    self.redirect_field_name,
+                    NEXT_PLACEHOLDER,
+                )
         return context
+
+
+# Stands for the ``next`` value in the cached sign-in page (hexadecimal: the same once
+# escaped for HTML and for a URL).
+NEXT_PLACEHOLDER = hashlib.sha256(b"convergence-sign-in-next").hexdigest()
+
+
+def _fill_next(page: str, field: str, value: str) -> SafeString:
+    """Put this request's ``next`` back where the template showed it: hidden inputs
+    (HTML-escaped) and the profile links (URL-encoded, then HTML-escaped)."""
+    page = page.replace(f'value="{NEXT_PLACEHOLDER}"', f'value="{escape(value)}"')
+    page = page.replace(f"{field}={NEXT_PLACEHOLDER}", f"{field}={escape(quote(value, safe='/'))}")
+    return mark_safe(page)  # noqa: S308  (the values put in are escaped above)
 
 
 @login_required

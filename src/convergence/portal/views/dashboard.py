@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from convergence.accounts.http import AuthenticatedRequest
 from convergence.core import widgets
-from convergence.portal import actions
+from convergence.portal import actions, catalogue
 from convergence.portal.models import Favourite, Service
 
 
@@ -31,9 +31,18 @@ def _catalogue_context(request: AuthenticatedRequest) -> dict[str, object]:
 @login_required
 @require_GET
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
-    context = _catalogue_context(request)
     if getattr(request, "htmx", False) and request.GET.get("partial") == "catalogue":
-        return render(request, "portal/_catalogue.html", context)
+        return render(request, "portal/_catalogue.html", _catalogue_context(request))
+    if request.GET.get("q"):
+        context = _catalogue_context(request)
+    else:
+        # Without a search, what every visitor sees comes from the cache (portal/catalogue.py).
+        context = {
+            "query": "",
+            "favourites_and_catalogue": catalogue.render_favourites_and_catalogue(
+                request, request.user
+            ),
+        }
     context["widgets"] = widgets.render_context(request)
     return render(request, "portal/dashboard.html", context)
 

@@ -43,4 +43,19 @@
       values: { order: order, q: search ? search.value : "" }
     });
   });
+
+  // Deferred dashboard widgets (core/widgets.py): the server answers "unavailable" itself
+  // after its timeout; this covers the network failing or the server not answering at all.
+  function widgetUnavailable(event) {
+    var box = event.target;
+    if (!box || !box.classList || !box.classList.contains("cv-widget--deferred")) { return; }
+    var status = box.querySelector("[role=status]");
+    if (status) { status.textContent = box.dataset.unavailable; }
+    box.removeAttribute("aria-busy");
+    box.classList.remove("cv-widget--deferred");
+    box.classList.add("cv-widget--unavailable");
+  }
+  ["htmx:timeout", "htmx:responseError", "htmx:sendError"].forEach(function (name) {
+    document.addEventListener(name, widgetUnavailable);
+  });
 })();
