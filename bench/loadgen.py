@@ -74,13 +74,24 @@ def cookies_of(headers: http.client.HTTPMessage) -> dict[str, str]:
     return {name: morsel.value for name, morsel in jar.items()}
 
 
-def sign_in(connection: Connection, login: str, password: str) -> tuple[bool, str]:
-    """GET the form, POST the credentials; True when answered by a redirect to ``/``."""
-    status, headers, content = connection.request("GET", "/connexion/", None, {})
+def sign_in(
+    connection: Connection, login: str, password: str, device_cookie: str = ""
+) -> tuple[bool, str]:
+    """GET the form, POST the credentials; True when answered by a redirect to ``/``.
+
+    ``device_cookie`` (``name=value``) is what a browser the account signed in from before
+    holds: the portal knows it (no new-device alert)."""
+    sent = {"Cookie": device_cookie} if device_cookie else {}
+    status, headers, content = connection.request("GET", "/connexion/", None, sent)
     match = CSRF_FIELD.search(content)
     if status != 200 or match is None:
         return False, f"GET {status}"
-    cookie = "; ".join(f"{k}={v}" for k, v in cookies_of(headers).items())
+    cookie = "; ".join(
+        [
+            *([device_cookie] if device_cookie else []),
+            *(f"{k}={v}" for k, v in cookies_of(headers).items()),
+        ]
+    )
     body = urllib.parse.urlencode(
         {"csrfmiddlewaretoken": match.group(1).decode(), "login": login, "password": password}
     ).encode()
@@ -269,13 +280,19 @@ class AccountPool:
     throttled). Shared by the threads."""
 
     def __init__(self, path: Path) -> None:
-        pairs = [line.split("\t", 1) for line in path.read_text().splitlines() if line]
-        self._cycle = itertools.cycle([(login, password) for login, password in pairs])
+        # login<TAB>password, optionally <TAB>the device cookie of a known browser.
+        rows = [[*line.split("\t"), ""][:3] for line in path.read_text().splitlines() if line]
+        self._cycle = itertools.cycle([tuple(row) for row in rows])
         self._lock = threading.Lock()
 
     def next(self) -> tuple[str, str]:
+        login, password, _cookie = self.next_with_cookie()
+        return login, password
+
+    def next_with_cookie(self) -> tuple[str, str, str]:
         with self._lock:
-            return next(self._cycle)
+            login, password, cookie = next(self._cycle)
+            return login, password, cookie
 
 
 def cpu_ticks(pids: list[int]) -> int:
@@ -333,8 +350,8 @@ def main() -> None:
         accounts = AccountPool(options.accounts)
 
         def worker(connection: Connection) -> tuple[bool, str]:
-            login, password = accounts.next()
-            return sign_in(connection, login, password)
+            login, password, device_cookie = accounts.next_with_cookie()
+            return sign_in(connection, login, password, device_cookie)
 
     elif options.mode == "refresh":
         chains = Chains(options.tokens)

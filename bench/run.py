@@ -253,7 +253,7 @@ def seed_audit_trail(after_pk: int, per_account: int = AUDIT_EVENTS_PER_ACCOUNT)
         for n in range(per_account):
             batch.append(
                 AuditEvent(
-                    event_type=events.LOGIN_FAILED if n == 0 else events.LOGIN_SUCCEEDED,
+                    event_type=(events.LOGIN_FAILED if n == 0 else events.LOGIN_SUCCEEDED).code,
                     subject_id=pk,
                     actor_id=None if n == 0 else pk,
                     ip_address="192.0.2.10",
@@ -353,8 +353,25 @@ def counting_writes() -> Iterator[list[str]]:
         yield writes
 
 
+def device_cookie(user_pk: int) -> str:
+    """The ``name=value`` of the device cookie a browser holds once the account signed in."""
+    from convergence.accounts import throttle
+
+    return f"{throttle.device_cookie_name()}={throttle.device_cookie_value(user_pk)}"
+
+
+def logins_with_pk(logins: Iterator[str]) -> list[tuple[str, int]]:
+    from convergence.accounts.models import User
+
+    wanted = list(logins)
+    pks = dict(User.objects.filter(login__in=wanted).values_list("login", "pk"))
+    return [(login, pks[login]) for login in wanted]
+
+
 def writes_per_login(logins: Iterator[str], password: str) -> dict[str, dict[str, Any]]:
-    """Statements written by GET /connexion/ then POST (one success), per session engine."""
+    """Statements written by GET /connexion/ then POST (one success), per session engine,
+    from a browser the account used before (it holds the device cookie) and from a new one
+    (the new-device alert adds its audit row and a queued e-mail)."""
     from django.conf import settings
     from django.test import Client, override_settings
 
@@ -365,18 +382,23 @@ def writes_per_login(logins: Iterator[str], password: str) -> dict[str, dict[str
     }
     result = {}
     for kind, engine in engines.items():
-        with override_settings(SESSION_ENGINE=engine):
-            client = Client()
-            with counting_writes() as on_get:
-                client.get("/connexion/")
-            with counting_writes() as on_post:
-                response = client.post("/connexion/", {"login": next(logins), "password": password})
-            assert response.status_code == 302, f"sign-in failed ({response.status_code})"
-        cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[1]
-        label = f"{kind} ({engine}{', ' + cache if 'cache' in engine else ''})"
-        if engine == settings.SESSION_ENGINE:
-            label += " — configuration en vigueur"
-        result[label] = {"get": on_get, "post": on_post}
+        for browser in ("navigateur connu", "nouveau navigateur"):
+            with override_settings(SESSION_ENGINE=engine):
+                [(login, pk)] = logins_with_pk(iter([next(logins)]))
+                client = Client()
+                if browser == "navigateur connu":
+                    name, value = device_cookie(pk).split("=", 1)
+                    client.cookies[name] = value
+                with counting_writes() as on_get:
+                    client.get("/connexion/")
+                with counting_writes() as on_post:
+                    response = client.post("/connexion/", {"login": login, "password": password})
+                assert response.status_code == 302, f"sign-in failed ({response.status_code})"
+            cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[1]
+            label = f"{kind} ({engine}{', ' + cache if 'cache' in engine else ''}), {browser}"
+            if engine == settings.SESSION_ENGINE:
+                label += " — configuration en vigueur"
+            result[label] = {"get": on_get, "post": on_post, "known": browser == "navigateur connu"}
     return result
 
 
@@ -734,22 +756,29 @@ def report(figures: dict[str, Any]) -> None:
     print(line)
     for label, statements in figures["writes"].items():
         post = statements["post"]
-        limit = 1 if "cache" in label else 2
+        limit = 1 if "sessions.cache" in label else 2
+        target = (
+            f"cible ≤ {limit}"
+            if statements["known"]
+            else "hors cible : l'alerte « nouvel appareil » écrit sa ligne d'audit et met "
+            "son courriel en file"
+        )
         print(
             f"Écritures par connexion, {label} : {len(post)} "
-            f"(GET du formulaire : {len(statements['get'])}) (cible ≤ {limit})"
+            f"(GET du formulaire : {len(statements['get'])}) ({target})"
         )
         for statement in post:
             print(f"    {statement}")
-        kind = "cache" if limit == 1 else "base"
-        targets.append(
-            (
-                f"écritures par connexion (sessions en {kind})",
-                str(len(post)),
-                f"≤ {limit}",
-                len(post) + len(statements["get"]) <= limit,
+        if statements["known"]:
+            kind = "cache" if limit == 1 else "base"
+            targets.append(
+                (
+                    f"écritures par connexion (sessions en {kind})",
+                    str(len(post)),
+                    f"≤ {limit}",
+                    len(post) + len(statements["get"]) <= limit,
+                )
             )
-        )
     dashboard_writes = figures["dashboard_writes"]
     print(
         f"Écritures pour {dashboard_writes['views']} vues du tableau de bord : "
@@ -826,7 +855,15 @@ def main() -> None:
         figures["writes"] = writes_per_login(logins, prepared["password"])
         figures["dashboard_writes"] = writes_per_dashboard(prepared["pupil"])
         accounts = var_dir / "accounts.tsv"
-        accounts.write_text("".join(f"{login}\t{prepared['password']}\n" for login in logins))
+        # Each account signs in from a browser it used before (it holds the account's
+        # device cookie), as most people do on a Monday morning; a new browser adds the
+        # new-device alert (an audit row and a queued e-mail), measured in-process below.
+        accounts.write_text(
+            "".join(
+                f"{login}\t{prepared['password']}\t{device_cookie(pk)}\n"
+                for login, pk in logins_with_pk(logins)
+            )
+        )
         cookie = session_cookie(prepared["pupil"])
         if options.compare_servers:
             figures["layouts"] = {}

@@ -305,7 +305,7 @@ def new_device_mails(mailoutbox) -> list:
 
 
 def test_new_device_mail_is_sent_once_then_not_with_the_device_cookie(
-    parent, mailoutbox, django_capture_on_commit_callbacks
+    parent, mailoutbox, django_capture_on_commit_callbacks, immediate_tasks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         sign_in(browser(), parent)  # the account's first sign-in: nothing to compare with
@@ -400,3 +400,20 @@ def test_devices_page_query_count_does_not_grow_with_sessions(pupil, django_asse
     # The session, the person, and at most one query for all their sessions.
     with django_assert_max_num_queries(3):
         assert computer.get("/compte/appareils/").status_code == 200
+
+
+def test_the_new_device_alert_waits_in_the_task_queue_not_in_the_sign_in(
+    parent, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The sign-in queues the message; the worker sends it (a slow mail server holds no
+    sign-in)."""
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_in(browser(), parent)
+    phone = browser(SAFARI_IPHONE, "198.51.100.9")
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_in(phone, parent)
+    assert new_device_mails(mailoutbox) == []
+    [queued] = DBTaskResult.objects.filter(task_path__endswith="send_new_device_alert")
+    assert queued.args_kwargs["kwargs"]["user_pk"] == parent.pk

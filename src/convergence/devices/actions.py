@@ -9,12 +9,10 @@ from __future__ import annotations
 from allauth.account.internal.flows import logout as logout_flow
 from django.db import transaction
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 
 from convergence.accounts import events as accounts_events
 from convergence.accounts import throttle
-from convergence.accounts.mailing import contact_address
 from convergence.accounts.models import User
 from convergence.audit.actions import record_event
 from convergence.audit.models import AuditEvent
@@ -23,7 +21,7 @@ from convergence.core.http import client_ip, user_agent
 from convergence.devices import events
 from convergence.devices.labels import approximate_place, browser_label
 from convergence.devices.sessions import SignedInSession, store
-from convergence.outbox import mail
+from convergence.devices.tasks import send_new_device_alert
 
 
 def end_session(*, acting_user: User, session: SignedInSession, request: HttpRequest) -> None:
@@ -146,16 +144,13 @@ def alert_new_device(*, user: User, request: HttpRequest) -> bool:
         subject=user,
         data={"device": device, "place": place},
     )
-    base = links.base_url(request)
-    context = {
-        "user": user,
-        "device": device,
-        "place": place,
-        "when": timezone.now(),
-        # Links to the official host, never to whatever host the sign-in came through.
-        "devices_url": f"{base}{reverse('devices:list')}",
-        "password_url": f"{base}{reverse('account_change_password')}",
-    }
-    address = contact_address(user)
-    transaction.on_commit(lambda: mail.send([address], "devices/mail/new_device", context))
+    # The message goes through the task worker: a mail server that is slow or down never
+    # holds a sign-in (the task is queued in the sign-in's transaction).
+    send_new_device_alert.enqueue(
+        user_pk=user.pk,
+        device=device,
+        place=place,
+        when=timezone.now().isoformat(),
+        base_url=links.base_url(request),
+    )
     return True

@@ -1,4 +1,5 @@
-"""Background work of devices: the daily deletion of expired portal sessions."""
+"""Background work of devices: the new-device alert, the daily deletion of expired portal
+sessions."""
 
 from __future__ import annotations
 
@@ -6,7 +7,33 @@ import contextlib
 from importlib import import_module
 
 from django.conf import settings
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django_tasks import task
+
+from convergence.accounts.mailing import contact_address
+from convergence.accounts.models import User
+from convergence.outbox import mail
+
+
+@task()
+def send_new_device_alert(
+    *, user_pk: int, device: str, place: str, when: str, base_url: str
+) -> None:
+    """E-mail the person that their account was just signed in from a browser it did not
+    know (``devices.actions.alert_new_device``), with links to the official host."""
+    user = User.objects.filter(pk=user_pk).first()
+    if user is None:
+        return
+    context = {
+        "user": user,
+        "device": device,
+        "place": place,
+        "when": parse_datetime(when),
+        "devices_url": f"{base_url}{reverse('devices:list')}",
+        "password_url": f"{base_url}{reverse('account_change_password')}",
+    }
+    mail.send([contact_address(user)], "devices/mail/new_device", context)
 
 
 @task()

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.base import CreateError
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 from convergence.devices.models import DeviceSession
 from convergence.devices.sessions.base import (
@@ -24,6 +25,11 @@ from convergence.devices.sessions.base import (
     signs_in,
 )
 
+
+def _random_key() -> str:
+    return get_random_string(32, VALID_KEY_CHARS)
+
+
 # A new key that collides is retried a few times; more means something else refuses the
 # row (its account deleted meanwhile), and retrying would not help.
 INSERT_ATTEMPTS = 3
@@ -34,8 +40,8 @@ class SessionStore(DeviceSessionsMixin, DatabaseSessionStore):
     the response's save.
 
     Django's ``cycle_key`` inserts the new session at once and the session middleware then
-    updates it when the response goes out; here the old row is deleted, the new key is chosen
-    (one SELECT checks it is free) and the single insert happens at that save. The key still
+    updates it when the response goes out; here the old row is deleted, the new key is drawn
+    and the single insert happens at that save (the primary key refuses a taken one). The key still
     changes at sign-in (no session fixation).
     """
 
@@ -76,7 +82,10 @@ class SessionStore(DeviceSessionsMixin, DatabaseSessionStore):
     def cycle_key(self) -> None:
         data = dict(self.items())
         key = self.session_key
-        self._session_key = self._get_new_session_key()  # type: ignore[attr-defined]
+        # Not Django's _get_new_session_key, which asks the database whether the key is
+        # free: the single INSERT at the response is the check (a taken key, one chance in
+        # 36^32, is refused by the primary key and another one drawn).
+        self._session_key = _random_key()
         self._session_cache = data
         self._insert_pending = True
         self.modified = True
@@ -95,9 +104,8 @@ class SessionStore(DeviceSessionsMixin, DatabaseSessionStore):
                     super().save(must_create=True)
                     return
                 except CreateError:
-                    # Taken between the check and now (32 random characters: practically
-                    # never).
-                    self._session_key = self._get_new_session_key()  # type: ignore[attr-defined]
+                    # Taken (32 random characters: practically never).
+                    self._session_key = _random_key()
             raise CreateError
         super().save(must_create=must_create)
 
