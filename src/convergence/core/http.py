@@ -34,10 +34,15 @@ def session_user_pk(request: HttpRequest) -> str | None:
     anonymous there.
     """
     from django.contrib.auth import SESSION_KEY
-    from django.utils.functional import empty
+    from django.utils.functional import LazyObject, empty
 
     user = getattr(request, "user", None)
-    wrapped = getattr(user, "_wrapped", empty) if user is not None else empty
+    if user is None:
+        wrapped = empty
+    elif isinstance(user, LazyObject):
+        wrapped = user._wrapped
+    else:
+        wrapped = user  # set by someone who had loaded it
     if wrapped is not empty and wrapped is not None:
         # Already loaded by someone else: it is the verified answer.
         pk = getattr(wrapped, "pk", None)

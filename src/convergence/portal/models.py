@@ -10,8 +10,9 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from convergence.accounts.models import Assignment, Role
+from convergence.accounts.models import Assignment, Role, current_school_year
 from convergence.core.models import Department, Establishment
+from convergence.core.queries import CompiledQuery
 
 if TYPE_CHECKING:
     from convergence.accounts.models import User
@@ -31,14 +32,26 @@ class Category(models.TextChoices):
 Audience = tuple[tuple[str, int | None, int | None], ...]
 
 
+# Read on every dashboard view: compiled once (core.queries), then only executed.
+_AUDIENCE = CompiledQuery(
+    lambda user_pk, year: Assignment.objects.filter(user_id=user_pk, school_year=year).values_list(
+        "role", "establishment_id", "establishment__department_id"
+    ),
+    -7_654_321,
+    "\x00year\x00",
+)
+
+
 def audience_of(user: User) -> Audience:
-    """``user``'s audience, in one indexed query (sorted: equal audiences compare equal)."""
-    rows = (
-        Assignment.objects.current()
-        .filter(user=user)
-        .values_list("role", "establishment_id", "establishment__department_id")
+    """``user``'s audience this school year, in one indexed query (sorted: equal audiences
+    compare equal)."""
+    rows = _AUDIENCE.rows(user.pk, current_school_year())
+    return tuple(
+        sorted(
+            {(str(role), establishment, department) for role, establishment, department in rows},
+            key=lambda row: (row[0], row[1] or 0, row[2] or 0),
+        )
     )
-    return tuple(sorted(set(rows), key=lambda row: (row[0], row[1] or 0, row[2] or 0)))
 
 
 class ServiceQuerySet(models.QuerySet["Service"]):
