@@ -33,6 +33,7 @@ from convergence.sso.models import (
     TicketKind,
     digest,
 )
+from tests.conftest import stop_serving
 
 NS = {"cas": "http://www.yale.edu/tp/cas"}
 ENT = "https://ent.exemple.fr/"
@@ -92,8 +93,7 @@ def callback_fixture() -> Iterator[ProxyCallback]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
-    server.shutdown()
-    server.server_close()
+    stop_serving(server, thread)
 
 
 def declare_cas_service(slug: str, *, audience: Any = "everyone", **cas: Any) -> Service:
@@ -641,3 +641,16 @@ def test_logout_does_not_redirect_to_an_unregistered_service(pupil: Any, ent: Se
     assert response.status_code == 200
     assert "Vous êtes déconnecté" in response.content.decode()
     assert "_auth_user_id" not in browser.session
+
+
+def test_a_validation_reads_twice_after_burning_the_ticket(
+    pupil: Any, ent: Service, django_assert_num_queries: Any
+) -> None:
+    ticket = obtain_ticket(signed_in(pupil))
+
+    # The burn (UPDATE … RETURNING), the ticket with its owner and session, the roles.
+    with django_assert_num_queries(3):
+        root = validate("p3/serviceValidate", ticket=ticket, service=ENT_HOME)
+
+    assert user_of(root) == pupil.login
+    assert attributes_of(root)["authenticationMethod"] == ["password"]

@@ -4,6 +4,7 @@ party could make, driven with Django's test client."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from oauth2_provider.models import AccessToken, Grant, RefreshToken
 from convergence.audit.models import AuditEvent
 from convergence.portal.models import Service
 from convergence.sso import actions, events
+from convergence.sso import tokens as sso_tokens
 from convergence.sso.models import Consent
 
 from .conftest import (
@@ -259,14 +261,20 @@ def test_reused_refresh_token_revokes_the_family(
     assert introspect_token(rp, mail_server, rotated["access_token"])["active"] is False
 
 
+def _age_family(user: Any, *, seconds: int) -> None:
+    """Make the person's refresh family ``seconds`` old (its birth is written in its id)."""
+    family = RefreshToken.objects.filter(user=user).values_list("token_family", flat=True)[0]
+    born = timezone.now() - datetime.timedelta(seconds=seconds)
+    RefreshToken.objects.filter(token_family=family).update(
+        token_family=sso_tokens.new_family(born=born)
+    )
+
+
 def test_refresh_family_has_an_absolute_lifetime(teacher: Any, arena: RelyingParty) -> None:
     tokens = _tokens(teacher, arena)
     rp = Client()
     rotated = refresh(rp, arena, tokens["refresh_token"]).json()
-    family = RefreshToken.objects.get(user=teacher, revoked=None).token_family
-    born = timezone.now() - datetime.timedelta(seconds=settings.OIDC_REFRESH_ABSOLUTE_SECONDS + 1)
-    RefreshToken.objects.filter(token_family=family, revoked=None).update(created=timezone.now())
-    RefreshToken.objects.filter(token_family=family).exclude(revoked=None).update(created=born)
+    _age_family(teacher, seconds=settings.OIDC_REFRESH_ABSOLUTE_SECONDS + 1)
 
     response = refresh(rp, arena, rotated["refresh_token"])
 
@@ -276,12 +284,26 @@ def test_refresh_family_has_an_absolute_lifetime(teacher: Any, arena: RelyingPar
 
 def test_refresh_within_the_absolute_lifetime_succeeds(teacher: Any, arena: RelyingParty) -> None:
     tokens = _tokens(teacher, arena)
-    almost = timezone.now() - datetime.timedelta(
-        seconds=settings.OIDC_REFRESH_ABSOLUTE_SECONDS - 60
-    )
-    RefreshToken.objects.filter(user=teacher).update(created=almost)
+    _age_family(teacher, seconds=settings.OIDC_REFRESH_ABSOLUTE_SECONDS - 60)
 
     assert refresh(Client(), arena, tokens["refresh_token"]).status_code == 200
+
+
+def test_family_from_before_time_ordered_ids_is_dated_by_its_first_token(
+    teacher: Any, arena: RelyingParty
+) -> None:
+    tokens = _tokens(teacher, arena)
+    rp = Client()
+    rotated = refresh(rp, arena, tokens["refresh_token"]).json()
+    legacy = uuid.uuid4()
+    born = timezone.now() - datetime.timedelta(seconds=settings.OIDC_REFRESH_ABSOLUTE_SECONDS + 1)
+    RefreshToken.objects.filter(user=teacher).update(token_family=legacy)
+    RefreshToken.objects.filter(user=teacher).exclude(revoked=None).update(created=born)
+
+    response = refresh(rp, arena, rotated["refresh_token"])
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
 
 
 # --- response types and scopes ----------------------------------------------------------

@@ -32,6 +32,7 @@ from convergence.sso import events
 from convergence.sso.logout import BACKCHANNEL_EVENT
 from convergence.sso.models import LogoutState, Participation, SsoSession
 from convergence.sso.tasks import deliver_logouts
+from tests.conftest import stop_serving
 from tests.helpers import sign_in_with_totp
 
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -68,8 +69,7 @@ def relying_party() -> Iterator[Recorder]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
-    server.shutdown()
-    server.server_close()
+    stop_serving(server, thread)
 
 
 def register_client(backchannel_uri: str) -> None:

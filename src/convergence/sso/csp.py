@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 from django.http import HttpRequest, QueryDict
-from oauth2_provider.models import Application
 
+from convergence.sso import clients
 from convergence.sso.models import CasService
 
 SIGN_IN_PATH = "/connexion/"
@@ -31,8 +31,8 @@ def _registered_redirect(params: QueryDict | dict[str, list[str]], *, field: str
     wanted = _first(params, field)
     if not client_id or not wanted:
         return ""
-    application = Application.objects.filter(client_id=client_id).values(uris).first()
-    if application is None or wanted not in application[uris].split():
+    application = clients.application(client_id)
+    if application is None or wanted not in str(getattr(application, uris)).split():
         return ""
     return origin(wanted)
 

@@ -12,6 +12,9 @@ CODE_REUSED = declare("sso.code_reused", _("Code d'autorisation réutilisé : je
 CODE_VERIFIER_REJECTED = declare(
     "sso.code_verifier_rejected", _("Code d'autorisation détruit : vérificateur PKCE refusé")
 )
+REFRESH_TOKEN_REUSED = declare(
+    "sso.refresh_token_reused", _("Jeton de renouvellement réutilisé : famille révoquée")
+)
 TICKET_REJECTED = declare("sso.ticket_rejected", _("Ticket CAS refusé"))
 SSO_ENDED = declare("sso.session_ended", _("Session d'authentification unique terminée"))
 LOGOUT_FAILED = declare("sso.logout_failed", _("Déconnexion d'un service non délivrée"))

@@ -1,6 +1,6 @@
 """Single sign-on follows the portal session: auth time at sign-in, SSO end at sign-out,
-everything revoked when an account stops being active; and no OIDC client is saved with an
-ID token algorithm the portal cannot sign with."""
+everything revoked when an account stops being active; no OIDC client is saved with an
+ID token algorithm the portal cannot sign with; a saved client is read again."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ import time
 from typing import Any
 
 from django.contrib.auth import signals as auth_signals
-from django.db.models.signals import pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from oauth2_provider.models import Application
 
 from convergence.accounts.models import User
 from convergence.accounts.signals import account_deactivated
-from convergence.sso import actions
+from convergence.sso import actions, clients
 from convergence.sso.actions.sessions import AUTH_TIME_KEY, SESSION_KEY
+from convergence.sso.models import OidcClient
 from convergence.sso.signing import refuse_unsupported_algorithm
 
 
@@ -51,3 +52,12 @@ def account_disabled(
 def signing_algorithm(sender: Any, instance: Application, **kwargs: Any) -> None:
     # Whatever saves the client (admin, blueprint, shell): see sso/signing.py.
     refuse_unsupported_algorithm(instance)
+
+
+@receiver(post_save, sender=Application, dispatch_uid="sso_client_saved")
+@receiver(post_delete, sender=Application, dispatch_uid="sso_client_deleted")
+@receiver(post_save, sender=OidcClient, dispatch_uid="sso_oidc_client_saved")
+@receiver(post_delete, sender=OidcClient, dispatch_uid="sso_oidc_client_deleted")
+def forget_clients(sender: Any, **kwargs: Any) -> None:
+    # This process sees the change at once; the others within clients.CLIENT_CACHE_SECONDS.
+    clients.forget()

@@ -10,6 +10,7 @@ from convergence.sso.views.oidc import (
     IntrospectTokenView,
     LogoutView,
     ServerMetadataView,
+    TokenView,
 )
 
 # The toolkit's views reverse their siblings in this namespace (discovery document).
@@ -17,7 +18,7 @@ app_name = "oauth2_provider"
 
 urlpatterns = [
     path("authorize/", AuthorizeView.as_view(), name="authorize"),
-    path("token/", toolkit.TokenView.as_view(), name="token"),
+    path("token/", TokenView.as_view(), name="token"),
     path("revoke_token/", toolkit.RevokeTokenView.as_view(), name="revoke-token"),
     # Only the académie's servers may introspect (the toolkit's view lets any client).
     path("introspect/", IntrospectTokenView.as_view(), name="introspect"),

@@ -1,22 +1,23 @@
 """Our seam in django-oauth-toolkit: claims, authentication context, code reuse, codes burned
-by a failed PKCE check and the refresh family's absolute lifetime. Everything cryptographic
-stays the toolkit's (and oauthlib's)."""
+by a failed PKCE check, the refresh family's absolute lifetime, and clients read from the
+per-process cache (``clients.py``). Everything cryptographic stays the toolkit's (and
+oauthlib's). The refresh-token and client-credentials grants are answered before the toolkit
+in the plain case (``grants.py``), with the same rules."""
 
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
-from django.conf import settings
-from django.db.models import Min
-from django.utils import timezone
-from oauth2_provider.models import Grant, RefreshToken
+from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
 
-from convergence.sso import actions
+from convergence.sso import actions, clients, tokens
 from convergence.sso.claims import CLAIM_SCOPES, person_claims
 from convergence.sso.models import Acr, IssuedCode, digest
 
@@ -30,6 +31,23 @@ SERVER_SCOPES = frozenset({"introspection"})
 
 class ConvergenceValidator(OAuth2Validator):
     oidc_claim_scope = CLAIM_SCOPES
+
+    # --- clients --------------------------------------------------------------------------
+    def _load_application(self, client_id: str, request: Request) -> Application | None:
+        # The toolkit reads the client from the database at each call (twice per code
+        # exchange); clients.py keeps it a few seconds per process.
+        if oauth2_settings.CIMD_ENABLED:
+            loaded: Application | None = super()._load_application(client_id, request)
+            return loaded
+        client = request.client
+        if isinstance(client, Application) and client.client_id == client_id:
+            return client
+        client = clients.application(client_id)
+        if client is None or not client.is_usable(request):
+            request.client = None
+            return None
+        request.client = client
+        return client
 
     # --- authorization request ----------------------------------------------------------
     def validate_response_type(
@@ -103,6 +121,60 @@ class ConvergenceValidator(OAuth2Validator):
         )
 
     # --- token request ------------------------------------------------------------------
+    # oauthlib asks the validator about the same authorization code up to seven times per
+    # code exchange (scopes, client, redirect URI, PKCE challenge and method, nonce); the
+    # toolkit reads the grant from the database each time. It is read once per request.
+    def _grant(self, code: str, request: Request) -> Grant | None:
+        grants: dict[str, Grant | None] | None = getattr(request, "convergence_grants", None)
+        if grants is None:
+            grants = request.convergence_grants = {}
+        if code not in grants:
+            grants[code] = Grant.objects.select_related("user").filter(code=code).first()
+        return grants[code]
+
+    def _client_grant(self, code: str, client: Any, request: Request) -> Grant | None:
+        grant = self._grant(code, request)
+        if grant is None or client is None or grant.application_id != client.pk:
+            return None
+        return grant
+
+    def get_authorization_code_scopes(
+        self, client_id: str, code: str, redirect_uri: str, request: Request
+    ) -> list[str]:
+        grant = self._grant(code, request)
+        return grant.scope.split() if grant is not None and grant.scope else []
+
+    def get_authorization_code_nonce(
+        self, client_id: str, code: str, redirect_uri: str, request: Request
+    ) -> str | None:
+        grant = self._grant(code, request)
+        return grant.nonce or None if grant is not None else None
+
+    def confirm_redirect_uri(
+        self,
+        client_id: str,
+        code: str,
+        redirect_uri: str,
+        client: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        request = kwargs.get("request") or (args[0] if args else None)
+        grant = (
+            self._client_grant(code, client, request)
+            if request is not None
+            else Grant.objects.filter(code=code, application=client).first()
+        )
+        return grant is not None and bool(grant.redirect_uri_allowed(redirect_uri))
+
+    def get_code_challenge(self, code: str, request: Request) -> str | None:
+        grant = self._client_grant(code, request.client, request)
+        return (grant.code_challenge or None) if grant is not None else None
+
+    def get_code_challenge_method(self, code: str, request: Request) -> str | None:
+        grant = self._client_grant(code, request.client, request)
+        return (grant.code_challenge_method or None) if grant is not None else None
+
     def validate_code(
         self, client_id: str, code: str, client: Any, request: Request, *args: Any, **kwargs: Any
     ) -> bool:
@@ -114,8 +186,16 @@ class ConvergenceValidator(OAuth2Validator):
         if issued is not None and issued.redeemed_at is not None:
             actions.revoke_reused_code(issued)
             return False
-        if not super().validate_code(client_id, code, client, request, *args, **kwargs):
+        # The toolkit's check, on the grant read once for the whole request.
+        grant = self._client_grant(code, client, request)
+        if grant is None or grant.is_expired():
             return False
+        request.scopes = grant.scope.split(" ")
+        request.user = grant.user
+        if grant.nonce:
+            request.nonce = grant.nonce
+        if grant.claims:
+            request.claims = json.loads(grant.claims)
         failure = self._pkce_failure(code, client, request)
         if failure is not None:
             # A code is single-use even when its redemption fails (like a CAS ticket): a
@@ -131,7 +211,7 @@ class ConvergenceValidator(OAuth2Validator):
 
         Checked here, with oauthlib's own S256 comparison, because oauthlib checks PKCE after
         ``validate_code`` and tells the validator nothing of the outcome."""
-        grant = Grant.objects.filter(code=code, application=client).first()
+        grant = self._client_grant(code, client, request)
         challenge = grant.code_challenge if grant is not None else ""
         method = grant.code_challenge_method if grant is not None else ""
         verifier = request.code_verifier
@@ -149,22 +229,82 @@ class ConvergenceValidator(OAuth2Validator):
         super()._save_bearer_token(token, request, *args, **kwargs)
         issued = getattr(request, "convergence_code", None)
         if issued is not None and request.grant_type == "authorization_code":
-            actions.record_code_tokens(issued, access_token=token["access_token"])
+            created = getattr(request, "convergence_refresh_token", None)
+            actions.record_code_tokens(
+                issued,
+                access_token=token["access_token"],
+                token_family=created.token_family if created is not None else None,
+            )
+
+    def _save_id_token(
+        self, jti: str, request: Request, expires: datetime.datetime, *args: Any, **kwargs: Any
+    ) -> IDToken:
+        id_token: IDToken = super()._save_id_token(jti, request, expires, *args, **kwargs)
+        request.convergence_id_token = id_token
+        return id_token
+
+    def _create_access_token(
+        self,
+        expires: datetime.datetime,
+        request: Request,
+        token: dict[str, Any],
+        source_refresh_token: RefreshToken | None = None,
+    ) -> AccessToken:
+        # The toolkit's, except that the ID token just saved is linked as it is: the toolkit
+        # reads it back from the JWT (the client's row, the RS256 signature checked, the row).
+        saved: IDToken | None = getattr(request, "convergence_id_token", None)
+        if not token.get("id_token") or saved is None:
+            created: AccessToken = super()._create_access_token(
+                expires, request, token, source_refresh_token
+            )
+            return created
+        access_token = AccessToken(
+            user=request.user,
+            scope=token["scope"],
+            expires=expires,
+            id_token=saved,
+            application=request.client,
+            source_refresh_token=source_refresh_token,
+            resource=getattr(request, "resource", []),
+        )
+        self._set_token_value(access_token, token["access_token"])
+        access_token.save()
+        return access_token
+
+    def _create_refresh_token(
+        self,
+        request: Request,
+        refresh_token_code: str,
+        access_token: AccessToken,
+        previous_refresh_token: RefreshToken | None,
+    ) -> RefreshToken:
+        # The toolkit's, with a time-ordered id for a new family (its birth is read from the
+        # id: sso/tokens.py), and the row kept on the request for record_code_tokens.
+        refresh_token = RefreshToken(
+            user=request.user,
+            application=request.client,
+            access_token=access_token,
+            token_family=(
+                previous_refresh_token.token_family
+                if previous_refresh_token is not None
+                else tokens.new_family()
+            ),
+            resource=getattr(request, "resource", []),
+        )
+        self._set_token_value(refresh_token, refresh_token_code)
+        refresh_token.save()
+        request.convergence_refresh_token = refresh_token
+        return refresh_token
 
     def validate_refresh_token(
         self, refresh_token: str, client: Any, request: Request, *args: Any, **kwargs: Any
     ) -> bool:
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
-        family = request.refresh_token_instance.token_family
-        if family is None:
-            return False
-        # The family's first token fixes the absolute lifetime, however often it rotated.
-        born = RefreshToken.objects.filter(token_family=family).aggregate(first=Min("created"))[
-            "first"
-        ]
-        limit = datetime.timedelta(seconds=settings.OIDC_REFRESH_ABSOLUTE_SECONDS)
-        return born is not None and born + limit > timezone.now()
+        # The family's first token fixes the absolute lifetime, however often it rotated;
+        # an account that is no longer active gets nothing (as in sso/grants.py).
+        instance = request.refresh_token_instance
+        return not tokens.family_expired(instance.token_family) and instance.user.is_active
 
     def refresh_id_token(self, request: Request) -> bool:
         # ID tokens describe a sign-in; a refresh is not one.

@@ -24,6 +24,11 @@ from convergence.sso.actions.sessions import (
     record_participation,
     sso_session_for,
 )
+from convergence.sso.actions.tokens import (
+    issue_client_token,
+    revoke_reused_refresh_token,
+    rotate_refresh_token,
+)
 
 __all__ = [
     "burn_code",
@@ -31,6 +36,7 @@ __all__ = [
     "end_sso_sessions",
     "end_user_sso",
     "grant_consent",
+    "issue_client_token",
     "issue_proxy_ticket",
     "issue_service_ticket",
     "purge_expired",
@@ -42,6 +48,8 @@ __all__ = [
     "refuse_validation",
     "revoke_consent",
     "revoke_reused_code",
+    "revoke_reused_refresh_token",
+    "rotate_refresh_token",
     "sso_session_for",
     "validate_ticket",
 ]

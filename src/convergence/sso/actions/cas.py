@@ -260,17 +260,13 @@ def _burn(ticket: str) -> CasTicket | None:
     """Consume a service or proxy ticket; ``None`` when it is unknown or already used."""
     if not _may_be_service_or_proxy_ticket(ticket):
         return None
-    ticket_digest = digest(ticket)
-    won = CasTicket.objects.filter(
-        ticket_digest=ticket_digest,
-        kind__in=(TicketKind.SERVICE, TicketKind.PROXY),
-        consumed_at__isnull=True,
-    ).update(consumed_at=timezone.now())
-    if not won:
-        return None
-    return CasTicket.objects.select_related("user", "sso_session", "cas_service").get(
-        ticket_digest=ticket_digest
+    burned = CasTicket.objects.burn(
+        digest(ticket), kinds=(TicketKind.SERVICE.value, TicketKind.PROXY.value)
     )
+    if burned is None:
+        return None
+    # The service row is read only for a proxy callback (rare): not joined here.
+    return CasTicket.objects.validated(burned)
 
 
 def _used(ticket: str) -> CasTicket | None:

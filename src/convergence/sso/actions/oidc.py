@@ -3,6 +3,8 @@ reuse revocation, codes burned by a failed PKCE check, consents."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -31,12 +33,15 @@ def record_issued_code(
     )
 
 
-def record_code_tokens(issued: IssuedCode, *, access_token: str) -> None:
+def record_code_tokens(
+    issued: IssuedCode, *, access_token: str, token_family: uuid.UUID | None = None
+) -> None:
     """Mark the code redeemed with what it issued (one write), and remember that the session
-    logged into the client."""
+    logged into the client. ``token_family`` is the refresh family the code started, when
+    the caller knows it (otherwise it is read back)."""
     # The toolkit looks tokens up by the same SHA-256 digest (TokenChecksumField).
     checksum = digest(access_token)
-    family = (
+    family = token_family or (
         RefreshToken.objects.filter(access_token__token_checksum=checksum)
         .values_list("token_family", flat=True)
         .first()

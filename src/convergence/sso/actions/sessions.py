@@ -98,11 +98,12 @@ def record_participation(
 ) -> Participation:
     """Remember that the session logged into a service (once per OIDC client)."""
     if oidc_client is not None:
-        participation, _ = Participation.objects.get_or_create(
-            sso_session=sso_session,
-            oidc_client=oidc_client,
-            defaults={"protocol": Protocol.OIDC},
+        # One statement whether or not the session logged into the client before (the
+        # unique constraint keeps one row): INSERT … ON CONFLICT DO NOTHING.
+        participation = Participation(
+            sso_session=sso_session, oidc_client=oidc_client, protocol=Protocol.OIDC
         )
+        Participation.objects.bulk_create([participation], ignore_conflicts=True)
         return participation
     if cas_service is None:
         raise ValueError("A participation names an OIDC client or a CAS service.")

@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider.exceptions import (
     InvalidOIDCClientError,
     LogoutDenied,
@@ -29,13 +31,14 @@ from oauth2_provider.views import (
     RPInitiatedLogoutView,
 )
 from oauth2_provider.views import IntrospectTokenView as ToolkitIntrospectTokenView
+from oauth2_provider.views import TokenView as ToolkitTokenView
 from oauth2_provider.views.metadata import ServerMetadataViewMixin
 from oauthlib.common import Request as OauthlibRequest
 
 from convergence.accounts.http import signed_in_user
 from convergence.accounts.models import User
 from convergence.portal.models import Service
-from convergence.sso import actions, step_up
+from convergence.sso import actions, clients, grants, step_up
 from convergence.sso.access import may_open, refuse
 from convergence.sso.actions.sessions import session_auth_time
 from convergence.sso.models import Acr, Consent, OidcClient
@@ -65,7 +68,7 @@ class AuthorizeView(AuthorizationView):
         if credentials.get("state"):
             params["state"] = credentials["state"]
         separator = "&" if "?" in redirect_uri else "?"
-        application = Application.objects.filter(client_id=credentials["client_id"]).first()
+        application = clients.application(credentials["client_id"])
         return self.redirect(f"{redirect_uri}{separator}{urlencode(params)}", application)
 
     def client_for(self, client_id: str) -> OidcClient | None:
@@ -143,7 +146,7 @@ class AuthorizeView(AuthorizationView):
         return consent is not None and consent.covers(set(scopes))
 
     def authorize(self, scopes: list[str], credentials: dict[str, Any]) -> HttpResponse:
-        application = Application.objects.get(client_id=credentials["client_id"])
+        application = clients.application(credentials["client_id"])
         try:
             uri, _, _, _ = self.create_authorization_response(
                 request=self.request, scopes=" ".join(scopes), credentials=credentials, allow=True
@@ -283,6 +286,18 @@ class ServerMetadataView(OAuthServerMetadataView):
         data = json.loads(response.content)
         data.update(shared_metadata(self, request))
         return _json(data, response)
+
+
+class TokenView(ToolkitTokenView):
+    """The token endpoint: refresh-token and client-credentials grants are answered by
+    ``sso/grants.py`` (one read and a few writes each), everything else by the toolkit."""
+
+    @method_decorator(sensitive_post_parameters("client_secret", "refresh_token"))
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if grants.handles(request):
+            return grants.token_response(request, sender=self)
+        response: HttpResponse = super().post(request, *args, **kwargs)
+        return response
 
 
 class LogoutView(RPInitiatedLogoutView):

@@ -1,0 +1,122 @@
+"""Writes of the token endpoint's own grants (``sso/grants.py``): refresh-token rotation,
+reuse revoking a whole family, and client-credentials tokens.
+
+Tokens are stored as the toolkit stores them (its models, hashed at rest with
+``COMPLIANT_BCP_RFC9700_TOKEN_STORAGE``), so every other part of the toolkit — introspection,
+revocation, userinfo, ``sso_purge`` — reads them unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import router, transaction
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application, RefreshToken, set_token_value
+
+from convergence.accounts.models import User
+from convergence.audit.actions import record_event
+from convergence.sso import events
+
+
+@dataclass(frozen=True)
+class IssuedPair:
+    """What a rotation stored: the new access token row and the new refresh token row."""
+
+    access_token: AccessToken
+    refresh_token: RefreshToken
+
+
+def _access_token(
+    *,
+    value: str,
+    application: Application,
+    user: User | None,
+    scope: str,
+    expires: datetime.datetime,
+    source_refresh_token: RefreshToken | None = None,
+    resource: list[str] | None = None,
+) -> AccessToken:
+    token = AccessToken(
+        user=user,
+        application=application,
+        scope=scope,
+        expires=expires,
+        source_refresh_token=source_refresh_token,
+        resource=resource or [],
+    )
+    set_token_value(token, value)
+    token.save(force_insert=True)
+    return token
+
+
+def rotate_refresh_token(
+    *,
+    presented: RefreshToken,
+    application: Application,
+    scope: str,
+    access_token: str,
+    refresh_token: str,
+    expires: datetime.datetime,
+) -> IssuedPair | None:
+    """Replace ``presented`` by a new access and refresh token of the same family.
+
+    One transaction: the presented token is revoked (only if it still is live: one
+    conditional UPDATE decides between two concurrent uses), its access token deleted, the
+    new pair inserted. Returns ``None``, having written nothing, when another request used
+    the token first — the caller then treats it as a reuse."""
+    now = timezone.now()
+    with transaction.atomic():
+        won = RefreshToken.objects.filter(pk=presented.pk, revoked__isnull=True).update(
+            revoked=now, updated=now, access_token=None
+        )
+        if not won:
+            return None
+        if presented.access_token_id is not None:
+            # Deleted as the toolkit's revoke() does; the one row pointing to it is the
+            # presented token, unlinked just above, so no collector is needed.
+            AccessToken.objects.filter(pk=presented.access_token_id)._raw_delete(
+                router.db_for_write(AccessToken)
+            )
+        new_access = _access_token(
+            value=access_token,
+            application=application,
+            user=presented.user,
+            scope=scope,
+            expires=expires,
+            source_refresh_token=presented,
+            resource=list(presented.resource or []),
+        )
+        new_refresh = RefreshToken(
+            user=presented.user,
+            application=application,
+            access_token=new_access,
+            token_family=presented.token_family,
+            resource=list(presented.resource or []),
+        )
+        set_token_value(new_refresh, refresh_token)
+        new_refresh.save(force_insert=True)
+    return IssuedPair(access_token=new_access, refresh_token=new_refresh)
+
+
+def revoke_reused_refresh_token(presented: RefreshToken, *, client_id: str) -> None:
+    """A refresh token was presented again after it rotated (or was revoked): revoke its
+    whole family — every refresh token and the access tokens they carry — and audit it."""
+    with transaction.atomic():
+        RefreshToken.revoke_family(presented.token_family)
+        record_event(
+            event_type=events.REFRESH_TOKEN_REUSED,
+            subject=presented.user,
+            data={"client_id": client_id},
+        )
+
+
+def issue_client_token(
+    *, application: Application, scope: str, access_token: str, expires: datetime.datetime
+) -> AccessToken:
+    """Store a client-credentials access token (a server of the académie, no person): one
+    INSERT."""
+    return _access_token(
+        value=access_token, application=application, user=None, scope=scope, expires=expires
+    )
