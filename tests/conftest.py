@@ -69,10 +69,12 @@ def _close_live_server_connections(**kwargs: Any) -> None:
 def _clean_cache() -> None:
     from django.core.cache import cache as django_cache
 
+    from convergence.accounts.models import forget_open_school_year
     from convergence.core import fragments
 
     django_cache.clear()
     fragments.recent.clear()
+    forget_open_school_year()
 
 
 @pytest.fixture

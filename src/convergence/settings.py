@@ -172,7 +172,8 @@ REDIS_URL = _env("REDIS_URL")
 if REDIS_URL:
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, reusing one Redis client per pool (core/cache.py).
+            "BACKEND": "convergence.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": _env("CONVERGENCE_CACHE_PREFIX", "convergence"),
         }

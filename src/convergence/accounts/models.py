@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import time
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -27,26 +28,40 @@ OPEN_YEAR_CACHE_KEY = "accounts:open-school-year"
 OPEN_YEAR_CACHE_SECONDS = 60
 
 
+# Each process also keeps the answer for a few seconds (it is read on every dashboard view,
+# ID token and CAS validation): another process sees a year closed or opened that much later.
+LOCAL_YEAR_SECONDS = 5.0
+_local_year: tuple[float, datetime.date, str] | None = None
+
+
 def current_school_year() -> str:
     """The open school year: the latest one opened and not closed (the DSI opens the next one
     when closing the previous one at the rentrée); before any year was ever closed, the
-    calendar's (it turns on 1 September). Cached 60 s in the shared cache."""
+    calendar's (it turns on 1 September). Cached 60 s in the shared cache and
+    ``LOCAL_YEAR_SECONDS`` in each process."""
+    global _local_year
+    today = timezone.localdate()
+    local = _local_year
+    if local is not None and local[1] == today and time.monotonic() - local[0] < LOCAL_YEAR_SECONDS:
+        return local[2]
     year = cache.get(OPEN_YEAR_CACHE_KEY)
-    if isinstance(year, str):
-        return year
-    name = (
-        SchoolYear.objects.filter(closed_at__isnull=True)
-        .order_by("-name")
-        .values_list("name", flat=True)
-        .first()
-    )
-    year = name or school_year_of(timezone.localdate())
-    cache.set(OPEN_YEAR_CACHE_KEY, year, OPEN_YEAR_CACHE_SECONDS)
+    if not isinstance(year, str):
+        name = (
+            SchoolYear.objects.filter(closed_at__isnull=True)
+            .order_by("-name")
+            .values_list("name", flat=True)
+            .first()
+        )
+        year = name or school_year_of(today)
+        cache.set(OPEN_YEAR_CACHE_KEY, year, OPEN_YEAR_CACHE_SECONDS)
+    _local_year = (time.monotonic(), today, year)
     return year
 
 
 def forget_open_school_year() -> None:
     """Drop the cached answer (after a year is closed or opened)."""
+    global _local_year
+    _local_year = None
     cache.delete(OPEN_YEAR_CACHE_KEY)
 
 

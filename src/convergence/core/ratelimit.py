@@ -201,6 +201,7 @@ def forget(keys: list[str]) -> None:
 ATOMIC_BACKENDS = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.redis.RedisCache",
+    "convergence.core.cache.RedisCache",
 )
 
 
