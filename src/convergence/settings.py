@@ -211,6 +211,8 @@ PASSWORD_HASHERS = [
 ARGON2_MEMORY_KIB = int(_env("CONVERGENCE_ARGON2_MEMORY_KIB", "19456"))
 ARGON2_TIME_COST = int(_env("CONVERGENCE_ARGON2_TIME_COST", "2"))
 ARGON2_PARALLELISM = int(_env("CONVERGENCE_ARGON2_PARALLELISM", "1"))
+# Hashes computed at once per process (accounts/hashers.py); by default one per core.
+ARGON2_CONCURRENCY = int(_env("CONVERGENCE_ARGON2_CONCURRENCY", str(len(os.sched_getaffinity(0)))))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "convergence.accounts.passwords.ProfilePasswordValidator"},
