@@ -100,6 +100,10 @@ def concurrent_db(transactional_db: None, tmp_path: Path) -> Iterator[None]:
         file_name = str(tmp_path / "concurrent.sqlite3")
         with closing(sqlite3.connect(file_name)) as copy:
             keeper.backup(copy)
+            # In WAL already, as a migrated database is: threads connecting at once would
+            # otherwise race to switch the journal mode, and the losers get "database is
+            # locked" from their connection's first PRAGMA.
+            copy.execute("PRAGMA journal_mode=WAL")
         # Every thread's connection is made from this dict; once it names a file, close()
         # really closes the main thread's in-memory connection (it ignores in-memory ones).
         settings_dict["NAME"] = file_name
