@@ -39,7 +39,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "src")]
 
 from bench.run import configure_environment, french, prepare_database  # noqa: E402
-from bench.sso import CAS_SERVICE, REDIRECT_URI, register_clients  # noqa: E402
+from bench.sso import (  # noqa: E402
+    CAS_SERVICE,
+    authorize_query,
+    code_exchange,
+    register_clients,
+)
 
 # Tables whose full scan grows with the académie: every account, every audit entry.
 WATCHED_TABLES = ("accounts_user", "audit_auditevent")
@@ -209,33 +214,13 @@ def hot_paths(prepared: dict[str, Any], secret: str) -> list[tuple[str, list[Que
     verifier, challenge = pkce()
     authorized = step(
         "GET /oidc/authorize/ (code, PKCE, session ouverte)",
-        lambda: visitor.get(
-            "/oidc/authorize/",
-            {
-                "response_type": "code",
-                "client_id": "banc-oidc",
-                "redirect_uri": REDIRECT_URI,
-                "scope": "openid profile",
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            },
-        ),
+        lambda: visitor.get("/oidc/authorize/", authorize_query(challenge)),
         302,
     )
     code = parse_qs(urlsplit(authorized["Location"]).query)["code"][0]
     step(
         "POST /oidc/token/ (échange du code)",
-        lambda: Client(HTTP_HOST=HOST).post(
-            "/oidc/token/",
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": REDIRECT_URI,
-                "client_id": "banc-oidc",
-                "client_secret": secret,
-                "code_verifier": verifier,
-            },
-        ),
+        lambda: Client(HTTP_HOST=HOST).post("/oidc/token/", code_exchange(code, secret, verifier)),
         200,
     )
     return steps

@@ -133,6 +133,30 @@ def signed_in_client(login: str, password: str) -> Any:
     return client
 
 
+def authorize_query(challenge: str) -> dict[str, str]:
+    """GET /oidc/authorize/ of the bench's first-party client, PKCE S256."""
+    return {
+        "response_type": "code",
+        "client_id": "banc-oidc",
+        "redirect_uri": REDIRECT_URI,
+        "scope": "openid profile",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+
+
+def code_exchange(code: str, secret: str, verifier: str) -> dict[str, str]:
+    """POST /oidc/token/ of the bench's first-party client, exchanging ``code``."""
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "client_id": "banc-oidc",
+        "client_secret": secret,
+        "code_verifier": verifier,
+    }
+
+
 def refresh_chains(logins: list[str], password: str, secret: str, count: int) -> list[str]:
     """One refresh token per thread, each from a real code flow (in-process)."""
     import base64
@@ -148,26 +172,12 @@ def refresh_chains(logins: list[str], password: str, secret: str, count: int) ->
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
         response = client.get(
             "/oidc/authorize/",
-            {
-                "response_type": "code",
-                "client_id": "banc-oidc",
-                "redirect_uri": REDIRECT_URI,
-                "scope": "openid profile",
-                "code_challenge": challenge.rstrip(b"=").decode(),
-                "code_challenge_method": "S256",
-            },
+            authorize_query(challenge.rstrip(b"=").decode()),
         )
         code = parse_qs(urlsplit(response["Location"]).query)["code"][0]
         tokens = Client(HTTP_HOST="127.0.0.1").post(
             "/oidc/token/",
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": REDIRECT_URI,
-                "client_id": "banc-oidc",
-                "client_secret": secret,
-                "code_verifier": verifier,
-            },
+            code_exchange(code, secret, verifier),
         )
         lines.append(f"banc-oidc\t{secret}\t{json.loads(tokens.content)['refresh_token']}\n")
     return lines

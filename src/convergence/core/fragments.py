@@ -135,23 +135,11 @@ def cached(fragment_key: str, render: Callable[[], str], timeout: int = FRAGMENT
     return html
 
 
-def version(name: str) -> str:
-    """A version token in the cache; ``bump`` replaces it, making every key built with the
-    old one obsolete. A random token, not a counter: a token evicted from the cache comes
-    back as a new one, never as an old value that cached entries were keyed with."""
-    version_key = f"version:{name}"
-    try:
-        token = cache.get(version_key)
-        if token is None:
-            cache.add(version_key, secrets.token_hex(8), None)
-            token = cache.get(version_key)
-    except Exception:  # the cache backend's own errors: nothing cached can be read either
-        return "no-cache"
-    return str(token)
-
-
 def versions(*names: str) -> list[str]:
-    """Several version tokens in one round trip to the cache (``version`` for each)."""
+    """The version tokens of ``names``, in one round trip to the cache; ``bump`` replaces
+    one, making every key built with the old token obsolete. Random tokens, not counters: a
+    token evicted from the cache comes back as a new one, never as an old value that cached
+    entries were keyed with."""
     keys = [f"version:{name}" for name in names]
     try:
         found = cache.get_many(keys)
@@ -159,7 +147,8 @@ def versions(*names: str) -> list[str]:
             cache.add(missing, secrets.token_hex(8), None)
             found[missing] = cache.get(missing)
     except Exception:  # the cache backend's own errors
-        return ["no-cache"] * len(names)
+        # A token nobody else gets: what is stored under it meanwhile is never read again.
+        return [secrets.token_hex(8) for _ in names]
     return [str(found[key]) for key in keys]
 
 

@@ -127,12 +127,17 @@ def satisfies_role_policy(user: AbstractBaseUser) -> bool:
     """True when the person need not enrol: no role requires it, or a factor is enrolled.
     A positive answer is cached (``POLICY_CACHE_SECONDS``); a negative one never is, so a
     new factor is honoured at the next request."""
-    key = _policy_key(user.pk)
-    if cache.get(key):
-        return True
+    return _decided_recently(user.pk) or _decide(user)
+
+
+def _decided_recently(user_pk: Any) -> bool:
+    return bool(cache.get(_policy_key(user_pk)))
+
+
+def _decide(user: AbstractBaseUser) -> bool:
     ok = not mfa_required_for(user) or user_has_mfa(user)
     if ok:
-        cache.set(key, True, POLICY_CACHE_SECONDS)
+        cache.set(_policy_key(user.pk), True, POLICY_CACHE_SECONDS)
     return ok
 
 
@@ -161,11 +166,11 @@ class RequireSecondFactorMiddleware:
         if (
             user_pk is None
             or open_urls.is_open(request.path, open_urls.During.ENROLMENT)
-            or cache.get(_policy_key(user_pk))
+            or _decided_recently(user_pk)
         ):
             return self.get_response(request)
         user = request.user
-        if not user.is_authenticated or satisfies_role_policy(user):
+        if not user.is_authenticated or _decide(user):
             return self.get_response(request)
         target = reverse("account_security")
         if getattr(request, "htmx", False):
