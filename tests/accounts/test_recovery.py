@@ -622,3 +622,23 @@ def test_reset_link_names_the_official_host_whatever_the_request_said(
     body = mail.outbox[-1].body
     assert f"://{portal_host()}/mot-de-passe-oublie/cle/" in body
     assert "attacker.example" not in body
+
+
+def test_a_reset_from_a_browser_signed_in_to_the_account_ends_well(
+    client: Client, lea: User
+) -> None:
+    """The person is still signed in here (or an attacker is, and the person resets from the
+    same browser): the reset succeeds, this browser ends signed out, the page is no error."""
+    assert (
+        client.post("/connexion/", {"login": lea.login, "password": lea.demo_password}).status_code
+        == 302
+    )
+    ask_reset(client, lea.login)
+    client.get(link_in(mail.outbox[0]))
+    done = choose_password(client)
+    assert done.status_code == 302
+    assert done.url == "/mot-de-passe-oublie/termine/"
+    lea.refresh_from_db()
+    assert lea.check_password(NEW_PASSWORD)
+    assert client.get("/compte/").status_code == 302
+    assert store().sessions_of(lea) == []

@@ -493,3 +493,38 @@ def test_live_token_wins_over_a_revoked_one_with_the_same_checksum(
     assert found is not None and found.pk == live.pk
     assert found.access_token is not None and found.access_token.scope == "openid"
     assert found.user.is_active
+
+
+def test_replaying_a_dead_token_cannot_fill_the_audit_trail(
+    teacher: Any, arena: RelyingParty
+) -> None:
+    from convergence.sso.actions.tokens import REUSE_AUDITS_PER_FAMILY
+
+    tokens = _tokens(teacher, arena)
+    _refresh_post(arena, tokens["refresh_token"])
+    for _ in range(REUSE_AUDITS_PER_FAMILY + 5):
+        assert _refresh_post(arena, tokens["refresh_token"]).status_code == 400
+    audited = AuditEvent.objects.of_type(events.REFRESH_TOKEN_REUSED).filter(subject=teacher)
+    assert audited.count() == REUSE_AUDITS_PER_FAMILY
+    assert audited.exclude(ip_address=None).count() == REUSE_AUDITS_PER_FAMILY
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("REFRESH_TOKEN_GRACE_PERIOD_SECONDS", 30),
+        ("ROTATE_REFRESH_TOKEN", False),
+        ("REFRESH_TOKEN_REUSE_PROTECTION", False),
+    ],
+)
+def test_refresh_settings_this_path_does_not_apply_go_to_the_toolkit(
+    rf: Any, monkeypatch: pytest.MonkeyPatch, setting: str, value: object
+) -> None:
+    from oauth2_provider.settings import oauth2_settings
+
+    from convergence.sso import grants
+
+    request = rf.post("/oidc/token/", {"grant_type": "refresh_token", "refresh_token": "x"})
+    assert grants.handles(request)
+    monkeypatch.setattr(oauth2_settings, setting, value)
+    assert not grants.handles(request)

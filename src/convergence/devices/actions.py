@@ -100,16 +100,22 @@ def end_sessions_of_inactive_account(*, user: User, request: HttpRequest | None)
     return len(sessions)
 
 
-def end_sessions_after_password_reset(*, user: User) -> int:
+def end_sessions_after_password_reset(*, user: User, request: HttpRequest | None) -> int:
     """End every session of an account whose password was just reset; returns how many.
 
     Called inside the reset's transaction, whose own audit row (``password.reset``,
     ``password.reset_by_referent``) records the count: no row of its own. Django would
     refuse those sessions anyway (the password's hash changed); this takes them out of
-    "Mes appareils" and of the session store.
+    "Mes appareils" and of the session store. The session of the request itself (a reset
+    from a browser signed in to the account) is flushed through the request, so that the
+    response does not save a session deleted under it.
     """
     sessions = store().sessions_of(user)
-    store().end_sessions(sessions)
+    own = request.session.session_key if request is not None else None
+    others = [session for session in sessions if session.key != own]
+    store().end_sessions(others)
+    if request is not None and len(others) < len(sessions):
+        request.session.flush()
     return len(sessions)
 
 

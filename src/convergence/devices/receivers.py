@@ -60,4 +60,4 @@ def end_sessions_after_password_reset(
 ) -> int:
     """``accounts.signals.account_password_reset``: inside the reset's transaction; returns
     how many sessions ended (the reset's audit row says it)."""
-    return devices.end_sessions_after_password_reset(user=user)
+    return devices.end_sessions_after_password_reset(user=user, request=request)

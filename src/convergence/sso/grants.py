@@ -38,7 +38,7 @@ from django.contrib.auth.hashers import check_password, identify_hasher
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from oauth2_provider.models import Application
+from oauth2_provider.models import Application, refresh_token_expire_timedelta
 from oauth2_provider.oauth2_validators import GRANT_TYPE_MAPPING
 from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
@@ -66,6 +66,11 @@ def handles(request: HttpRequest) -> bool:
         oauth2_settings.ACCESS_TOKEN_GENERATOR
         or oauth2_settings.REFRESH_TOKEN_GENERATOR
         or oauth2_settings.CIMD_ENABLED
+        # This path rotates at every use, treats any reuse as a theft and knows no grace
+        # period: configured otherwise, the toolkit applies what is configured.
+        or not oauth2_settings.ROTATE_REFRESH_TOKEN
+        or not oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION
+        or oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS
     ):
         return False
     return all(len(values) == 1 for _name, values in params.lists())
@@ -165,14 +170,16 @@ def _refresh(request: HttpRequest) -> tuple[dict[str, Any], Any]:
         raise errors.InvalidGrantError()
     if presented.revoked is not None:
         # Rotation revoked it: whoever presents it now replays it (RFC 9700 §4.14.2).
-        token_actions.revoke_reused_refresh_token(presented, client_id=application.client_id)
+        token_actions.revoke_reused_refresh_token(
+            presented, client_id=application.client_id, request=request
+        )
         raise errors.InvalidGrantError()
     now = timezone.now()
     current = presented.access_token
     if current is None or presented.application_id != application.pk:
         raise errors.InvalidGrantError()
-    lifetime = oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS
-    if lifetime is not None and current.expires + _seconds(lifetime) <= now:
+    lifetime = refresh_token_expire_timedelta()  # the toolkit's reading: 0 means none
+    if lifetime is not None and current.expires + lifetime <= now:
         raise errors.InvalidGrantError()
     if tokens.family_expired(presented.token_family, now=now) or not presented.user.is_active:
         raise errors.InvalidGrantError()
@@ -192,7 +199,9 @@ def _refresh(request: HttpRequest) -> tuple[dict[str, Any], Any]:
     )
     if issued is None:
         # Another request rotated it between the read and the write: a replay too.
-        token_actions.revoke_reused_refresh_token(presented, client_id=application.client_id)
+        token_actions.revoke_reused_refresh_token(
+            presented, client_id=application.client_id, request=request
+        )
         raise errors.InvalidGrantError()
     body = {
         "access_token": access_value,
@@ -202,10 +211,6 @@ def _refresh(request: HttpRequest) -> tuple[dict[str, Any], Any]:
         "refresh_token": refresh_value,
     }
     return body, issued.access_token
-
-
-def _seconds(value: int | float | datetime.timedelta) -> datetime.timedelta:
-    return value if isinstance(value, datetime.timedelta) else datetime.timedelta(seconds=value)
 
 
 # --- client_credentials -------------------------------------------------------------------

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from django.contrib.auth import signals as auth_signals
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -60,4 +61,6 @@ def signing_algorithm(sender: Any, instance: Application, **kwargs: Any) -> None
 @receiver(post_delete, sender=OidcClient, dispatch_uid="sso_oidc_client_deleted")
 def forget_clients(sender: Any, **kwargs: Any) -> None:
     # This process sees the change at once; the others within clients.CLIENT_CACHE_SECONDS.
+    # Again at commit: another thread may have cached the old row in between.
     clients.forget()
+    transaction.on_commit(clients.forget)

@@ -12,11 +12,13 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import router, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken, set_token_value
 
 from convergence.accounts.models import User
 from convergence.audit.actions import record_event
+from convergence.core import ratelimit
 from convergence.sso import events
 
 
@@ -100,16 +102,44 @@ def rotate_refresh_token(
     return IssuedPair(access_token=new_access, refresh_token=new_refresh)
 
 
-def revoke_reused_refresh_token(presented: RefreshToken, *, client_id: str) -> None:
+# A family's reuse is audited this many times an hour at most: whoever holds a dead token
+# cannot fill the audit trail at the rate of their requests.
+REUSE_AUDITS_PER_FAMILY = 10
+REUSE_AUDIT_WINDOW_SECONDS = 3600
+
+
+def revoke_reused_refresh_token(
+    presented: RefreshToken, *, client_id: str, request: HttpRequest | None = None
+) -> None:
     """A refresh token was presented again after it rotated (or was revoked): revoke its
-    whole family — every refresh token and the access tokens they carry — and audit it."""
+    whole family — every refresh token and the access tokens they carry — and audit it.
+
+    A family already revoked entirely (a reuse caught before, a sign-out) is not written
+    again; the audit rows of one family are bounded by the shared limiter (written anyway
+    when the limiter is unreachable: the trace matters more than its volume).
+    """
+    family = presented.token_family
     with transaction.atomic():
-        RefreshToken.revoke_family(presented.token_family)
-        record_event(
-            event_type=events.REFRESH_TOKEN_REUSED,
-            subject=presented.user,
-            data={"client_id": client_id},
-        )
+        if (
+            family is not None
+            and RefreshToken.objects.filter(token_family=family, revoked__isnull=True).exists()
+        ):
+            RefreshToken.revoke_family(family)
+        try:
+            over = ratelimit.hit(
+                ratelimit.key("sso-refresh-reused", family or presented.pk),
+                limit=REUSE_AUDITS_PER_FAMILY,
+                window=REUSE_AUDIT_WINDOW_SECONDS,
+            )
+        except ratelimit.LimiterUnavailable:
+            over = 0
+        if not over:
+            record_event(
+                event_type=events.REFRESH_TOKEN_REUSED,
+                request=request,
+                subject=presented.user,
+                data={"client_id": client_id},
+            )
 
 
 def issue_client_token(
