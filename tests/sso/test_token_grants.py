@@ -528,3 +528,18 @@ def test_refresh_settings_this_path_does_not_apply_go_to_the_toolkit(
     assert grants.handles(request)
     monkeypatch.setattr(oauth2_settings, setting, value)
     assert not grants.handles(request)
+
+
+def test_a_password_reset_ends_the_services_sessions_and_tokens(
+    teacher: Any, arena: RelyingParty
+) -> None:
+    from convergence.accounts.models import User
+    from convergence.accounts.signals import account_password_reset
+    from convergence.sso.models import SsoSession
+
+    tokens = _tokens(teacher, arena)
+    assert SsoSession.objects.active().filter(user=teacher).exists()
+    account_password_reset.send(sender=User, user=teacher, request=None)
+    assert not SsoSession.objects.active().filter(user=teacher).exists()
+    assert _refresh_post(arena, tokens["refresh_token"]).status_code == 400
+    assert not AccessToken.objects.filter(user=teacher).exists()

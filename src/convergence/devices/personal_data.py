@@ -11,13 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from convergence.audit.models import AuditEvent
 from convergence.core import personal_data
-from convergence.devices.sessions import signed_in_sessions
+from convergence.devices.sessions import store
 
 AUDIT_MONTHS_SHOWN = 12
 
 
 def _portal_sessions(user: Any) -> list[personal_data.Entry]:
-    sessions = sorted(signed_in_sessions(user), key=lambda s: s.last_seen_at, reverse=True)
+    # Every stored session with its address and browser, those Django would now refuse
+    # (made before the password last changed) too: they are data held about the person.
+    sessions = sorted(store().sessions_of(user), key=lambda s: s.last_seen_at, reverse=True)
     return [
         personal_data.labelled(
             [

@@ -154,6 +154,7 @@ class SsoEndReason(models.TextChoices):
     ACCOUNT_DISABLED = "account-disabled", _("Compte suspendu ou archivé")
     ADMIN = "admin", _("Terminée par un administrateur")
     EXPIRED = "expired", _("Session du portail expirée")
+    PASSWORD_RESET = "password-reset", _("Mot de passe réinitialisé")
 
 
 class SsoSessionQuerySet(models.QuerySet["SsoSession"]):

@@ -15,10 +15,10 @@ from django.http import HttpRequest
 from oauth2_provider.models import Application
 
 from convergence.accounts.models import User
-from convergence.accounts.signals import account_deactivated
+from convergence.accounts.signals import account_deactivated, account_password_reset
 from convergence.sso import actions, clients
 from convergence.sso.actions.sessions import AUTH_TIME_KEY, SESSION_KEY
-from convergence.sso.models import OidcClient
+from convergence.sso.models import OidcClient, SsoEndReason
 from convergence.sso.signing import refuse_unsupported_algorithm
 
 
@@ -47,6 +47,15 @@ def account_disabled(
     sender: Any, user: User, request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     actions.end_user_sso(user, request=request)
+
+
+@receiver(account_password_reset, dispatch_uid="sso_account_password_reset")
+def password_reset(
+    sender: Any, user: User, request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    """A reset often follows a suspected theft: the services' sessions, tokens and tickets
+    end with the portal's (devices ends those)."""
+    actions.end_user_sso(user, reason=SsoEndReason.PASSWORD_RESET, request=request)
 
 
 @receiver(pre_save, sender=Application, dispatch_uid="sso_signing_algorithm")

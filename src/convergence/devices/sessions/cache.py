@@ -154,7 +154,11 @@ class SessionStore(DeviceSessionsMixin, CacheSessionStore):
         indexed = (self.session_key, user_id, _entry(data))
         if indexed != self._indexed:
             record = data.get(DEVICE_KEY) or {}
+            # Other saves (single sign-on, reauthentication) push the session's own expiry
+            # back without a new device record; the index is refreshed at least once per
+            # activity interval, so it lives that much longer than the session can.
             ttl = max(self.get_expiry_age(), settings.SESSION_COOKIE_AGE)
+            ttl += settings.SESSION_ACTIVITY_SECONDS
             self._index().put(user_id, self.session_key, record, ttl)
             self._indexed = indexed
 
