@@ -298,6 +298,18 @@ def test_request_with_an_origin_is_left_to_the_toolkit_with_the_same_rules(
     assert refresh(Client(), arena, rotated.json()["refresh_token"]).status_code == 400
 
 
+def test_a_replay_through_the_toolkit_is_audited_as_on_the_fast_path(
+    teacher: Any, arena: RelyingParty
+) -> None:
+    tokens = _tokens(teacher, arena)
+    rp = Client(HTTP_ORIGIN="https://arena.exemple.fr")
+    assert refresh(rp, arena, tokens["refresh_token"]).status_code == 200
+    assert refresh(rp, arena, tokens["refresh_token"]).status_code == 400
+    audited = AuditEvent.objects.of_type(events.REFRESH_TOKEN_REUSED).filter(subject=teacher)
+    assert [event.data for event in audited] == [{"client_id": arena.client_id}]
+    assert not RefreshToken.objects.filter(user=teacher, revoked=None).exists()
+
+
 def test_a_refresh_reads_once_and_writes_four_rows(
     teacher: Any, arena: RelyingParty, django_assert_max_num_queries: Any
 ) -> None:

@@ -26,6 +26,7 @@ from convergence.devices.sessions import (
     SignedInSession,
     signed_in_session,
     signed_in_sessions,
+    store,
 )
 
 ACTIVITY_PAGE_SIZE = 20
@@ -165,6 +166,7 @@ def manage_end_sessions(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return redirect("devices:manage_end_sessions", pk=account.pk)
     context: dict[str, Any] = {
         "account": account,
-        "session_count": len(signed_in_sessions(account)),
+        # What the action ends: every stored session, refused ones included.
+        "session_count": len(store().sessions_of(account)),
     }
     return render(request, "devices/manage_end_sessions.html", context)

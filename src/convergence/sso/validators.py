@@ -299,6 +299,17 @@ class ConvergenceValidator(OAuth2Validator):
     def validate_refresh_token(
         self, refresh_token: str, client: Any, request: Request, *args: Any, **kwargs: Any
     ) -> bool:
+        presented = tokens.presented_refresh_token(refresh_token)
+        if (
+            presented is not None
+            and presented.revoked is not None
+            and oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION
+            and not oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS
+        ):
+            # A replay: revoked and audited by the same action as on sso/grants.py's path
+            # (the toolkit would revoke the family without a trace).
+            actions.revoke_reused_refresh_token(presented, client_id=client.client_id)
+            return False
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
         # The family's first token fixes the absolute lifetime, however often it rotated;

@@ -450,12 +450,11 @@ def reset_password(*, token: str, password: str, request: HttpRequest) -> User |
 def _end_all_sessions(user: User, request: HttpRequest | None) -> int:
     # Django would refuse those sessions anyway (the password's hash changed); ending them
     # also takes them out of "Mes appareils" and the session store (the devices app listens).
-    ended = 0
-    for _receiver, response in account_password_reset.send(sender=User, user=user, request=request):
-        count: object = response  # each receiver's count of sessions it ended
-        if isinstance(count, int):
-            ended += count
-    return ended
+    responses: list[tuple[object, object]] = list(
+        account_password_reset.send(sender=User, user=user, request=request)
+    )
+    # The receivers that end sessions answer how many; the others answer None.
+    return sum(count for _receiver, count in responses if isinstance(count, int))
 
 
 # --- Forgotten login ----------------------------------------------------------------------

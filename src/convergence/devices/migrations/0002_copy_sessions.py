@@ -78,8 +78,13 @@ def _copy_database_sessions(
             continue
         user_id = decoder.decode(data).get(SESSION_KEY)
         sessions.append((key, data, expires, int(user_id) if user_id is not None else None))
-    wanted = {user_id for *_, user_id in sessions if user_id is not None}
-    existing = set(user_model._default_manager.filter(pk__in=wanted).values_list("pk", flat=True))
+    wanted = sorted({user_id for *_, user_id in sessions if user_id is not None})
+    existing: set[int] = set()
+    for start in range(0, len(wanted), BATCH):  # within every SQLite's parameter limit
+        chunk = wanted[start : start + BATCH]
+        existing.update(
+            user_model._default_manager.filter(pk__in=chunk).values_list("pk", flat=True)
+        )
     rows = []
     for key, data, expires, user_id in sessions:
         device = devices.get(key, {})
