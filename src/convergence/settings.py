@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -110,8 +111,15 @@ if DEMO:
     INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
+    # Health probes and /metrics, answered before anything touches the session or the
+    # database; then every other response timed; then the request id of the logs.
+    "convergence.core.health.HealthMiddleware",
+    "convergence.core.metrics.RequestMetricsMiddleware",
+    "convergence.core.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "convergence.core.middleware.SecurityHeadersMiddleware",
+    # Past capacity, a request that waited too long behind the proxy is refused at once.
+    "convergence.core.middleware.AdmissionMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -169,6 +177,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = _env("REDIS_URL")
+# Seconds a Redis command may take, connecting included, before the request gives up: a Redis
+# that hangs costs a request this long, never a blocked thread (docs/deployment.md).
+REDIS_TIMEOUT_SECONDS = float(_env("CONVERGENCE_REDIS_TIMEOUT", "1"))
 if REDIS_URL:
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
@@ -176,6 +187,10 @@ if REDIS_URL:
             "BACKEND": "convergence.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": _env("CONVERGENCE_CACHE_PREFIX", "convergence"),
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
         }
     }
     SESSION_ENGINE = "convergence.devices.sessions.cache"
@@ -192,7 +207,32 @@ else:
     }
     SESSION_ENGINE = "convergence.devices.sessions"
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Background work (core/taskqueue.py): RQ on Redis when REDIS_URL is set, else the database.
+if REDIS_URL:
+    TASKS: dict[str, dict[str, Any]] = {
+        "default": {"BACKEND": "convergence.core.taskqueue.RQBackend"}
+    }
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+RQ_QUEUES = {
+    "default": {
+        "URL": REDIS_URL or "redis://127.0.0.1:6379/0",
+        # A task running longer than this is stopped and retried (imports of a whole
+        # académie take minutes, not an hour).
+        "DEFAULT_TIMEOUT": int(_env("CONVERGENCE_TASK_TIMEOUT", "3600")),
+    }
+}
+# A task that raises is retried after each of these delays in turn (seconds), then left
+# failed; the same policy takes up a task whose worker died under it (RQ only).
+TASK_RETRY_DELAYS = [
+    int(delay) for delay in _env_list("CONVERGENCE_TASK_RETRY_DELAYS", "30,120,600,1800")
+]
+# How often a worker proves it is alive while running a task, and how long past a missed
+# heartbeat its task is declared abandoned and retried by another worker.
+TASK_HEARTBEAT_SECONDS = int(_env("CONVERGENCE_TASK_HEARTBEAT_SECONDS", "10"))
+TASK_ABANDONED_GRACE_SECONDS = int(_env("CONVERGENCE_TASK_ABANDONED_GRACE_SECONDS", "30"))
+# How often each worker looks for abandoned tasks and expired entries.
+TASK_MAINTENANCE_SECONDS = int(_env("CONVERGENCE_TASK_MAINTENANCE_SECONDS", "60"))
 
 # --- Identity ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -333,6 +373,9 @@ MFA_THROTTLE_IP_FREE = int(_env("CONVERGENCE_MFA_THROTTLE_IP_FREE", "50"))
 MFA_THROTTLE_ALERT_AFTER = int(_env("CONVERGENCE_MFA_THROTTLE_ALERT_AFTER", "5"))
 # Trusted proxies: when set, the client address is read from X-Forwarded-For.
 TRUSTED_PROXY_COUNT = int(_env("CONVERGENCE_TRUSTED_PROXY_COUNT", "0"))
+# Admission control (core/middleware.py): a request that waited longer than this behind the
+# reverse proxy (its X-Request-Start stamp) is answered 503 at once; 0 turns it off.
+ADMISSION_MAX_WAIT_MS = int(_env("CONVERGENCE_ADMISSION_MAX_WAIT_MS", "1000"))
 
 # --- Single sign-on (sso/, docs/sso.md) ---------------------------------------------------
 # Lifetimes in seconds. Codes are single-use; a reused code revokes what it issued.
@@ -359,6 +402,9 @@ CAS_TICKET_SECONDS = int(_env("CONVERGENCE_CAS_TICKET_SECONDS", "10"))
 CAS_PROXY_GRANTING_TICKET_SECONDS = int(_env("CONVERGENCE_CAS_PGT_SECONDS", str(8 * 3600)))
 # Proxy callbacks must be HTTPS; the demo's services run over plain HTTP on 127.0.0.1.
 CAS_ALLOW_HTTP_PROXY_CALLBACK = _env_bool("CONVERGENCE_CAS_ALLOW_HTTP_CALLBACK", not PRODUCTION)
+# OpenID Connect redirect URIs over plain HTTP (the demo's services on 127.0.0.1); production
+# clients must use HTTPS.
+OIDC_ALLOW_HTTP_REDIRECTS = _env_bool("CONVERGENCE_OIDC_ALLOW_HTTP_REDIRECTS", not PRODUCTION)
 # Back-channel and CAS single-logout requests: timeout per attempt, attempts in all.
 SSO_LOGOUT_TIMEOUT_SECONDS = float(_env("CONVERGENCE_SSO_LOGOUT_TIMEOUT", "3"))
 SSO_LOGOUT_ATTEMPTS = int(_env("CONVERGENCE_SSO_LOGOUT_ATTEMPTS", "5"))
@@ -399,7 +445,7 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
     "OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS": True,
     "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": True,
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["http", "https"],
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"] if OIDC_ALLOW_HTTP_REDIRECTS else ["https"],
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     # What the metadata documents advertise: only what we serve.
     "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
@@ -476,14 +522,43 @@ EMAIL_HOST = _env("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(_env("EMAIL_PORT", "2525"))
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = _env("DEFAULT_FROM_EMAIL", f"ne-pas-repondre@{MAIL_DOMAIN}")
+# Tries of a message the server could not take (outbox.PendingMail) before it is abandoned.
+MAIL_RETRY_MAX_ATTEMPTS = int(_env("CONVERGENCE_MAIL_RETRY_MAX_ATTEMPTS", "48"))
+# Seconds before the second try; the wait doubles at each further try.
+MAIL_RETRY_FIRST_SECONDS = int(_env("CONVERGENCE_MAIL_RETRY_FIRST_SECONDS", "60"))
+# Longest wait between two tries, in seconds (48 tries then span about 42 hours).
+MAIL_RETRY_MAX_SECONDS = int(_env("CONVERGENCE_MAIL_RETRY_MAX_SECONDS", "3600"))
 if not PRODUCTION and not _env("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 
-# --- Logging: never log secrets (see accounts.audit filters) -----------------------------
+# --- Operations: health, metrics, logs (core/health.py, core/metrics.py, core/logs.py) ---
+# Bearer token a Prometheus scraper sends for /metrics (a secret); empty: no token accepted.
+METRICS_TOKEN = _env("CONVERGENCE_METRICS_TOKEN")
+# Addresses (the TCP peer, never X-Forwarded-For) that may read /metrics without the token.
+METRICS_ALLOWED_ADDRESSES = _env_list("CONVERGENCE_METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+# Several processes (gunicorn workers): the directory where each writes its metrics.
+METRICS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
+# "text": one line per record; "json": one JSON object per line, for a log collector.
+LOG_FORMAT = _env("CONVERGENCE_LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("CONVERGENCE_LOG_FORMAT must be 'text' or 'json'.")
+# Never log secrets: both formats write the message and its traceback, nothing else of the
+# record (not the request Django attaches); each record carries its request's id.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "convergence.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "convergence.core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": _env("CONVERGENCE_LOG_LEVEL", "WARNING")},
 }

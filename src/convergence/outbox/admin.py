@@ -1,4 +1,5 @@
-"""Admin of the outbox: the development SMS outbox, read-only."""
+"""Admin of the outbox, read-only: the development SMS outbox and the e-mails waiting for the
+mail server."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from convergence.outbox.models import SmsMessage
+from convergence.core.admin import AuditedModelAdmin
+from convergence.outbox.models import PendingMail, SmsMessage
 
 
 @admin.register(SmsMessage)
@@ -17,6 +19,33 @@ class SmsMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("to", "sent_at")
     search_fields = ("to",)
     readonly_fields = ("to", "body", "sent_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PendingMail)
+class PendingMailAdmin(AuditedModelAdmin):
+    """E-mails waiting for the mail server, or abandoned: read-only, without their text (it
+    may hold a reset link). Deleting one stops its delivery (and is audited)."""
+
+    list_display = ("template", "recipient", "state", "attempts", "next_attempt_at", "created_at")
+    list_filter = ("state", "template")
+    search_fields = ("recipient",)
+    fields = (
+        "recipient",
+        "subject",
+        "template",
+        "state",
+        "attempts",
+        "last_error",
+        "created_at",
+        "next_attempt_at",
+    )
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
