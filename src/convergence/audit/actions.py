@@ -13,6 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from convergence.audit import metrics
 from convergence.audit.events import ACCESS_REFUSED, AUDIT_PURGED, EventType
 from convergence.audit.models import AuditEvent
 from convergence.core import ratelimit
@@ -45,14 +46,15 @@ def record_event(
     identifier: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Insert one audit row (one write). Keys that could hold a secret are refused."""
+    """Insert one audit row (one write) and count it (``audit.metrics``). Keys that could hold
+    a secret are refused."""
     details = dict(data or {})
     leaked = SECRET_KEYS.intersection(details)
     if leaked:
         raise ValueError(f"Refusing to audit secret fields: {sorted(leaked)}")
     actor = actor if actor is not None and getattr(actor, "pk", None) else None
     subject = subject if subject is not None and getattr(subject, "pk", None) else None
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         event_type=event_type.code,
         actor=actor,
         subject=subject,
@@ -61,6 +63,8 @@ def record_event(
         user_agent=user_agent(request) if request is not None else "",
         data=details,
     )
+    metrics.count_event(event_type.code)
+    return event
 
 
 def record_refusal(

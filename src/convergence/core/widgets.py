@@ -15,7 +15,8 @@ computing its context (``None``: nothing to show this person). It declares its k
   the dashboard.
 
 A widget whose function fails is left out (inline) or shown as unavailable (deferred): one
-dependency down degrades one widget, not the page.
+dependency down degrades one widget, not the page. Each deferred widget given up is counted
+in ``convergence_widget_unavailable_total`` (``core.metrics``), by widget and reason.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.http import HttpRequest
 from django.urls import reverse
+
+from convergence.core import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -156,13 +159,16 @@ def deferred_context(widget: Widget, request: HttpRequest) -> dict[str, Any] | N
     """Compute a deferred widget's context within its timeout, or raise ``Unavailable``."""
     if not _busy.acquire(blocking=False):
         logger.warning("Widget %s: every widget thread is busy.", widget.slug)
+        metrics.WIDGET_UNAVAILABLE.labels(widget.slug, "saturated").inc()
         raise Unavailable(widget.slug)
     future: Future[dict[str, Any] | None] = _pool.submit(_run_in_worker, widget, request)
     try:
         return future.result(timeout=widget.timeout_seconds)
     except FutureTimeout:
         logger.warning("Widget %s timed out after %.1f s.", widget.slug, widget.timeout_seconds)
+        metrics.WIDGET_UNAVAILABLE.labels(widget.slug, "timeout").inc()
         raise Unavailable(widget.slug) from None
     except Exception as error:
         logger.exception("Widget %s failed.", widget.slug)
+        metrics.WIDGET_UNAVAILABLE.labels(widget.slug, "error").inc()
         raise Unavailable(widget.slug) from error
