@@ -8,7 +8,7 @@ export DJANGO_SETTINGS_MODULE := convergence.settings
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/convergence
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: install migrate demo run test test-sqlite test-postgresql lint format bench screenshots lock clean
+.PHONY: install migrate demo run test test-sqlite test-postgresql test-integration prod-like lint format bench screenshots lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -29,27 +29,36 @@ run: demo
 	$(BIN)/python manage.py rundemo
 
 lint: install
-	$(BIN)/ruff check src demo tests bench
-	$(BIN)/ruff format --check src demo tests bench
-	$(BIN)/mypy src demo
+	$(BIN)/ruff check src demo tests bench deploy
+	$(BIN)/ruff format --check src demo tests bench deploy
+	$(BIN)/mypy src demo deploy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check --fail-level WARNING
 
 format: install
-	$(BIN)/ruff check --fix src demo tests bench
-	$(BIN)/ruff format src demo tests bench
+	$(BIN)/ruff check --fix src demo tests bench deploy
+	$(BIN)/ruff format src demo tests bench deploy
 
-test: lint test-sqlite test-postgresql
+test: lint test-sqlite test-postgresql test-integration
 
 test-sqlite: install
-	DATABASE_URL= REDIS_URL= $(BIN)/pytest -n 2 --dist loadgroup
+	DATABASE_URL= REDIS_URL= $(BIN)/pytest -n 2 --dist loadgroup --ignore=tests/integration
 
 test-postgresql: install
 	@if [ -z "$$CI" ] && ! $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_TEST_URL:/convergence=/postgres)', connect_timeout=2).close()" 2>/dev/null; then \
 		echo "PostgreSQL ne répond pas sur 127.0.0.1:5432 : passe PostgreSQL ignorée hors CI (CI l'exige)."; \
 	else \
-		DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest -n 2 --dist loadgroup; \
+		DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest -n 2 --dist loadgroup --ignore=tests/integration; \
 	fi
+
+# The production shape (nginx, gunicorn processes, PostgreSQL, Redis, RQ worker, scheduler)
+# with its faults: throw-away PostgreSQL and Redis servers of its own, one test at a time.
+test-integration: install
+	DATABASE_URL= REDIS_URL= $(BIN)/pytest tests/integration -n 0
+
+# nginx on 127.0.0.1:8080 → 2 gunicorn processes → PostgreSQL + Redis, worker, scheduler.
+prod-like: install
+	$(BIN)/python deploy/prodlike.py
 
 bench: demo
 	$(BIN)/python bench/run.py

@@ -44,7 +44,7 @@ class Command(BaseCommand):
         portal = f"http://{host}:{port}"
         commands = {
             "courriel": [*manage, "mailserver"],
-            "tâches": [*manage, "db_worker"],
+            "tâches": [*manage, "run_worker"],
             # Daily purges (departed accounts, audit, codes, SSO), checked every five minutes.
             "tâches planifiées": [*manage, "run_scheduled", "--loop"],
             # One process, many threads: the local-memory cache (throttling) is shared.

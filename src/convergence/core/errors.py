@@ -111,7 +111,10 @@ UNAVAILABLE = register(
         "CONV-503",
         503,
         _("Service momentanément indisponible"),
-        _("Le portail est en maintenance ou surchargé."),
+        _(
+            "Le portail est en maintenance, surchargé, ou l'un des services dont il a besoin "
+            "ne répond pas."
+        ),
         _("Réessayez dans quelques minutes ; l'état des services indique la durée prévue."),
     )
 )

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from convergence.core import errors, open_urls
 from convergence.core.http import session_user_pk
 from convergence.core.ratelimit import LimiterUnavailable
-from convergence.core.views import render_error
+from convergence.core.views import render_error, render_unavailable
 
 # Browsers apply form-action to the redirects that follow a form's submission too: a sign-in
 # or consent form whose answer redirects to a service must name that service's origin. Apps
@@ -129,6 +129,58 @@ class LimiterUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, LimiterUnavailable):
             return None
-        response = render_error(request, errors.UNAVAILABLE)
-        response.headers["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
-        return response
+        # Rendered without the request: the cache that failed may hold the session too.
+        return render_unavailable(self.RETRY_AFTER_SECONDS)
+
+
+class AdmissionMiddleware:
+    """Past capacity, refuse at once what waited too long instead of serving it too late.
+
+    nginx stamps each request with the moment it accepted it (``X-Request-Start: t=<epoch
+    seconds>``). A request that reaches the application after waiting longer than
+    ``ADMISSION_MAX_WAIT_MS`` in the queues in between (nginx's, gunicorn's) is answered the
+    branded 503 with ``Retry-After`` straight away, touching neither the database nor the
+    cache: its reader is likely gone or about to retry, and serving it would only make the
+    requests behind it wait longer. The sign-in is allowed twice that wait (people already
+    typing their password are served first). Without the header (no proxy in front, the
+    embedded mode) nothing is refused. A client can only forge the header against itself
+    when it reaches gunicorn directly; nginx replaces it.
+    """
+
+    HEADER = "HTTP_X_REQUEST_START"
+    RETRY_AFTER_SECONDS = 10
+    PATIENT_PATHS = ("/connexion/",)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        limit_ms = settings.ADMISSION_MAX_WAIT_MS
+        stamp = request.META.get(self.HEADER)
+        if limit_ms > 0 and stamp:
+            waited_ms = queue_wait_ms(str(stamp))
+            if request.path in self.PATIENT_PATHS:
+                limit_ms *= 2
+            if waited_ms is not None and waited_ms > limit_ms:
+                from convergence.core import metrics
+
+                metrics.record_shed(request.path in self.PATIENT_PATHS)
+                return render_unavailable(self.RETRY_AFTER_SECONDS)
+        return self.get_response(request)
+
+
+def queue_wait_ms(stamp: str) -> float | None:
+    """Milliseconds since ``stamp`` (``t=1733390000.123``: nginx's ``$msec``), or None."""
+    import math
+    import time
+
+    value = stamp.strip().removeprefix("t=")
+    try:
+        started = float(value)
+    except ValueError:
+        return None
+    if not math.isfinite(started):
+        return None
+    return max(0.0, (time.time() - started) * 1000)

@@ -3,6 +3,8 @@ the deferred dashboard widgets' URL."""
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -34,11 +36,57 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return render_error(request, errors.NOT_FOUND)
 
 
+# How long a person is asked to wait when a dependency the portal needs is down.
+OUTAGE_RETRY_AFTER_SECONDS = 30
+
+
+def dependency_outage(exception: BaseException | None) -> bool:
+    """Whether ``exception`` says a dependency is unreachable rather than that the code failed:
+    the database refused or lost the connection, or the shared cache (Redis) did not answer.
+
+    Such a failure is temporary and not the request's fault: it is answered 503 with
+    ``Retry-After``, not 500. A query error (a bug, a constraint) is not an outage.
+    """
+    from django.db import InterfaceError, OperationalError
+
+    from convergence.core.ratelimit import LimiterUnavailable
+
+    if isinstance(exception, InterfaceError | LimiterUnavailable):
+        return True
+    if isinstance(exception, OperationalError):
+        # On PostgreSQL a connection failure and a statement timeout are OperationalErrors;
+        # so is SQLite's "database is locked" — all of them pass with time.
+        return True
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return False
+    return isinstance(exception, RedisConnectionError | RedisTimeoutError)
+
+
+def render_unavailable(retry_after: int = OUTAGE_RETRY_AFTER_SECONDS) -> HttpResponse:
+    """The branded 503 page with ``Retry-After``, rendered without the request: neither the
+    session, the account nor any context processor is read, since one of them may be down."""
+    content = loader.render_to_string(
+        "core/error_standalone.html", {"error": errors.UNAVAILABLE, "retry_after": retry_after}
+    )
+    response = HttpResponse(content, status=errors.UNAVAILABLE.status)
+    response.headers["Retry-After"] = str(retry_after)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 handler, called while the exception is being handled: an unreachable
+    database or cache becomes the branded 503 with ``Retry-After`` (the person is told to come
+    back shortly, a load balancer to retry elsewhere); anything else is the 500 page."""
+    if dependency_outage(sys.exc_info()[1]):
+        return render_unavailable()
     # Rendered without the request, so no context processor reads the database: the
     # database may be what failed.
-    content = loader.render_to_string("core/error_500.html", {"error": errors.SERVER_ERROR})
+    content = loader.render_to_string("core/error_standalone.html", {"error": errors.SERVER_ERROR})
     return HttpResponse(content, status=500)
 
 
