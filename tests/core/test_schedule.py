@@ -106,10 +106,13 @@ def test_scheduled_jobs_run_once_a_day(scheduling, pupil):
     assert "purge_old_audit_events" in first
     assert "purge_single_sign_on" in first
     assert set(first) >= JOB_NAMES
-    assert again == []
+    daily = {job.name for job in schedule.jobs() if job.daily}
+    # Five minutes later only the jobs that run more often than daily are due again (the
+    # outbox's mail delivery runs every minute).
+    assert not set(again) & daily
     assert not User.objects.filter(pk=pupil.pk).exists()
     assert set(last_runs()) == set(first)
-    assert all(started == now for started in last_runs().values())
+    assert all(started == now for name, started in last_runs().items() if name in daily)
 
 
 @pytest.mark.django_db

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
-from django.core.cache import BaseCache, caches
+from django.core.cache import BaseCache, InvalidCacheKey, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
@@ -137,13 +137,27 @@ class SessionStore(DeviceSessionsMixin, CacheSessionStore):
         return device_index(caches[settings.SESSION_CACHE_ALIAS])
 
     def load(self) -> dict[str, Any]:
-        data: dict[str, Any] = super().load()
+        data = self._stored()
         user_id = session_user_id(data)
         # A session written by this store was indexed with its record; one from Django's
         # own cache engine (before the upgrade) has none and is indexed at its next save.
         if user_id is not None and self.session_key and DEVICE_KEY in data:
             self._indexed = (self.session_key, user_id, _entry(data))
         return data
+
+    def _stored(self) -> dict[str, Any]:
+        """The session's data, as Django's cache engine reads it, except that a cache that
+        cannot be reached raises (the request answers the branded 503, ``core.views``)
+        instead of passing for an empty session: the person would be shown the sign-in
+        page, as if signed out, while their session is intact."""
+        try:
+            data: dict[str, Any] | None = caches[settings.SESSION_CACHE_ALIAS].get(self.cache_key)
+        except InvalidCacheKey:
+            data = None
+        if data is not None:
+            return data
+        self._session_key = None
+        return {}
 
     def save(self, must_create: bool = False) -> None:
         super().save(must_create=must_create)

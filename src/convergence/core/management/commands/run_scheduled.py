@@ -29,13 +29,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--loop",
             action="store_true",
-            help="Ne pas s'arrêter : vérifier de nouveau toutes les --interval secondes.",
+            help="Ne pas s'arrêter : vérifier de nouveau toutes les --interval secondes (la plus fréquente des tâches tourne chaque minute).",
         )
         parser.add_argument(
             "--interval",
             type=int,
-            default=300,
-            help="Secondes entre deux vérifications avec --loop (300 par défaut).",
+            default=60,
+            help="Secondes entre deux vérifications avec --loop (60 par défaut).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
