@@ -218,13 +218,14 @@ def run(
     started = time.perf_counter()
     window_start = started + warmup
     window_end = window_start + duration
-    results: list[tuple[float, float, bool, str]] = []
+    # (scheduled or actual start, end, ok, outcome, actual start)
+    results: list[tuple[float, float, bool, str, float]] = []
     lock = threading.Lock()
     slots = itertools.count()
 
     def loop() -> None:
         connection = Connection(port)
-        local: list[tuple[float, float, bool, str]] = []
+        local: list[tuple[float, float, bool, str, float]] = []
         while True:
             begin = time.perf_counter()
             if rate:
@@ -232,14 +233,17 @@ def run(
                 pause = begin - time.perf_counter()
                 if pause > 0:
                     time.sleep(pause)
-            if begin >= window_end:
+            if begin >= window_end or time.perf_counter() >= window_end:
+                # Past the window in real time too: a server that fell behind leaves the
+                # rest of the schedule unsent (counted as "not sent"), the run ends on time.
                 break
+            sent = time.perf_counter()
             try:
                 ok, outcome = worker(connection)
             except (OSError, http.client.HTTPException) as error:
                 ok, outcome = False, type(error).__name__
                 connection = Connection(port)
-            local.append((begin, time.perf_counter(), ok, outcome))
+            local.append((begin, time.perf_counter(), ok, outcome, sent))
         with lock:
             results.extend(local)
 
@@ -255,20 +259,42 @@ def run(
     server_end, (busy_end, total_end) = cpu_ticks(server), machine_ticks()
     for thread in threads:
         thread.join(timeout=60)
-    counted = [r for r in results if window_start <= r[1] <= window_end]
-    latencies = [end - begin for begin, end, ok, _ in counted if ok]
+    if rate:
+        # Open loop: every request scheduled in the window, however late it ended (a server
+        # that falls behind must not hide its slowest answers past the window's end).
+        counted = [r for r in results if window_start <= r[0] < window_end]
+    else:
+        counted = [r for r in results if window_start <= r[1] <= window_end]
+    latencies = [end - begin for begin, end, ok, _, _sent in counted if ok]
     outcomes: dict[str, int] = {}
-    for *_times, _ok, outcome in counted:
+    # Per outcome: latency from the scheduled start (what a person waits, lateness of the
+    # generator included) and from the moment the request was sent (what the server took).
+    by_outcome: dict[str, dict[str, list[float]]] = {}
+    for begin, end, _ok, outcome, sent in counted:
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        times = by_outcome.setdefault(outcome, {"scheduled": [], "sent": []})
+        times["scheduled"].append(end - begin)
+        times["sent"].append(end - sent)
     cpu = (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime)
+    scheduled = int(rate * (window_end - started)) if rate else 0
     return {
         "window": duration,
+        "not_sent": max(0, scheduled - len(results)) if rate else 0,
         "ok": len(latencies),
         "failed": len(counted) - len(latencies),
         "rate": len(latencies) / duration,
         "p50_ms": percentile(latencies, 0.50) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
         "outcomes": outcomes,
+        "latency_by_outcome_ms": {
+            outcome: {
+                "p50": percentile(times["scheduled"], 0.50) * 1000,
+                "p99": percentile(times["scheduled"], 0.99) * 1000,
+                "p99_sent": percentile(times["sent"], 0.99) * 1000,
+                "max_sent": max(times["sent"]) * 1000,
+            }
+            for outcome, times in by_outcome.items()
+        },
         "cpu_seconds": cpu,
         "server_cpu_seconds": (server_end - server_start) / TICKS_PER_SECOND,
         "machine_busy": (busy_end - busy_start) / max(1, total_end - total_start),

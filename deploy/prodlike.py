@@ -282,8 +282,8 @@ class ProdLike:
         self.app_ports = [free_port() for _ in range(processes)]
         self.threads = threads
         # In flight across all processes before nginx refuses: each thread busy, and as many
-        # again waiting in gunicorn's queue (docs/deployment.md, "At the peak").
-        self.admitted = admitted or processes * threads * 2
+        # again waiting in gunicorn's queue (docs/deployment.md, "At the peak"); 0: no limit.
+        self.admitted = processes * threads * 2 if admitted is None else admitted
         self.smtp_port = free_port()
         self.var_dir.mkdir(parents=True, exist_ok=True)
         (self.var_dir / "logs").mkdir(exist_ok=True)
@@ -472,6 +472,8 @@ class ProdLike:
         }
         lines = []
         for line in site.splitlines():
+            if self.admitted == 0 and "limit_conn convergence_in_flight" in line:
+                continue  # admission control off (bench/admission.py --compare)
             if not line.lstrip().startswith("#"):  # the header explains the markers
                 for marker, value in values.items():
                     line = line.replace(marker, value)

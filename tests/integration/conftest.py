@@ -27,6 +27,8 @@ SHAPE_ENV = {
     "CONVERGENCE_TASK_MAINTENANCE_SECONDS": "3",
     "CONVERGENCE_TASK_RETRY_DELAYS": "0,3,6",
     "CONVERGENCE_METRICS_TOKEN": "jeton-de-test-des-metriques",
+    # A message that could not be sent is tried again a second later (a minute by default).
+    "CONVERGENCE_MAIL_RETRY_FIRST_SECONDS": "1",
 }
 
 

@@ -84,7 +84,9 @@ class Worker(BaseWorker):
     taken up again (``TASK_HEARTBEAT_SECONDS``, ``TASK_ABANDONED_GRACE_SECONDS``,
     ``TASK_MAINTENANCE_SECONDS``) read from the settings instead of RQ's fixed 60 s grace and
     ten-minute maintenance: a job is declared abandoned once its worker has missed its
-    heartbeats for the grace period, at the next maintenance of any live worker.
+    heartbeats for the grace period, at the next maintenance of any live worker. An idle
+    worker runs its maintenance between two waits for work, so ``run_worker`` makes a wait
+    no longer than the maintenance interval (RQ's default is seven minutes).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--loop",
             action="store_true",
-            help="Ne pas s'arrêter : vérifier de nouveau toutes les --interval secondes (la plus fréquente des tâches tourne chaque minute).",
+            help="Ne pas s'arrêter : vérifier de nouveau toutes les --interval secondes.",
         )
         parser.add_argument(
             "--interval",

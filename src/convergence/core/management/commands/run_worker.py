@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -33,6 +34,9 @@ class Command(BaseCommand):
                 with_scheduler=True,
                 worker_class="convergence.core.taskqueue.Worker",
                 job_class="django_tasks_rq.backend.Job",
+                # An idle worker waits for work this long (its TTL less 15 s) before it
+                # looks again for abandoned tasks: no longer than the maintenance interval.
+                worker_ttl=settings.TASK_MAINTENANCE_SECONDS + 15,
                 burst=options["burst"],
                 verbosity=options["verbosity"],
             )
