@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
-
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,22 +30,11 @@ from deploy.prodlike import Postgres, ProdLike, Redis  # noqa: E402
 
 LOADGEN = ROOT / "bench" / "loadgen.py"
 LEA = ("lmartin", "Girafe-Orange-Velo-71")
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def session_cookie(base: str) -> str:
-    http = requests.Session()
-    page = http.get(f"{base}/connexion/", timeout=15)
-    token = CSRF.search(page.text)
-    assert token is not None
-    answer = http.post(
-        f"{base}/connexion/",
-        data={"csrfmiddlewaretoken": token.group(1), "login": LEA[0], "password": LEA[1]},
-        allow_redirects=False,
-        timeout=15,
-    )
-    assert answer.status_code == 302, answer.status_code
-    return f"convergence-session={http.cookies['convergence-session']}"
+def session_cookie(shape: ProdLike) -> str:
+    browser = shape.signed_in(*LEA)
+    return f"convergence-session={browser.cookies['convergence-session']}"
 
 
 def loadgen(port: int, *arguments: str, seconds: float) -> subprocess.Popen[str]:
@@ -93,10 +79,7 @@ def overload(shape: ProdLike, cookie: str, capacity: float, seconds: float) -> d
 
 
 def measure(*, admission: bool, seconds: float) -> dict[str, Any]:
-    postgres, redis = Postgres(), Redis()
-    postgres.init()
-    postgres.start()
-    postgres.create_database("convergence")
+    postgres, redis = Postgres.running(), Redis()
     redis.start()
     var_dir = Path(tempfile.mkdtemp(prefix="convergence-bench-admission-"))
     extra = {} if admission else {"CONVERGENCE_ADMISSION_MAX_WAIT_MS": "0"}
@@ -113,7 +96,7 @@ def measure(*, admission: bool, seconds: float) -> dict[str, Any]:
         shape.prepare()
         with shape:
             shape.start()
-            cookie = session_cookie(shape.url)
+            cookie = session_cookie(shape)
             capacity = result_of(
                 loadgen(
                     shape.port,

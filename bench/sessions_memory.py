@@ -10,44 +10,25 @@ for the whole académie's peak.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
 from pathlib import Path
 
 import redis
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from deploy.prodlike import Postgres, ProdLike, Redis  # noqa: E402
 
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 LEA = ("lmartin", "Girafe-Orange-Velo-71")
-
-
-def sign_in(base: str) -> None:
-    http = requests.Session()
-    token = CSRF.search(http.get(f"{base}/connexion/", timeout=15).text)
-    assert token is not None
-    answer = http.post(
-        f"{base}/connexion/",
-        data={"csrfmiddlewaretoken": token.group(1), "login": LEA[0], "password": LEA[1]},
-        allow_redirects=False,
-        timeout=15,
-    )
-    assert answer.status_code == 302
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=100_000)
     options = parser.parse_args()
-    postgres, server = Postgres(), Redis()
-    postgres.init()
-    postgres.start()
-    postgres.create_database("convergence")
+    postgres, server = Postgres.running(), Redis()
     server.start()
     shape = ProdLike(
         database_url=postgres.url(),
@@ -62,7 +43,7 @@ def main() -> None:
         with shape:
             shape.start()
             client = redis.Redis(port=server.port)
-            sign_in(shape.url)
+            shape.signed_in(*LEA)
             sessions = list(client.scan_iter("*django.contrib.sessions.cache*"))
             indexes = list(client.scan_iter("*devices:sessions:*"))
             assert len(sessions) == 1 and len(indexes) == 1, (sessions, indexes)

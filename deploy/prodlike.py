@@ -28,6 +28,10 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -90,6 +94,15 @@ class Postgres:
 
     def url(self, database: str = "convergence") -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    @classmethod
+    def running(cls) -> Postgres:
+        """A new cluster, started, with an empty ``convergence`` database."""
+        server = cls()
+        server.init()
+        server.start()
+        server.create_database("convergence")
+        return server
 
     def init(self) -> None:
         if os.geteuid() == 0:
@@ -443,6 +456,27 @@ class ProdLike:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def signed_in(self, login: str, password: str) -> requests.Session:
+        """A browser signed in through nginx with the sign-in form (benchmarks)."""
+        import re
+
+        import requests
+
+        browser = requests.Session()
+        page = browser.get(f"{self.url}/connexion/", timeout=15)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        if token is None:
+            raise RuntimeError("no sign-in form")
+        answer = browser.post(
+            f"{self.url}/connexion/",
+            data={"csrfmiddlewaretoken": token.group(1), "login": login, "password": password},
+            allow_redirects=False,
+            timeout=15,
+        )
+        if answer.status_code != 302:
+            raise RuntimeError(f"sign-in of {login} answered {answer.status_code}")
+        return browser
 
     @staticmethod
     def get(url: str, timeout: float = 2) -> int:

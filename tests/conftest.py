@@ -47,6 +47,14 @@ def pytest_configure(config: pytest.Config) -> None:
         index = int(worker.removeprefix("gw") or 0) + base_index
         base = settings.CACHES["default"]["LOCATION"].rsplit("/", 1)[0]
         settings.CACHES["default"]["LOCATION"] = f"{base}/{index}"
+    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+        # With REDIS_URL the product queues on RQ. The unit suites read what was queued in
+        # the database and run it themselves; RQ, with real workers, retries and a killed
+        # worker, is tested against the production shape (tests/integration/test_tasks.py).
+        from django.core.signals import setting_changed
+
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+        setting_changed.send(sender=None, setting="TASKS", value=settings.TASKS, enter=True)
     from django.core.signals import request_finished
 
     request_finished.connect(_close_live_server_connections, weak=False)

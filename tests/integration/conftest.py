@@ -50,10 +50,7 @@ def _require() -> None:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     _require()
-    server = Postgres()
-    server.init()
-    server.start()
-    server.create_database("convergence")
+    server = Postgres.running()
     yield server
     server.remove()
 

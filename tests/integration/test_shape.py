@@ -157,3 +157,21 @@ def test_static_files_come_from_nginx_and_metrics_stay_private(shape, app_urls):
 def test_readiness_through_nginx(shape):
     assert requests.get(f"{shape.url}/sante/pret", timeout=15).status_code == 200
     assert requests.get(f"{shape.url}/sante/vivant", timeout=15).text.strip() == "ok"
+
+
+def test_a_cas_ticket_issued_by_one_process_is_validated_by_the_other(shape, app_urls):
+    service = "http://127.0.0.1:8001/connexion"
+    person = Visitor(app_urls[0])
+    assert signed_in(person.sign_in(*LEA))
+    login = person.get("/cas/login?" + urllib.parse.urlencode({"service": service}))
+    assert login.status_code == 302, login.text[:300]
+    ticket = urllib.parse.parse_qs(urllib.parse.urlparse(login.headers["Location"]).query)[
+        "ticket"
+    ][0]
+    query = urllib.parse.urlencode({"service": service, "ticket": ticket})
+    validation = requests.get(f"{app_urls[1]}/cas/p3/serviceValidate?{query}", timeout=15)
+    assert "authenticationSuccess" in validation.text
+    assert "lmartin" in validation.text
+    # Single use, whichever process is asked.
+    again = requests.get(f"{app_urls[0]}/cas/p3/serviceValidate?{query}", timeout=15)
+    assert "authenticationFailure" in again.text

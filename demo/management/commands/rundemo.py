@@ -45,7 +45,7 @@ class Command(BaseCommand):
         commands = {
             "courriel": [*manage, "mailserver"],
             "tâches": [*manage, "run_worker"],
-            # Daily purges (departed accounts, audit, codes, SSO) and queued mail, checked every minute.
+            # Daily purges (accounts, audit, codes, SSO) and queued mail, checked every minute.
             "tâches planifiées": [*manage, "run_scheduled", "--loop"],
             # One process, many threads: the local-memory cache (throttling) is shared.
             "web": [
