@@ -207,3 +207,25 @@ def test_redis_stopped_keeps_pages_up_fails_closed_and_loses_nothing(shape, redi
         f"{answers['sign-in page'].status_code} ; après : sessions intactes, "
         f"{judged} échec(s) jugé(s) avant le 429 (3 gardés sur 5 gratuits)"
     )
+
+
+def test_one_process_restarting_goes_unnoticed_and_all_down_is_nginx_branded_503(shape):
+    """A rolling upgrade restarts the processes one at a time: nginx sends everything to the
+    other meanwhile. With none left, nginx's own branded page answers."""
+    person = Visitor(shape.url)
+    assert signed_in(person.sign_in(*LEA))
+    shape.stop_app(0)
+    try:
+        answers = [person.get("/").status_code for _ in range(20)]
+        assert answers == [200] * 20
+        shape.stop_app(1)
+        try:
+            down = requests.get(f"{shape.url}/", timeout=10)
+            assert down.status_code == 503
+            assert down.headers["Retry-After"] == "10"
+            assert "CONV-503" in down.text
+        finally:
+            shape.start_app(1)
+    finally:
+        shape.start_app(0)
+    assert person.get("/").status_code == 200
