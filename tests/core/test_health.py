@@ -14,6 +14,14 @@ from django.db import OperationalError
 from convergence.core import health
 
 
+@pytest.fixture(autouse=True)
+def _fresh_readiness():
+    """Each test's probes check anew (a process reuses an answer for a second)."""
+    health.forget_recent_checks()
+    yield
+    health.forget_recent_checks()
+
+
 def test_liveness_answers_ok_without_the_database(client):
     # No ``db`` fixture: any query would fail this test (pytest-django blocks the database).
     response = client.get("/sante/vivant")
@@ -102,3 +110,35 @@ def test_probes_set_no_session_cookie(client, db):
 
 def test_probes_refuse_writes(client):
     assert client.post("/sante/vivant").status_code == 405
+
+
+def test_probes_in_a_flood_check_the_dependencies_once_a_second(client, db, monkeypatch):
+    calls = []
+
+    def counted() -> None:
+        calls.append(time.monotonic())
+
+    monkeypatch.setattr(health, "_check_database", counted)
+    answers = [client.get("/sante/pret").status_code for _ in range(50)]
+    assert answers == [200] * 50
+    assert len(calls) == 1
+
+
+def test_a_flood_of_probes_never_fills_the_check_threads(client, db, monkeypatch):
+    """Anyone can call /sante/pret: many at once must not make it answer 503 (which would
+    have a balancer pull healthy processes)."""
+    monkeypatch.setattr(health, "_check_cache", lambda: time.sleep(0.3))
+    answers: list[int] = []
+
+    def probe() -> None:
+        from django.test import Client
+
+        answers.append(Client().get("/sante/pret").status_code)
+
+    threads = [threading.Thread(target=probe) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+    assert answers == [200] * 12

@@ -127,10 +127,37 @@ def live(request: HttpRequest) -> HttpResponse:
     return _plain("ok\n")
 
 
+# A readiness answer is reused this long by the process: probes sent by anyone, as often as
+# they like, cost the database and the cache one check a second per process, and never fill
+# the check threads (which would make every probe answer 503 and pull healthy processes).
+READY_MEMO_SECONDS = 1.0
+_memo: tuple[float, list[str]] | None = None
+_memo_lock = threading.Lock()
+
+
+def recent_failed_checks() -> list[str]:
+    """:func:`failed_checks`, run at most once per :data:`READY_MEMO_SECONDS` per process;
+    callers arriving meanwhile wait for the running check (at most its deadline)."""
+    global _memo
+    with _memo_lock:
+        if _memo is not None and time.monotonic() - _memo[0] < READY_MEMO_SECONDS:
+            return _memo[1]
+        failed = failed_checks()
+        _memo = (time.monotonic(), failed)
+        return failed
+
+
+def forget_recent_checks() -> None:
+    """Drop the remembered answer (tests that change a dependency between two probes)."""
+    global _memo
+    with _memo_lock:
+        _memo = None
+
+
 @require_safe
 def ready(request: HttpRequest) -> HttpResponse:
     """200 when the database and the cache answer in time; else 503 naming what failed."""
-    failed = failed_checks()
+    failed = recent_failed_checks()
     if not failed:
         return _plain("ok\n")
     response = _plain("".join(f"{label} : indisponible\n" for label in failed), status=503)
