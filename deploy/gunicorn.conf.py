@@ -14,7 +14,7 @@ workers = int(os.environ.get("CONVERGENCE_WEB_WORKERS", "1"))
 worker_class = "gthread"
 threads = int(os.environ.get("CONVERGENCE_WEB_THREADS", "4"))
 # Connections accepted but not yet served: small, so that past capacity nginx refuses
-# (limit_conn) instead of requests queueing here until their readers give up.
+# (max_conns) instead of requests queueing here until their readers give up.
 backlog = int(os.environ.get("CONVERGENCE_WEB_BACKLOG", "64"))
 # A request may not hold a thread longer than this (the slowest legitimate request is an
 # import upload, which hands its work to the task worker).

@@ -294,9 +294,11 @@ class ProdLike:
         self.port = port or free_port()
         self.app_ports = [free_port() for _ in range(processes)]
         self.threads = threads
-        # In flight across all processes before nginx refuses: each thread busy, and as many
-        # again waiting in gunicorn's queue (docs/deployment.md, "At the peak"); 0: no limit.
-        self.admitted = processes * threads * 2 if admitted is None else admitted
+        # In flight per process before nginx refuses (its max_conns): each thread busy, and as
+        # many again waiting in gunicorn's queue (docs/deployment.md, "At the peak"); sign-in
+        # and help have half as much again of their own; 0: no limit.
+        self.per_process = threads * 2 if admitted is None else admitted
+        self.admitted = processes * self.per_process
         self.smtp_port = free_port()
         self.var_dir.mkdir(parents=True, exist_ok=True)
         (self.var_dir / "logs").mkdir(exist_ok=True)
@@ -493,21 +495,23 @@ class ProdLike:
         (folder / "logs").mkdir(parents=True, exist_ok=True)
         (folder / "temp").mkdir(exist_ok=True)
         site = (DEPLOY / "nginx" / "convergence.conf").read_text()
-        upstreams = "\n    ".join(
-            f"server 127.0.0.1:{port} max_fails=0;" for port in self.app_ports
-        )
+
+        def servers(max_conns: int) -> str:
+            limit = f" max_conns={max_conns}" if max_conns else ""
+            return "\n    ".join(
+                f"server 127.0.0.1:{port} max_fails=0{limit};" for port in self.app_ports
+            )
+
         values = {
             "@@LISTEN@@": f"listen 127.0.0.1:{self.port};",
-            "@@UPSTREAMS@@": upstreams,
+            "@@UPSTREAMS@@": servers(self.per_process),
+            "@@PRIORITY_UPSTREAMS@@": servers(self.per_process * 3 // 2),
+            "@@PROBE_UPSTREAMS@@": servers(0),
             "@@STATIC@@": f"{self.var_dir / 'static'}/",
             "@@ERRORS@@": f"{self.var_dir / 'errors'}/",
-            "@@ADMITTED@@": str(self.admitted),
-            "@@ADMITTED_SIGN_IN@@": str(self.admitted + self.admitted // 2),
         }
         lines = []
         for line in site.splitlines():
-            if self.admitted == 0 and "limit_conn convergence_in_flight" in line:
-                continue  # admission control off (bench/admission.py --compare)
             if not line.lstrip().startswith("#"):  # the header explains the markers
                 for marker, value in values.items():
                     line = line.replace(marker, value)

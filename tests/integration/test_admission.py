@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -79,3 +80,27 @@ def test_past_capacity_the_portal_refuses_fast_and_serves_sign_in_first(shape):
         timeout=5,
         what="served again",
     )
+
+
+def test_clients_slow_to_send_their_request_hold_no_place(shape):
+    """A bot opening many connections and sending its requests' bodies slowly (slowloris)
+    must not use up the places: nginx buffers a request before handing it on, and only
+    requests handed to the application count."""
+    slow = []
+    try:
+        for number in range(3 * shape.admitted):
+            path = "/connexion/" if number % 2 else "/"
+            connection = socket.create_connection(("127.0.0.1", shape.port), timeout=5)
+            connection.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                "Content-Length: 4000\r\n\r\nlogin=".encode()
+            )
+            slow.append(connection)
+        time.sleep(0.5)
+        page = requests.get(f"{shape.url}/", timeout=10, allow_redirects=False)
+        assert page.status_code == 302  # to the sign-in: served, not refused
+        assert requests.get(f"{shape.url}/connexion/", timeout=10).status_code == 200
+    finally:
+        for connection in slow:
+            connection.close()
