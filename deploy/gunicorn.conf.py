@@ -16,20 +16,25 @@ threads = int(os.environ.get("CONVERGENCE_WEB_THREADS", "4"))
 # Connections accepted but not yet served: small, so that past capacity nginx refuses
 # (max_conns) instead of requests queueing here until their readers give up.
 backlog = int(os.environ.get("CONVERGENCE_WEB_BACKLOG", "64"))
-# A request may not hold a thread longer than this (the slowest legitimate request is an
-# import upload, which hands its work to the task worker).
+# A worker silent for this long is restarted (gthread: the worker process's heartbeat, not
+# a limit on one request; requests are bounded by nginx's proxy_read_timeout and the
+# dependencies' own timeouts).
 timeout = int(os.environ.get("CONVERGENCE_WEB_TIMEOUT", "60"))
 graceful_timeout = 20
 # nginx keeps connections open to the processes (upstream keepalive 32).
 keepalive = 75
-# Recycle a worker now and then, at random moments so processes do not restart together.
-max_requests = int(os.environ.get("CONVERGENCE_WEB_MAX_REQUESTS", "20000"))
+# Recycling workers is off by default: each recycled worker leaves its metrics files behind
+# (prometheus multiprocess mode) until the instance restarts, and memory stays steady. When
+# set, workers restart after that many requests, at random moments (10 % jitter).
+max_requests = int(os.environ.get("CONVERGENCE_WEB_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10
 # The application is loaded before forking so a broken release fails at start, not at the
 # first request.
 preload_app = True
-accesslog = os.environ.get("CONVERGENCE_WEB_ACCESS_LOG", "-")
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms id=%({x-request-id}i)s'
+# nginx keeps the access log, with secret-bearing paths masked; gunicorn's is off unless
+# asked for (its lines hold the path: a password-reset link's key, for one).
+accesslog = os.environ.get("CONVERGENCE_WEB_ACCESS_LOG") or None
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms id=%({x-request-id}i)s'
 errorlog = "-"
 proc_name = os.environ.get("CONVERGENCE_WEB_NAME", "convergence-web")
 # gunicorn's control socket defaults to one path per user: several instances would fight over

@@ -377,7 +377,6 @@ class ProdLike:
             "CONVERGENCE_WEB_BIND": f"127.0.0.1:{self.app_ports[index]}",
             "CONVERGENCE_WEB_THREADS": str(self.threads),
             "CONVERGENCE_WEB_NAME": f"convergence-web-{index + 1}",
-            "CONVERGENCE_WEB_ACCESS_LOG": str(self.var_dir / "logs" / f"access-{index + 1}.log"),
             "PROMETHEUS_MULTIPROC_DIR": str(self.var_dir / f"metrics-{index + 1}"),
         }
         metrics = Path(env["PROMETHEUS_MULTIPROC_DIR"])
@@ -510,6 +509,10 @@ class ProdLike:
             "@@STATIC@@": f"{self.var_dir / 'static'}/",
             "@@ERRORS@@": f"{self.var_dir / 'errors'}/",
         }
+        # The access log where this shape keeps its files (the production path needs root).
+        site = site.replace(
+            "/var/log/nginx/convergence.access.log", str(folder / "logs" / "access.log")
+        )
         lines = []
         for line in site.splitlines():
             if not line.lstrip().startswith("#"):  # the header explains the markers

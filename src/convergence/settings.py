@@ -214,9 +214,19 @@ if REDIS_URL:
     }
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def _with_timeouts(url: str, seconds: float) -> str:
+    """``url`` with redis-py's socket timeouts: enqueuing a task while Redis hangs costs a
+    request ``seconds``, not gunicorn's whole timeout. RQ's worker raises the read timeout
+    above its own wait for work by itself."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}socket_timeout={seconds}&socket_connect_timeout={seconds}"
+
+
 RQ_QUEUES = {
     "default": {
-        "URL": REDIS_URL or "redis://127.0.0.1:6379/0",
+        "URL": _with_timeouts(REDIS_URL or "redis://127.0.0.1:6379/0", REDIS_TIMEOUT_SECONDS),
         # A task running longer than this is stopped and retried (imports of a whole
         # académie take minutes, not an hour).
         "DEFAULT_TIMEOUT": int(_env("CONVERGENCE_TASK_TIMEOUT", "3600")),
@@ -536,7 +546,11 @@ if not PRODUCTION and not _env("EMAIL_HOST"):
 # Bearer token a Prometheus scraper sends for /metrics (a secret); empty: no token accepted.
 METRICS_TOKEN = _env("CONVERGENCE_METRICS_TOKEN")
 # Addresses (the TCP peer, never X-Forwarded-For) that may read /metrics without the token.
-METRICS_ALLOWED_ADDRESSES = _env_list("CONVERGENCE_METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+METRICS_ALLOWED_ADDRESSES = [
+    address
+    for address in _env_list("CONVERGENCE_METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+    if address.lower() != "none"  # "none": the token always (production, docs/deployment.md)
+]
 # Several processes (gunicorn workers): the directory where each writes its metrics.
 METRICS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
 # "text": one line per record; "json": one JSON object per line, for a log collector.

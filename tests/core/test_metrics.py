@@ -230,7 +230,6 @@ def test_child_exit_forgets_the_dead_workers_live_values(tmp_path, monkeypatch):
     assert alive.exists()
 
 
-def test_a_request_shed_by_admission_control_is_counted():
-    before = sample("convergence_requests_shed_total", page="sign_in")
-    metrics.record_shed(True)
-    assert sample("convergence_requests_shed_total", page="sign_in") == before + 1
+def test_with_no_address_trusted_even_the_loopback_needs_the_token(client, db, settings):
+    settings.METRICS_ALLOWED_ADDRESSES = []
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 404

@@ -175,3 +175,19 @@ def test_a_cas_ticket_issued_by_one_process_is_validated_by_the_other(shape, app
     # Single use, whichever process is asked.
     again = requests.get(f"{app_urls[0]}/cas/p3/serviceValidate?{query}", timeout=15)
     assert "authenticationFailure" in again.text
+
+
+def test_the_access_log_keeps_no_link_key_and_no_query_string(shape):
+    key = "Ab12Cd34Ef56-cle-de-test"
+    requests.get(f"{shape.url}/mot-de-passe-oublie/cle/{key}/", timeout=15)
+    requests.get(f"{shape.url}/connexion/navigateur/{key}/", timeout=15)
+    requests.get(f"{shape.url}/cas/p3/serviceValidate?ticket=ST-{key}", timeout=15)
+    log = (shape.var_dir / "nginx" / "logs" / "access.log").read_text()
+    assert key not in log
+    assert '"GET /mot-de-passe-oublie/cle/***"' in log
+    assert '"GET /cas/p3/serviceValidate"' in log
+
+
+def test_an_anonymous_large_body_is_refused_by_nginx(shape):
+    answer = requests.post(f"{shape.url}/connexion/", data=b"x" * (2 * 2**20), timeout=15)
+    assert answer.status_code == 413

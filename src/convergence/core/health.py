@@ -84,11 +84,11 @@ def _checks() -> list[tuple[str, str, Callable[[], None]]]:
     ]
 
 
-def _run(check: Callable[[], None]) -> None:
+def _run(check: Callable[[], None], place: threading.BoundedSemaphore) -> None:
     try:
         check()
     finally:
-        _free.release()
+        place.release()  # the place it was given (a hung check may finish much later)
 
 
 def failed_checks() -> list[str]:
@@ -96,12 +96,13 @@ def failed_checks() -> list[str]:
     deadline = time.monotonic() + CHECK_SECONDS
     running = []
     failed = []
+    free = _free
     for name, label, check in _checks():
-        if not _free.acquire(blocking=False):
+        if not free.acquire(blocking=False):
             logger.warning("Readiness: no free thread to check the %s (earlier checks hang).", name)
             failed.append(label)
             continue
-        running.append((name, label, _pool.submit(_run, check)))
+        running.append((name, label, _pool.submit(_run, check, free)))
     for name, label, future in running:
         try:
             future.result(timeout=max(0.0, deadline - time.monotonic()))
@@ -136,15 +137,28 @@ _memo_lock = threading.Lock()
 
 
 def recent_failed_checks() -> list[str]:
-    """:func:`failed_checks`, run at most once per :data:`READY_MEMO_SECONDS` per process;
-    callers arriving meanwhile wait for the running check (at most its deadline)."""
+    """:func:`failed_checks`, run at most once per :data:`READY_MEMO_SECONDS` per process.
+
+    While one caller runs the checks, the others get the previous answer at once rather than
+    wait for it (a flood of probes holds no thread); only the very first probes of a process,
+    with no answer yet, wait for the running check (at most its deadline).
+    """
     global _memo
-    with _memo_lock:
-        if _memo is not None and time.monotonic() - _memo[0] < READY_MEMO_SECONDS:
-            return _memo[1]
+    memo = _memo
+    if memo is not None and time.monotonic() - memo[0] < READY_MEMO_SECONDS:
+        return memo[1]
+    if not _memo_lock.acquire(blocking=memo is None):
+        assert memo is not None
+        return memo[1]
+    try:
+        memo = _memo
+        if memo is not None and time.monotonic() - memo[0] < READY_MEMO_SECONDS:
+            return memo[1]  # refreshed by the caller this one waited for
         failed = failed_checks()
         _memo = (time.monotonic(), failed)
         return failed
+    finally:
+        _memo_lock.release()
 
 
 def forget_recent_checks() -> None:

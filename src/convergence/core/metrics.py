@@ -122,7 +122,9 @@ def queue_depths() -> dict[str, int]:
         depths = dict.fromkeys(options.get("QUEUES", ["default"]), 0)
         depths.update({row["queue_name"]: row["waiting"] for row in rows})
         return depths
-    if "rq" in backend.lower():
+    from convergence.core import taskqueue
+
+    if taskqueue.uses_rq():
         import django_rq
 
         return {

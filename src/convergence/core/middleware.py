@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable
 
 from django.http import HttpRequest, HttpResponse
 
-from convergence.core import errors, open_urls
+from convergence.core import errors, metrics, open_urls
 from convergence.core.http import session_user_pk
 from convergence.core.ratelimit import LimiterUnavailable
 from convergence.core.views import render_error, render_unavailable
+
+logger = logging.getLogger(__name__)
 
 # Browsers apply form-action to the redirects that follow a form's submission too: a sign-in
 # or consent form whose answer redirects to a service must name that service's origin. Apps
@@ -149,6 +152,10 @@ class AdmissionMiddleware:
 
     HEADER = "HTTP_X_REQUEST_START"
     RETRY_AFTER_SECONDS = 10
+    # A wait longer than this is no wait nginx let happen (its own timeouts are shorter): the
+    # clocks of nginx's host and this one disagree. Refusing would refuse everyone; it is
+    # logged instead.
+    IMPLAUSIBLE_WAIT_MS = 30_000
     PATIENT_PATHS = ("/connexion/",)
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -161,12 +168,17 @@ class AdmissionMiddleware:
         stamp = request.META.get(self.HEADER)
         if limit_ms > 0 and stamp:
             waited_ms = queue_wait_ms(str(stamp))
-            if request.path in self.PATIENT_PATHS:
+            patient = request.path in self.PATIENT_PATHS
+            if patient:
                 limit_ms *= 2
-            if waited_ms is not None and waited_ms > limit_ms:
-                from convergence.core import metrics
-
-                metrics.record_shed(request.path in self.PATIENT_PATHS)
+            if waited_ms is not None and waited_ms > self.IMPLAUSIBLE_WAIT_MS:
+                logger.warning(
+                    "X-Request-Start is %.0f s old: are the clocks of nginx and this host "
+                    "synchronised (NTP)? Admission control ignores it.",
+                    waited_ms / 1000,
+                )
+            elif waited_ms is not None and waited_ms > limit_ms:
+                metrics.record_shed(patient)
                 return render_unavailable(self.RETRY_AFTER_SECONDS)
         return self.get_response(request)
 

@@ -6,13 +6,17 @@ from __future__ import annotations
 import sys
 
 from django.contrib.auth.decorators import login_required
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from convergence.core import errors, widgets
+from convergence.core.ratelimit import LimiterUnavailable
 
 
 def render_error(request: HttpRequest, entry: errors.ErrorCode, **extra: object) -> HttpResponse:
@@ -42,27 +46,21 @@ OUTAGE_RETRY_AFTER_SECONDS = 30
 
 def dependency_outage(exception: BaseException | None) -> bool:
     """Whether ``exception`` says a dependency is unreachable rather than that the code failed:
-    the database refused or lost the connection, or the shared cache (Redis) did not answer.
+    the database refused or lost the connection (on PostgreSQL a statement timeout too, on
+    SQLite "database is locked": all pass with time), the shared cache (Redis) did not answer,
+    or the limiter could not count.
 
     Such a failure is temporary and not the request's fault: it is answered 503 with
     ``Retry-After``, not 500. A query error (a bug, a constraint) is not an outage.
     """
-    from django.db import InterfaceError, OperationalError
-
-    from convergence.core.ratelimit import LimiterUnavailable
-
-    if isinstance(exception, InterfaceError | LimiterUnavailable):
-        return True
-    if isinstance(exception, OperationalError):
-        # On PostgreSQL a connection failure and a statement timeout are OperationalErrors;
-        # so is SQLite's "database is locked" — all of them pass with time.
-        return True
-    try:
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-    except ImportError:  # pragma: no cover - redis is a dependency
-        return False
-    return isinstance(exception, RedisConnectionError | RedisTimeoutError)
+    return isinstance(
+        exception,
+        OperationalError
+        | InterfaceError
+        | RedisConnectionError
+        | RedisTimeoutError
+        | LimiterUnavailable,
+    )
 
 
 def render_unavailable(retry_after: int = OUTAGE_RETRY_AFTER_SECONDS) -> HttpResponse:

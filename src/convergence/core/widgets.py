@@ -146,22 +146,27 @@ class Unavailable(Exception):
     """The deferred widget failed, timed out, or no worker thread was free."""
 
 
-def _run_in_worker(widget: Widget, request: HttpRequest) -> dict[str, Any] | None:
+def _run_in_worker(
+    widget: Widget, request: HttpRequest, place: threading.BoundedSemaphore
+) -> dict[str, Any] | None:
     try:
         return widget.context(request)
     finally:
         # The worker thread's own database connection, if the widget opened one.
         close_old_connections()
-        _busy.release()
+        # The place it was given, not whatever ``_busy`` is by now (a widget that timed out
+        # finishes later, maybe after a test replaced the semaphore).
+        place.release()
 
 
 def deferred_context(widget: Widget, request: HttpRequest) -> dict[str, Any] | None:
     """Compute a deferred widget's context within its timeout, or raise ``Unavailable``."""
-    if not _busy.acquire(blocking=False):
+    place = _busy
+    if not place.acquire(blocking=False):
         logger.warning("Widget %s: every widget thread is busy.", widget.slug)
         metrics.WIDGET_UNAVAILABLE.labels(widget.slug, "saturated").inc()
         raise Unavailable(widget.slug)
-    future: Future[dict[str, Any] | None] = _pool.submit(_run_in_worker, widget, request)
+    future: Future[dict[str, Any] | None] = _pool.submit(_run_in_worker, widget, request, place)
     try:
         return future.result(timeout=widget.timeout_seconds)
     except FutureTimeout:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 
 from django.conf import settings
 from django.utils import timezone
 
-from convergence.outbox import mail
+from convergence.audit.actions import record_event
+from convergence.outbox import events, mail
 from convergence.outbox.models import PendingMail, PendingMailState
 
 logger = logging.getLogger(__name__)
@@ -16,6 +18,8 @@ logger = logging.getLogger(__name__)
 # How long a claimed row is left to its claimer before another may try it (a worker that died
 # after claiming). Far beyond one SMTP transaction, which EMAIL_TIMEOUT bounds per step.
 LEASE = datetime.timedelta(minutes=5)
+# The run's own stopwatch (a test makes a run slow without waiting).
+_clock = time.monotonic
 
 
 def claim(pk: int, *, now: datetime.datetime) -> datetime.datetime | None:
@@ -59,8 +63,13 @@ def deliver_pending(*, now: datetime.datetime | None = None, limit: int = 200) -
         return 0
     connection = mail.open_connection()
     sent = 0
+    # Claims are dated from the run's start: past half a lease the rest is left to the next
+    # run, so that no claim is made that has already run out (another run would send it too).
+    stop_at = _clock() + LEASE.total_seconds() / 2
     try:
         for pk in due:
+            if _clock() > stop_at:
+                break
             until = claim(pk, now=moment)
             if until is None:
                 continue  # another worker has it, or sent it already
@@ -115,3 +124,24 @@ def _abandon(
             attempts,
             reason,
         )
+        # A message someone was told had gone (a reset link, an alert) never will: the
+        # support must be able to find it in the trail, not only in a log.
+        record_event(
+            event_type=events.MAIL_ABANDONED,
+            data={"template": row.template, "attempts": attempts, "reason": reason[:200]},
+        )
+
+
+# Abandoned rows are kept this long for the support to see, then deleted (they hold an
+# address and a subject, which may name someone).
+ABANDONED_KEPT = datetime.timedelta(days=30)
+
+
+def purge_abandoned_mail(*, now: datetime.datetime | None = None) -> int:
+    """Delete the abandoned rows queued more than ``ABANDONED_KEPT`` ago; how many. Their
+    audit entries (``mail.abandoned``) stay, with the audit trail's own retention."""
+    moment = now or timezone.now()
+    deleted, _ = PendingMail.objects.filter(
+        state=PendingMailState.ABANDONED, created_at__lt=moment - ABANDONED_KEPT
+    ).delete()
+    return deleted

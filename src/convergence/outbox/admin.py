@@ -52,3 +52,8 @@ class PendingMailAdmin(AuditedModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        """Only the list's own filters: a query-string filter on the hidden text
+        (``?body__contains=…``) would let a reader rebuild a queued reset link."""
+        return lookup.split("__", 1)[0] in {"state", "template", "recipient"}

@@ -19,3 +19,4 @@ class OutboxConfig(AppConfig):
         register_job(
             "deliver_pending_mail", tasks.deliver_pending_mail, every=datetime.timedelta(minutes=1)
         )
+        register_job("purge_abandoned_mail", tasks.purge_abandoned_mail)

@@ -13,9 +13,12 @@ from convergence.outbox.models import PendingMail
 
 
 def _pending_mail(user: Any) -> list[personal_data.Entry]:
-    # The person's own address and their recovery address: where the portal writes to them
-    # (accounts.mailing.contact_address, which outbox sits below).
-    addresses = (getattr(user, "email", ""), getattr(user, "recovery_email", ""))
+    # The person's own address and their recovery address once confirmed: where the portal
+    # writes to them (accounts.mailing.contact_address, which outbox sits below). An address
+    # typed but not confirmed may be someone else's: it shows nothing.
+    addresses = [getattr(user, "email", "")]
+    if getattr(user, "recovery_email_confirmed_at", None):
+        addresses.append(getattr(user, "recovery_email", ""))
     rows = PendingMail.objects.addressed_to(*addresses).order_by("created_at", "pk")
     return [
         personal_data.labelled(

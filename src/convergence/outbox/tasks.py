@@ -11,3 +11,9 @@ from convergence.outbox import actions
 def deliver_pending_mail() -> int:
     """Send the queued e-mails that are due (``outbox.actions.deliver_pending``)."""
     return actions.deliver_pending()
+
+
+@task()
+def purge_abandoned_mail() -> int:
+    """Delete e-mails abandoned long ago (``outbox.actions.purge_abandoned_mail``)."""
+    return actions.purge_abandoned_mail()
