@@ -1,5 +1,5 @@
-"""Root URLconf: portal at /, sign-in and account pages, admin, error-code explanations,
-health probes and metrics."""
+"""Root URLconf: portal at /, sign-in and account pages, admin, error-code explanations.
+(The health probes and /metrics are answered by ``core.health.HealthMiddleware``.)"""
 
 from django.conf import settings
 from django.contrib import admin
@@ -7,7 +7,6 @@ from django.urls import include, path
 
 from convergence.accounts import urls as accounts_urls
 from convergence.accounts.views import admin_login
-from convergence.core import health, metrics
 from convergence.core import views as core_views
 from convergence.mfa import urls as mfa_urls
 
@@ -31,11 +30,6 @@ urlpatterns = [
     path("aide/erreurs/<str:code>/", core_views.error_code, name="error_code"),
     path("widgets/<slug:slug>/", core_views.widget, name="widget"),
     path("administration/", admin.site.urls),
-    # Answered by core.health.HealthMiddleware before the rest of the stack; routed as well
-    # so that they have names.
-    path("sante/vivant", health.live, name="health_live"),
-    path("sante/pret", health.ready, name="health_ready"),
-    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 if not settings.PRODUCTION:

@@ -7,7 +7,6 @@ import datetime
 import email
 import logging
 import re
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +21,7 @@ from convergence.audit.models import AuditEvent
 from convergence.core import personal_data, schedule
 from convergence.outbox import actions, mail
 from convergence.outbox.models import PendingMail, PendingMailState
+from deploy.prodlike import free_port
 
 TEMPLATE = "accounts/mail/login_reminder"
 SECRET = "cle-secrete-42"  # stands for the link a message may hold
@@ -87,13 +87,6 @@ class MailServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 @pytest.fixture

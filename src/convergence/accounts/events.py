@@ -2,11 +2,13 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from convergence.audit.events import declare
+from convergence.audit.events import SignIn, declare
 
-LOGIN_SUCCEEDED = declare("login.succeeded", _("Connexion réussie"))
-LOGIN_FAILED = declare("login.failed", _("Échec de connexion"))
-LOGIN_THROTTLED = declare("login.throttled", _("Connexion retardée (trop d'échecs)"))
+LOGIN_SUCCEEDED = declare("login.succeeded", _("Connexion réussie"), sign_in=SignIn.SUCCEEDED)
+LOGIN_FAILED = declare("login.failed", _("Échec de connexion"), sign_in=SignIn.FAILED)
+LOGIN_THROTTLED = declare(
+    "login.throttled", _("Connexion retardée (trop d'échecs)"), sign_in=SignIn.THROTTLED
+)
 LOGOUT = declare("logout", _("Déconnexion"))
 PASSWORD_CHANGED = declare("password.changed", _("Mot de passe modifié"))
 ACCOUNT_CREATED = declare("account.created", _("Compte créé"))
@@ -29,7 +31,9 @@ LOGIN_SPRAYING_DETECTED = declare(
     "login.spraying_detected",
     _("Attaque par pulvérisation de mots de passe détectée (échecs sur de nombreux comptes)"),
 )
-MFA_THROTTLED = declare("mfa.throttled", _("Second facteur retardé (trop d'échecs)"))
+MFA_THROTTLED = declare(
+    "mfa.throttled", _("Second facteur retardé (trop d'échecs)"), sign_in=SignIn.THROTTLED
+)
 MFA_FAILURES_ALERTED = declare(
     "mfa.failures_alerted", _("Personne prévenue de codes de second facteur erronés")
 )

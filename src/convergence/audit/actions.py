@@ -63,7 +63,7 @@ def record_event(
         user_agent=user_agent(request) if request is not None else "",
         data=details,
     )
-    metrics.count_event(event_type.code)
+    metrics.count_event(event_type)
     return event
 
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+
+class SignIn(enum.Enum):
+    """What an event says of a sign-in attempt, for the sign-in counters of ``/metrics``."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    THROTTLED = "throttled"
 
 
 @dataclass(frozen=True)
@@ -13,16 +22,19 @@ class EventType:
     code: str
     label: str | Promise
     security: bool = True
+    sign_in: SignIn | None = None
 
 
 _TYPES: dict[str, EventType] = {}
 
 
-def declare(code: str, label: str | Promise, *, security: bool = True) -> EventType:
+def declare(
+    code: str, label: str | Promise, *, security: bool = True, sign_in: SignIn | None = None
+) -> EventType:
     existing = _TYPES.get(code)
     if existing is not None:
         return existing
-    event_type = EventType(code, label, security)
+    event_type = EventType(code, label, security, sign_in)
     _TYPES[code] = event_type
     return event_type
 

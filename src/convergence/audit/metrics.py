@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter
 
+from convergence.audit.events import EventType, SignIn
+
 AUDIT_EVENTS = Counter(
     "convergence_audit_events",
     "Audit events recorded, per event type (audit/events.py and each app's events.py).",
@@ -16,32 +18,28 @@ AUDIT_EVENTS = Counter(
 )
 SIGN_INS = Counter(
     "convergence_sign_ins",
-    "Successful sign-ins (audit event login.succeeded).",
+    "Successful sign-ins (audit events declared sign_in=SUCCEEDED).",
 )
 SIGN_IN_FAILURES = Counter(
     "convergence_sign_in_failures",
-    "Refused sign-in attempts: wrong password or second-factor code (login.failed, mfa.failed).",
+    "Refused sign-in attempts: wrong password or second-factor code (sign_in=FAILED).",
 )
 THROTTLED_ATTEMPTS = Counter(
     "convergence_throttled_attempts",
-    "Sign-in attempts delayed by throttling, password or second factor "
-    "(login.throttled, mfa.throttled).",
+    "Sign-in attempts delayed by throttling, password or second factor (sign_in=THROTTLED).",
 )
 
-# Event codes, declared by the apps above audit (accounts, mfa), named here by their code
-# only: audit does not import them.
-_SIGN_IN_COUNTERS: dict[str, Counter] = {
-    "login.succeeded": SIGN_INS,
-    "login.failed": SIGN_IN_FAILURES,
-    "mfa.failed": SIGN_IN_FAILURES,
-    "login.throttled": THROTTLED_ATTEMPTS,
-    "mfa.throttled": THROTTLED_ATTEMPTS,
+# Which counter an event type feeds, by what its declaration says of sign-ins
+# (``declare(..., sign_in=...)`` in accounts and mfa): audit names no code of theirs.
+_SIGN_IN_COUNTERS: dict[SignIn, Counter] = {
+    SignIn.SUCCEEDED: SIGN_INS,
+    SignIn.FAILED: SIGN_IN_FAILURES,
+    SignIn.THROTTLED: THROTTLED_ATTEMPTS,
 }
 
 
-def count_event(code: str) -> None:
-    """Count one recorded audit event of type ``code``."""
-    AUDIT_EVENTS.labels(code).inc()
-    counter = _SIGN_IN_COUNTERS.get(code)
-    if counter is not None:
-        counter.inc()
+def count_event(event_type: EventType) -> None:
+    """Count one recorded audit event of ``event_type``."""
+    AUDIT_EVENTS.labels(event_type.code).inc()
+    if event_type.sign_in is not None:
+        _SIGN_IN_COUNTERS[event_type.sign_in].inc()

@@ -9,8 +9,7 @@
 :class:`HealthMiddleware` comes first in ``MIDDLEWARE`` and answers these two paths, and
 ``/metrics`` for an allowed scraper (``core.metrics``), before anything reads the session, the
 account, the CSRF cookie or the database: they answer during maintenance, with the database
-down, over plain HTTP and whatever the ``Host`` header. The same views are routed in
-``convergence.urls`` too, so that they can be named and reached without the middleware.
+down, over plain HTTP and whatever the ``Host`` header.
 """
 
 from __future__ import annotations

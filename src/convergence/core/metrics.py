@@ -7,8 +7,8 @@ or a secret. Other apps define their own metrics beside their code (``audit.metr
 
 ``/metrics`` is answered by ``core.health.HealthMiddleware`` before the session, the account
 or the database are touched, for a bearer token (``METRICS_TOKEN``) or an address of
-``METRICS_ALLOWED_ADDRESSES`` only; anyone else goes on to the routed view, which answers the
-portal's usual 404, as for a page that does not exist.
+``METRICS_ALLOWED_ADDRESSES`` only; anyone else goes on through the stack to the portal's
+usual 404, as for a page that does not exist.
 
 Several processes (gunicorn workers) each count their own requests: with
 ``PROMETHEUS_MULTIPROC_DIR`` set (an empty directory, emptied at each start) the scrape adds up
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -213,9 +213,7 @@ def may_read_metrics(request: HttpRequest) -> bool:
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """The metrics in Prometheus's text format; a 404 for anyone not allowed to read them."""
-    if not may_read_metrics(request):
-        raise Http404
+    """The metrics in Prometheus's text format (for a reader ``may_read_metrics`` allowed)."""
     response = HttpResponse(generate_latest(registry()), content_type=CONTENT_TYPE_LATEST)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from convergence.audit.events import declare
+from convergence.audit.events import SignIn, declare
 
 MFA_ENABLED = declare("mfa.enabled", _("Second facteur ajouté"))
 MFA_REMOVED = declare("mfa.removed", _("Second facteur supprimé"))
@@ -10,7 +10,7 @@ MFA_RECOVERY_CODES_GENERATED = declare(
     "mfa.recovery_codes_generated", _("Codes de secours générés")
 )
 MFA_RECOVERY_CODE_USED = declare("mfa.recovery_code_used", _("Code de secours utilisé"))
-MFA_FAILED = declare("mfa.failed", _("Échec du second facteur"))
+MFA_FAILED = declare("mfa.failed", _("Échec du second facteur"), sign_in=SignIn.FAILED)
 MFA_RESET_BY_SUPPORT = declare(
     "mfa.reset_by_support", _("Seconds facteurs retirés après vérification d'identité")
 )
