@@ -78,7 +78,6 @@ ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver
 
 # --- Applications ------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -94,15 +93,19 @@ INSTALLED_APPS = [
     "convergence.provisioning",
     "convergence.portal",
     "convergence.sso",
+    # After ours, so that core/templates/admin/ overrides the administration's templates.
+    "django.contrib.admin",
     "dsfr",
     "django_htmx",
     "django_tasks",
-    "django_tasks_db",
-    "django_rq",
+    # Third-party apps under their French names in the administration
+    # (core/third_party_apps.py).
+    "convergence.core.third_party_apps.TasksDatabaseConfig",
+    "convergence.core.third_party_apps.RqConfig",
     "allauth",
-    "allauth.account",
-    "allauth.mfa",
-    "oauth2_provider",
+    "convergence.core.third_party_apps.AllauthAccountConfig",
+    "convergence.core.third_party_apps.AllauthMfaConfig",
+    "convergence.core.third_party_apps.OAuthToolkitConfig",
 ]
 # The demo académie's relying parties, mail server and commands (the top-level ``demo``
 # package, outside the product): on by default outside production, off in production.
@@ -154,6 +157,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "convergence.core.context_processors.academie",
+                "convergence.core.context_processors.navigation",
             ],
         },
     },
@@ -224,6 +228,9 @@ def _with_timeouts(url: str, seconds: float) -> str:
     return f"{url}{separator}socket_timeout={seconds}&socket_connect_timeout={seconds}"
 
 
+# django-rq's dashboard is English and needs Redis: it stays out of the administration
+# (operations read the queues with `manage.py rqstats` and /metrics, docs/operations.md).
+RQ_SHOW_ADMIN_LINK = False
 RQ_QUEUES = {
     "default": {
         "URL": _with_timeouts(REDIS_URL or "redis://127.0.0.1:6379/0", REDIS_TIMEOUT_SECONDS),
@@ -510,15 +517,29 @@ LOCALE_PATHS = [BASE_DIR / "src" / "convergence" / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
+# The portal's one way of writing dates and times (core/formats/fr/formats.py).
+FORMAT_MODULE_PATH = ["convergence.core.formats"]
 
 # --- Static files ------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# In production collectstatic writes hashed names with gzip and Brotli copies beside them
+# (core/staticfiles.py), which nginx and WhiteNoise serve compressed and cacheable for a year.
+# Elsewhere the files keep their names, so that an edited file needs no collectstatic.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "convergence.core.staticfiles.CompressedManifestStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    # The apps' static files, less the copies of the DSFR no page names (core/staticfiles.py).
+    "convergence.core.staticfiles.AppDirectoriesFinder",
+]
 # Without collectstatic (demo, tests) WhiteNoise serves straight from the apps.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG

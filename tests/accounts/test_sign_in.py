@@ -236,3 +236,53 @@ def test_successful_sign_in_writes_few_rows(client, pupil):
     # carries the device "Mes appareils" shows.
     limit = 1 if settings.SESSION_ENGINE.endswith(".cache") else 2
     assert len(writes) <= limit, writes
+
+
+# --- The profile chooser -----------------------------------------------------------------
+
+
+def test_sign_in_page_says_what_the_profile_chooser_is_for(client, demo):
+    page = text_of(client.get("/connexion/"))
+    assert "Votre profil indique quel identifiant saisir." in page
+
+
+def test_staff_are_told_their_academic_address(client, demo):
+    page = text_of(client.get("/connexion/?profil=personnel"))
+    assert "ou votre adresse académique (prénom.nom@ac-besancon.fr)." in page
+
+
+def test_a_refused_attempt_recalls_the_chosen_profile_and_its_identifier(client, demo):
+    response = client.post(
+        "/connexion/", {"login": "lea.martin", "password": "pas-le-bon", "profil": "personnel"}
+    )
+    page = text_of(response)
+    assert MISMATCH in page
+    assert "Vous avez choisi le profil « Personnel »." in page
+    assert "ou votre adresse académique (prénom.nom@ac-besancon.fr)." in page
+    assert "Ce n'est pas votre profil ? Choisissez le vôtre ci-dessus" in page
+
+
+def test_the_recall_tells_nothing_about_the_account(client, demo, pupil):
+    def refused(login: str) -> str:
+        response = Client().post(
+            "/connexion/", {"login": login, "password": "pas-le-bon", "profil": "personnel"}
+        )
+        page = text_of(response)
+        return page.split('id="rappel-profil"', 1)[1].split("</div>", 1)[0]
+
+    assert refused(pupil.login) == refused("personne-inconnue")
+
+
+def test_without_a_chosen_profile_a_refusal_recalls_nothing(client, demo):
+    page = text_of(client.post("/connexion/", {"login": "x", "password": "pas-le-bon"}))
+    assert MISMATCH in page
+    assert 'id="rappel-profil"' not in page
+
+
+def test_a_pupil_who_chose_personnel_still_signs_in(client, pupil):
+    response = client.post(
+        "/connexion/",
+        {"login": pupil.login, "password": pupil.demo_password, "profil": "personnel"},
+    )
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == str(pupil.pk)

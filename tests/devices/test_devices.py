@@ -214,6 +214,13 @@ def test_another_persons_session_cannot_be_ended(pupil, parent):
     assert not AuditEvent.objects.of_type(events.SESSION_ENDED).exists()
 
 
+def test_a_pupil_without_sessions_has_0_session_ouverte_in_the_singular(pupil, referent, client):
+    client.force_login(referent)
+    page = text_of(client.get(f"/gestion/comptes/{pupil.pk}/sessions/"))
+    assert "a 0 session ouverte." in page
+    assert "0 sessions" not in page
+
+
 def test_referent_ends_a_pupils_sessions_and_her_next_request_is_anonymous(pupil, referent, client):
     phone, computer = browser(SAFARI_IPHONE), browser()
     sign_in(phone, pupil)

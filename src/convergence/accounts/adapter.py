@@ -17,6 +17,12 @@ from convergence.audit.actions import record_event
 from convergence.core.http import client_ip
 
 UNIFORM_MISMATCH = _("Identifiant ou mot de passe incorrect.")
+# allauth's reauthentication methods (by their ids), as the buttons under « Autres moyens ».
+REAUTHENTICATION_LABELS = {
+    "reauthenticate": _("Utiliser mon mot de passe"),
+    "mfa_reauthenticate": _("Utiliser un code changeant ou un code de secours"),
+    "mfa_reauthenticate:webauthn": _("Utiliser une clé d'accès"),
+}
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
@@ -114,3 +120,12 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             ) % {"seconds": seconds}
             return ValidationError(message, code="throttled")
         return super().validation_error(code, *args)
+
+    def get_reauthentication_methods(self, user: Any) -> list[dict[str, Any]]:
+        """allauth's ways to confirm one's identity, named in the portal's words (« codes
+        changeants », « clé d'accès ») instead of allauth's « application
+        d'authentification » and « clé de sécurité »."""
+        methods: list[dict[str, Any]] = super().get_reauthentication_methods(user)
+        for method in methods:
+            method["description"] = REAUTHENTICATION_LABELS.get(method["id"], method["description"])
+        return methods

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from convergence.audit import events
@@ -23,7 +24,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 class AuditEvent(models.Model):
     """One security-relevant event. Rows are inserted, never updated."""
 
-    occurred_at = models.DateTimeField(_("date (UTC)"), auto_now_add=True, db_index=True)
+    occurred_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
     event_type = models.CharField(_("événement"), max_length=64, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -59,7 +60,8 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.event_type}"
+        when = formats.date_format(timezone.localtime(self.occurred_at), "DATETIME_FORMAT")
+        return f"{when} {self.event_type}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:

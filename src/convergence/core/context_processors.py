@@ -1,4 +1,5 @@
-"""Template context every page needs: the académie's identity and the host warning."""
+"""Template context every page needs: the académie's identity, the host warning and the
+current entry of the header menu."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from convergence.core.models import Academie
+from convergence.core.navigation import menu_context
 
 
 def academie(request: HttpRequest) -> dict[str, Any]:
@@ -21,3 +23,8 @@ def academie(request: HttpRequest) -> dict[str, Any]:
         "unofficial_host": bool(host) and host.lower() != official_host.lower(),
         "state_brand": settings.STATE_BRAND,
     }
+
+
+def navigation(request: HttpRequest) -> dict[str, str]:
+    """Which entry of the header menu is current (``core/navigation.py``)."""
+    return menu_context(request)

@@ -55,8 +55,8 @@ POLICY_CACHE_SECONDS = 300
 
 ENROL_MESSAGE = _(
     "Votre fonction donne accès à des données sensibles : un second facteur est obligatoire. "
-    "Activez les codes changeants (application d'authentification) ou une clé d'accès pour "
-    "continuer."
+    "Activez les codes changeants (une application sur votre téléphone) ou une clé d'accès "
+    "pour continuer."
 )
 
 

@@ -45,12 +45,8 @@ HASHED_FORMAT = "hmac-sha256-v1"
 
 # What each allauth notification says, in the portal's words (mail "mfa/mail/mfa_changed").
 CHANGES = {
-    "mfa/email/totp_activated": _(
-        "les codes changeants (application d'authentification) ont été activés"
-    ),
-    "mfa/email/totp_deactivated": _(
-        "les codes changeants (application d'authentification) ont été retirés"
-    ),
+    "mfa/email/totp_activated": _("les codes changeants ont été activés"),
+    "mfa/email/totp_deactivated": _("les codes changeants ont été retirés"),
     "mfa/email/recovery_codes_generated": _("de nouveaux codes de secours ont été générés"),
     "mfa/email/webauthn_added": _("une clé d'accès a été ajoutée"),
     "mfa/email/webauthn_removed": _("une clé d'accès a été retirée"),

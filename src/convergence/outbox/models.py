@@ -7,7 +7,7 @@ import datetime
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,7 +25,9 @@ class SmsMessage(models.Model):
         verbose_name_plural = _("SMS (boîte d'envoi de développement)")
 
     def __str__(self) -> str:
-        return f"{self.to} {self.sent_at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.to} {formats.date_format(timezone.localtime(self.sent_at), 'DATETIME_FORMAT')}"
+        )
 
 
 class PendingMailState(models.TextChoices):

@@ -2,8 +2,10 @@
 
 Reading and checking a file, then planning what applying it would change in the database
 (creations, updates, assignments of the school year, guardianships, departures). Nothing here
-writes: ``actions/imports.py`` applies a plan. The column lists and the rules are documented
-for the académie in docs/imports.md.
+writes: ``actions/imports.py`` applies a plan. The columns are described once (``Column``):
+the importer reads their names, the import page its table of columns and the sample files
+(provisioning/templates/provisioning/imports/guide.html); docs/imports.md is the developers'
+account of the rules.
 
 A file is UTF-8 (with or without a byte-order mark), ``;``-separated, one header line naming
 the columns (any order, extra columns ignored). A person is found again, whatever their name,
@@ -29,8 +31,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from convergence.accounts.logins import allocate_logins_bulk
 from convergence.accounts.models import AccountState, Assignment, Guardianship, Role, User
@@ -39,36 +42,153 @@ from convergence.provisioning.models import ImportJob, ImportKind
 
 SEPARATOR = ";"
 
-# SIECLE-like: one line per pupil, with up to two legal guardians (responsables).
-SIECLE_COLUMNS: tuple[str, ...] = (
-    "UAI",
-    "ID_ELEVE",
-    "NOM",
-    "PRENOM",
-    "DATE_NAISS",
-    "DIVISION",
-    "RESP1_ID",
-    "RESP1_NOM",
-    "RESP1_PRENOM",
-    "RESP1_COURRIEL",
-    "RESP2_ID",
-    "RESP2_NOM",
-    "RESP2_PRENOM",
-    "RESP2_COURRIEL",
+
+@dataclass(frozen=True)
+class Column:
+    """A column of an import file as the import page documents it: whether a line must fill
+    it, what it holds, and its value on each line of the sample file. The importer reads the
+    names (``COLUMNS``); the page's table and the sample file are made from the rest."""
+
+    name: str
+    required: Any
+    meaning: Any
+    examples: tuple[str, str]
+
+
+_YES = gettext_lazy("oui")
+_NO = gettext_lazy("non")
+_ID_RULE = gettext_lazy(
+    "lettres, chiffres, « . », « _ » ou « - », 40 caractères au plus ; il retrouve la "
+    "personne d'un import à l'autre, même si son nom change"
 )
+
+# SIECLE-like: one line per pupil, with up to two legal guardians (responsables).
+SIECLE_COLUMN_SPECS: tuple[Column, ...] = (
+    Column(
+        "UAI",
+        _YES,
+        gettext_lazy("code UAI de l'établissement de l'élève, qui doit exister dans le portail"),
+        ("0250013D", "0250013D"),
+    ),
+    Column(
+        "ID_ELEVE",
+        _YES,
+        format_lazy("{} ({})", gettext_lazy("identifiant de l'élève dans la source"), _ID_RULE),
+        ("9100001", "9100003"),
+    ),
+    Column(
+        "NOM",
+        _YES,
+        gettext_lazy("nom de l'élève (150 caractères au plus)"),
+        ("Vuillemin", "N'Diaye"),
+    ),
+    Column(
+        "PRENOM",
+        _YES,
+        gettext_lazy("prénom de l'élève (150 caractères au plus)"),
+        ("Chloé", "Aïcha"),
+    ),
+    Column(
+        "DATE_NAISS",
+        _YES,
+        gettext_lazy("date de naissance, JJ/MM/AAAA (demandée à l'activation du compte)"),
+        ("12/02/2013", "21/06/2012"),
+    ),
+    Column(
+        "DIVISION",
+        _NO,
+        gettext_lazy("classe, par exemple « 4e B » (40 caractères au plus)"),
+        ("4e A", "3e C"),
+    ),
+    Column(
+        "RESP1_ID",
+        _NO,
+        gettext_lazy("identifiant du premier responsable légal dans la source"),
+        ("8100001", "8100003"),
+    ),
+    Column(
+        "RESP1_NOM",
+        gettext_lazy("si RESP1_ID est rempli"),
+        gettext_lazy("nom du premier responsable"),
+        ("Vuillemin", "N'Diaye"),
+    ),
+    Column(
+        "RESP1_PRENOM",
+        gettext_lazy("si RESP1_ID est rempli"),
+        gettext_lazy("prénom du premier responsable"),
+        ("Pascal", "Moussa"),
+    ),
+    Column(
+        "RESP1_COURRIEL",
+        _NO,
+        gettext_lazy("adresse électronique de contact du premier responsable"),
+        ("pascal.vuillemin@exemple.fr", "moussa.ndiaye@exemple.fr"),
+    ),
+    Column(
+        "RESP2_ID",
+        _NO,
+        gettext_lazy("identifiant du second responsable légal dans la source"),
+        ("8100002", ""),
+    ),
+    Column(
+        "RESP2_NOM",
+        gettext_lazy("si RESP2_ID est rempli"),
+        gettext_lazy("nom du second responsable"),
+        ("Vuillemin", ""),
+    ),
+    Column(
+        "RESP2_PRENOM",
+        gettext_lazy("si RESP2_ID est rempli"),
+        gettext_lazy("prénom du second responsable"),
+        ("Aurélie", ""),
+    ),
+    Column(
+        "RESP2_COURRIEL",
+        _NO,
+        gettext_lazy("adresse électronique de contact du second responsable"),
+        ("aurelie.vuillemin@exemple.fr", ""),
+    ),
+)
+SIECLE_COLUMNS: tuple[str, ...] = tuple(column.name for column in SIECLE_COLUMN_SPECS)
 GUARDIAN_SLOTS = ("RESP1", "RESP2")
 
 # STS-like: one line per person, establishment and function (a teacher in two
 # establishments has two lines with the same ID_STS).
-STS_COLUMNS: tuple[str, ...] = (
-    "UAI",
-    "ID_STS",
-    "NOM",
-    "PRENOM",
-    "DATE_NAISS",
-    "FONCTION",
-    "COURRIEL",
+STS_COLUMN_SPECS: tuple[Column, ...] = (
+    Column(
+        "UAI",
+        _YES,
+        gettext_lazy("code UAI de l'établissement, qui doit exister dans le portail"),
+        ("0250013D", "0251080N"),
+    ),
+    Column(
+        "ID_STS",
+        _YES,
+        format_lazy("{} ({})", gettext_lazy("identifiant de la personne dans la source"), _ID_RULE),
+        ("7100001", "7100001"),
+    ),
+    Column("NOM", _YES, gettext_lazy("nom (150 caractères au plus)"), ("Parrenin", "Parrenin")),
+    Column("PRENOM", _YES, gettext_lazy("prénom (150 caractères au plus)"), ("Claire", "Claire")),
+    Column(
+        "DATE_NAISS",
+        _NO,
+        gettext_lazy("date de naissance, JJ/MM/AAAA"),
+        ("14/09/1984", "14/09/1984"),
+    ),
+    Column(
+        "FONCTION",
+        _YES,
+        gettext_lazy("code de la fonction, qui donne le rôle dans le portail (tableau ci-dessous)"),
+        ("ENS", "ENS"),
+    ),
+    Column(
+        "COURRIEL",
+        _NO,
+        gettext_lazy("adresse électronique, académique le plus souvent"),
+        ("claire.parrenin@ac-besancon.fr", "claire.parrenin@ac-besancon.fr"),
+    ),
 )
+STS_COLUMNS: tuple[str, ...] = tuple(column.name for column in STS_COLUMN_SPECS)
 
 # STS function codes and the role each gives. Référent numérique and DSI are never imported:
 # they are granted by hand, and an import never removes them.
@@ -83,6 +203,18 @@ FUNCTION_ROLES: dict[str, str] = {
     "OUV": Role.AGENT,
     "LAB": Role.AGENT,
 }
+# What each function code stands for, for the import page.
+FUNCTION_LABELS: dict[str, Any] = {
+    "ENS": gettext_lazy("enseignant"),
+    "DOC": gettext_lazy("professeur documentaliste"),
+    "CPE": gettext_lazy("conseiller principal d'éducation"),
+    "EDU": gettext_lazy("éducation"),
+    "DIR": gettext_lazy("direction"),
+    "ADM": gettext_lazy("administratif"),
+    "AGT": gettext_lazy("agent"),
+    "OUV": gettext_lazy("ouvrier"),
+    "LAB": gettext_lazy("laboratoire"),
+}
 
 KEY_PUPIL = "siecle-eleve:"
 KEY_GUARDIAN = "siecle-resp:"
@@ -91,6 +223,10 @@ KEY_STAFF = "sts:"
 COLUMNS: dict[str, tuple[str, ...]] = {
     ImportKind.SIECLE: SIECLE_COLUMNS,
     ImportKind.STS: STS_COLUMNS,
+}
+COLUMN_SPECS: dict[str, tuple[Column, ...]] = {
+    ImportKind.SIECLE: SIECLE_COLUMN_SPECS,
+    ImportKind.STS: STS_COLUMN_SPECS,
 }
 KEY_PREFIXES: dict[str, tuple[str, ...]] = {
     ImportKind.SIECLE: (KEY_PUPIL, KEY_GUARDIAN),
@@ -173,6 +309,19 @@ ProgressCallback = Callable[[int], None]
 
 def expected_columns(kind: str) -> tuple[str, ...]:
     return COLUMNS[kind]
+
+
+def sample_csv(kind: str) -> str:
+    """A two-line file of ``kind`` that the importer accepts, made from the documented
+    columns: the header, then each column's examples (UTF-8 with a byte-order mark, so
+    that a spreadsheet opens it with its accents)."""
+    columns = COLUMN_SPECS[kind]
+    output = io.StringIO()
+    writer = csv.writer(output, delimiter=SEPARATOR, lineterminator="\r\n")
+    writer.writerow(column.name for column in columns)
+    for line in range(2):
+        writer.writerow(column.examples[line] for column in columns)
+    return "\ufeff" + output.getvalue()
 
 
 def decode(data: bytes) -> str:
@@ -874,9 +1023,16 @@ def report_lines(job: ImportJob) -> list[str]:
         lines.append(f"{label} :")
         lines += [f"  - {sample}" for sample in samples]
     if report.get("error_count") and report.get("errors"):
-        lines.append(_("%(count)s erreur(s) :") % {"count": report["error_count"]})
+        count = report["error_count"]
+        lines.append(
+            ngettext("%(count)s erreur :", "%(count)s erreurs :", count) % {"count": count}
+        )
         lines += [f"  {error}" for error in report["errors"]]
     if report.get("warning_count"):
-        lines.append(_("%(count)s avertissement(s) :") % {"count": report["warning_count"]})
+        count = report["warning_count"]
+        lines.append(
+            ngettext("%(count)s avertissement :", "%(count)s avertissements :", count)
+            % {"count": count}
+        )
         lines += [f"  {warning}" for warning in report.get("warnings", [])]
     return lines

@@ -400,7 +400,7 @@ class LetterWriter:
 
 
 def _date(moment: datetime.datetime) -> str:
-    return formats.date_format(timezone.localtime(moment).date(), "j F Y")
+    return formats.date_format(timezone.localtime(moment).date(), "DATE_FORMAT")
 
 
 def render_letters(

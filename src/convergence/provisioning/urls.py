@@ -8,6 +8,8 @@ app_name = "provisioning"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("gestion/imports/", imports.manage_imports, name="imports"),
+    path("gestion/imports/guide/", imports.import_guide, name="import_guide"),
+    path("gestion/imports/exemple-<str:kind>.csv", imports.import_sample, name="import_sample"),
     path("gestion/imports/<int:pk>/", imports.manage_import, name="import"),
     path(
         "gestion/imports/<int:pk>/appliquer/",

@@ -11,9 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from oauth2_provider import admin as toolkit_admin  # registers the toolkit's admins first
 from oauth2_provider.forms import ApplicationForm
-from oauth2_provider.models import Application
+from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken
 
 from convergence.core.admin import AuditedModelAdmin
 from convergence.portal.admin import ServiceAdmin
@@ -79,9 +80,63 @@ class SignedApplicationForm(ApplicationForm):  # type: ignore[misc]
 admin.site.unregister(Application)
 
 
+def _without_pk(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The toolkit's list columns, its "pk" (shown as "Pk") replaced by the named "id"."""
+    return tuple("id" if column == "pk" else column for column in columns)
+
+
 @admin.register(Application)
 class ApplicationAdmin(toolkit_admin.ApplicationAdmin):  # type: ignore[misc]
     form = SignedApplicationForm
+    list_display = _without_pk(toolkit_admin.ApplicationAdmin.list_display)
+
+
+# The toolkit's token admins, in French: its column of masked secrets and its revoke action
+# are named in plain English strings, out of the catalog's reach.
+admin.site.unregister(AccessToken)
+admin.site.unregister(RefreshToken)
+admin.site.unregister(IDToken)
+admin.site.unregister(Grant)
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(toolkit_admin.AccessTokenAdmin):  # type: ignore[misc]
+    list_display = _without_pk(toolkit_admin.AccessTokenAdmin.list_display)
+
+    @admin.display(description=_("jeton (fin seulement)"))
+    def masked_token(self, obj: AccessToken) -> str:
+        return str(super().masked_token(obj))
+
+    @admin.action(description=_("Révoquer les jetons d'accès choisis"))
+    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[AccessToken]) -> None:
+        super().revoke_tokens(request, queryset)
+
+
+@admin.register(RefreshToken)
+class RefreshTokenAdmin(toolkit_admin.RefreshTokenAdmin):  # type: ignore[misc]
+    list_display = _without_pk(toolkit_admin.RefreshTokenAdmin.list_display)
+
+    @admin.display(description=_("jeton (fin seulement)"))
+    def masked_token(self, obj: RefreshToken) -> str:
+        return str(super().masked_token(obj))
+
+    @admin.action(description=_("Révoquer les jetons de renouvellement choisis"))
+    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[RefreshToken]) -> None:
+        super().revoke_tokens(request, queryset)
+
+
+@admin.register(IDToken)
+class IDTokenAdmin(toolkit_admin.IDTokenAdmin):  # type: ignore[misc]
+    pass
+
+
+@admin.register(Grant)
+class GrantAdmin(toolkit_admin.GrantAdmin):  # type: ignore[misc]
+    list_display = _without_pk(toolkit_admin.GrantAdmin.list_display)
+
+    @admin.display(description=_("code (fin seulement)"))
+    def masked_code(self, obj: Grant) -> str:
+        return str(super().masked_code(obj))
 
 
 @admin.register(OidcClient)

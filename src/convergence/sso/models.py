@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import Application
 
@@ -169,15 +169,18 @@ class SsoSession(models.Model):
     service writes nothing here.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("identifiant"), primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_sessions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="sso_sessions",
+        verbose_name=_("compte"),
     )
     auth_time = models.DateTimeField(_("authentifié le"))
     acr = models.CharField(_("niveau d'authentification"), max_length=64, choices=Acr.choices)
     # The OIDC issuer as the person reached it (back-channel logout tokens are sent later,
     # from a task that has no request to read it from).
-    issuer = models.URLField(max_length=300)
+    issuer = models.URLField(_("émetteur OpenID Connect"), max_length=300)
     created = models.DateTimeField(_("créée le"), default=timezone.now)
     ended_at = models.DateTimeField(_("terminée le"), null=True, blank=True)
     ended_reason = models.CharField(
@@ -211,20 +214,31 @@ class Participation(models.Model):
     """A service an SSO session logged into, and whether it was told of the logout."""
 
     sso_session = models.ForeignKey(
-        SsoSession, on_delete=models.CASCADE, related_name="participations"
+        SsoSession,
+        on_delete=models.CASCADE,
+        related_name="participations",
+        verbose_name=_("session d'authentification unique"),
     )
-    protocol = models.CharField(max_length=8, choices=Protocol.choices)
-    oidc_client = models.ForeignKey(OidcClient, on_delete=models.CASCADE, null=True, blank=True)
-    cas_service = models.ForeignKey(CasService, on_delete=models.CASCADE, null=True, blank=True)
+    protocol = models.CharField(_("protocole"), max_length=8, choices=Protocol.choices)
+    oidc_client = models.ForeignKey(
+        OidcClient,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("client OpenID Connect"),
+    )
+    cas_service = models.ForeignKey(
+        CasService, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("service CAS")
+    )
     # CAS single logout posts the service ticket (the SessionIndex) to the service URL.
-    cas_ticket = models.CharField(max_length=256, blank=True)
-    cas_service_url = models.TextField(blank=True)
-    created = models.DateTimeField(default=timezone.now)
+    cas_ticket = models.CharField(_("ticket CAS"), max_length=256, blank=True)
+    cas_service_url = models.TextField(_("adresse du service CAS"), blank=True)
+    created = models.DateTimeField(_("ouvert le"), default=timezone.now)
     logout_state = models.CharField(
-        max_length=8, choices=LogoutState.choices, default=LogoutState.NONE
+        _("déconnexion"), max_length=8, choices=LogoutState.choices, default=LogoutState.NONE
     )
-    logout_attempts = models.PositiveSmallIntegerField(default=0)
-    logout_error = models.CharField(max_length=300, blank=True)
+    logout_attempts = models.PositiveSmallIntegerField(_("essais de déconnexion"), default=0)
+    logout_error = models.CharField(_("erreur de déconnexion"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("service ouvert")
@@ -327,9 +341,14 @@ class Consent(models.Model):
     """A person's agreement that a third-party service receives the listed information."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_consents"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="sso_consents",
+        verbose_name=_("compte"),
     )
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="consents")
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="consents", verbose_name=_("service")
+    )
     scopes = models.CharField(_("informations transmises"), max_length=300)
     granted_at = models.DateTimeField(_("accordé le"), default=timezone.now)
 
@@ -366,10 +385,13 @@ class IssuedCode(models.Model):
     access_token_checksum = models.CharField(max_length=64, blank=True)
 
     class Meta:
+        verbose_name = _("code d'autorisation délivré")
+        verbose_name_plural = _("codes d'autorisation délivrés")
         indexes: ClassVar = [models.Index(fields=["created"])]
 
     def __str__(self) -> str:
-        return f"{self.application_id} {self.created:%Y-%m-%d %H:%M}"
+        created = formats.date_format(timezone.localtime(self.created), "DATETIME_FORMAT")
+        return f"{self.application_id} {created}"
 
 
 # What CAS validation reads of a ticket, its owner and its SSO session.

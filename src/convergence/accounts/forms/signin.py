@@ -20,9 +20,16 @@ LOGIN_HELP = {
         "l'établissement de votre enfant."
     ),
     Profile.PERSONNEL: _(
-        "Votre identifiant académique (par exemple mmartin) ou votre adresse académique."
+        "Votre identifiant académique (par exemple mmartin) ou votre adresse académique "
+        "(prénom.nom@%(domain)s)."
     ),
 }
+
+
+def login_help(profile: Profile, *, mail_domain: str) -> str:
+    """Which identifier a person of ``profile`` signs in with (the académie's mail domain
+    in the staff's address)."""
+    return str(LOGIN_HELP[profile]) % {"domain": mail_domain}
 
 
 class LoginForm(AllauthLoginForm):  # type: ignore[misc]

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from convergence.accounts.http import AuthenticatedRequest
+from convergence.accounts.models import Role
 from convergence.accounts.permissions import dsi_required
 from convergence.provisioning import imports
 from convergence.provisioning.actions import imports as import_actions
 from convergence.provisioning.forms import ImportUploadForm
-from convergence.provisioning.models import ImportJob, JobState
+from convergence.provisioning.models import ImportJob, ImportKind, JobState
 
 RECENT_JOBS = 20
 
@@ -45,16 +48,47 @@ def manage_imports(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "provisioning/imports/list.html",
-        {
-            "form": form,
-            "jobs": jobs,
-            "siecle_columns": ";".join(imports.SIECLE_COLUMNS),
-            "sts_columns": ";".join(imports.STS_COLUMNS),
-            "functions": imports.FUNCTION_ROLES,
-            "max_size": settings.IMPORT_MAX_FILE_MB,
-        },
+        {"form": form, "jobs": jobs, "kinds": _kinds(), "max_size": settings.IMPORT_MAX_FILE_MB},
         status=status,
     )
+
+
+def _kinds() -> list[dict[str, Any]]:
+    """Each kind of import with its documented columns (``imports.COLUMN_SPECS``)."""
+    return [
+        {"value": kind.value, "label": kind.label, "columns": imports.COLUMN_SPECS[kind]}
+        for kind in ImportKind
+    ]
+
+
+@dsi_required
+def import_guide(request: HttpRequest) -> HttpResponse:
+    """How to prepare an import file: the columns of each kind, the function codes, the
+    rules of an import — what docs/imports.md tells developers, for the DSI."""
+    functions = [
+        {"code": code, "meaning": imports.FUNCTION_LABELS[code], "role": Role(role).label}
+        for code, role in imports.FUNCTION_ROLES.items()
+    ]
+    return render(
+        request,
+        "provisioning/imports/guide.html",
+        {
+            "kinds": _kinds(),
+            "functions": functions,
+            "max_size": settings.IMPORT_MAX_FILE_MB,
+            "max_messages": imports.MAX_MESSAGES,
+        },
+    )
+
+
+@dsi_required
+def import_sample(request: HttpRequest, kind: str) -> HttpResponse:
+    """A sample file of ``kind``, made from the columns the importer reads."""
+    if kind not in ImportKind.values:
+        raise Http404
+    response = HttpResponse(imports.sample_csv(kind), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="exemple-{kind}.csv"'
+    return response
 
 
 @dsi_required
