@@ -364,7 +364,7 @@ class ProdLike:
             self.manage("load_blueprint", blueprint)
         self.manage("collectstatic", "--noinput")
         self.manage("write_error_pages", str(self.var_dir / "errors"))
-        self._write_nginx()
+        self.write_nginx()
 
     def _child(self, name: str, command: list[str], env: dict[str, str] | None = None) -> Child:
         child = Child(name, command, env or self.env, self.var_dir / "logs" / f"{name}.log")
@@ -430,6 +430,13 @@ class ProdLike:
             self.start_worker()
         if self._scheduler:
             self._child("scheduler", [PYTHON, "-m", "django", "run_scheduled", "--loop"]).start()
+        self.start_nginx()
+        wait_until(
+            lambda: self.get(f"{self.url}/sante/pret") == 200, timeout=60, what="nginx → portal"
+        )
+
+    def start_nginx(self) -> None:
+        """nginx with the site written by :meth:`prepare` (or ``write_nginx``), listening."""
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         self.nginx = self._child(
             "nginx",
@@ -444,9 +451,7 @@ class ProdLike:
             ],
         )
         self.nginx.start()
-        wait_until(
-            lambda: self.get(f"{self.url}/sante/pret") == 200, timeout=60, what="nginx → portal"
-        )
+        wait_until(lambda: port_answers(self.port), timeout=30, what="nginx")
 
     def stop(self) -> None:
         for child in reversed(list(self.children.values())):
@@ -489,7 +494,8 @@ class ProdLike:
         except OSError:
             return 0
 
-    def _write_nginx(self) -> None:
+    def write_nginx(self) -> None:
+        """deploy/nginx/convergence.conf filled in for this shape's ports and folders."""
         folder = self.var_dir / "nginx"
         (folder / "logs").mkdir(parents=True, exist_ok=True)
         (folder / "temp").mkdir(exist_ok=True)

@@ -58,4 +58,15 @@
   ["htmx:timeout", "htmx:responseError", "htmx:sendError"].forEach(function (name) {
     document.addEventListener(name, widgetUnavailable);
   });
+
+  // The display settings' pictograms (core/templates/dsfr/theme_modale.html) are put in place
+  // when the modal is first opened; the DSFR then fetches and inlines them as it does on load.
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest && event.target.closest("[aria-controls=fr-theme-modal]");
+    var modal = opener && document.getElementById("fr-theme-modal");
+    if (!modal) { return; }
+    Array.prototype.forEach.call(modal.querySelectorAll("template.cv-artwork"), function (slot) {
+      slot.replaceWith(slot.content.cloneNode(true));
+    });
+  }, true);
 })();
