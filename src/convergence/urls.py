@@ -1,4 +1,5 @@
-"""Root URLconf: portal at /, sign-in and account pages, admin, error-code explanations.
+"""Root URLconf: portal at /, sign-in and account pages, admin, error-code explanations, the
+legal pages (mentions légales, données personnelles, accessibilité, plan du site).
 (The health probes and /metrics are answered by ``core.health.HealthMiddleware``.)"""
 
 from django.conf import settings
@@ -28,7 +29,12 @@ urlpatterns = [
     path("", include("convergence.sso.urls")),
     path("aide/erreurs/", core_views.error_codes, name="error_codes"),
     path("aide/erreurs/<str:code>/", core_views.error_code, name="error_code"),
+    path("recherche/", core_views.search, name="search"),
     path("widgets/<slug:slug>/", core_views.widget, name="widget"),
+    path("mentions-legales/", core_views.legal_notice, name="legal_notice"),
+    path("donnees-personnelles/", core_views.personal_data_notice, name="personal_data_notice"),
+    path("accessibilite/", core_views.accessibility, name="accessibility"),
+    path("plan-du-site/", core_views.site_map, name="site_map"),
     path("administration/", admin.site.urls),
 ]
 

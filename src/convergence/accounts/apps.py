@@ -19,6 +19,7 @@ class AccountsConfig(AppConfig):
             events,  # noqa: F401  (declares its audit event types)
             personal_data,
             receivers,
+            site_map,
         )
         from convergence.accounts.blueprint_sections import load_people
         from convergence.core.blueprints import register_section
@@ -29,6 +30,7 @@ class AccountsConfig(AppConfig):
         password_changed.connect(receivers.audit_password_changed, dispatch_uid="audit_pw")
         register_section("people", load_people, order=40)
         personal_data.register()
+        site_map.register()
 
         from convergence.core import open_urls
 

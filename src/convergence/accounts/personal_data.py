@@ -1,5 +1,7 @@
 """The personal data accounts holds ("Mes données"): identity, recovery contacts, origin,
-roles, guardianships, one-time codes (never a password hash or a code digest)."""
+roles, guardianships, one-time codes (never a password hash or a code digest); and what the
+public notice says of them and of the sign-in throttle's counters and device cookie
+(``core.data_notice``)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,15 @@ import datetime
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from convergence.accounts import throttle
+from convergence.accounts.actions.activation import CONFIRMATION_CODE_LIFETIME
+from convergence.accounts.actions.codes import EXPIRED_CODE_GRACE
 from convergence.accounts.models import AccountState, Assignment, Guardianship, OneTimeCode, User
-from convergence.core import personal_data
+from convergence.core import data_notice, personal_data
+from convergence.core.data_notice import duration
 
 IMPORT_SOURCES = {
     "siecle-eleve": _("SIECLE (élève)"),
@@ -138,3 +145,100 @@ def register() -> None:
         "guardianships", _("Responsabilités légales"), _guardianships, order=40
     )
     personal_data.register_section("codes", _("Codes à usage unique"), _one_time_codes, order=60)
+    _declare_notice()
+
+
+def _account_kept() -> str:
+    return gettext(
+        "Tant que vous êtes élève, responsable légal ou personnel de l'académie. Un compte qui "
+        "quitte l'académie est archivé, puis supprimé %(delay)s après avec tout ce qui s'y "
+        "rattache."
+    ) % {"delay": duration(datetime.timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS))}
+
+
+def _codes_kept() -> str:
+    return gettext(
+        "Valables %(activation)s pour un code d'activation, %(reset)s pour un lien ou un code "
+        "de réinitialisation, %(confirmation)s pour un code de confirmation ; supprimés "
+        "%(grace)s après leur expiration."
+    ) % {
+        "activation": duration(datetime.timedelta(days=settings.ACTIVATION_CODE_DAYS)),
+        "reset": duration(settings.PASSWORD_RESET_TIMEOUT),
+        "confirmation": duration(CONFIRMATION_CODE_LIFETIME),
+        "grace": duration(EXPIRED_CODE_GRACE),
+    }
+
+
+def _throttle_kept() -> str:
+    longest = max(
+        settings.THROTTLE_WINDOW_SECONDS,
+        settings.THROTTLE_SPRAY_FLAG_SECONDS,
+        settings.THROTTLE_SPRAY_PASSWORD_WINDOW_SECONDS,
+    )
+    return gettext(
+        "Dans la mémoire partagée du portail, jamais dans sa base : effacés au plus tard "
+        "%(delay)s après la dernière tentative."
+    ) % {"delay": duration(longest)}
+
+
+def _declare_notice() -> None:
+    data_notice.declare_kept(
+        "account",
+        _("Compte"),
+        what=_(
+            "Identifiant, nom, prénom, date de naissance, adresse électronique académique, "
+            "rôles dans les établissements et classe, liens entre responsables légaux et "
+            "élèves, origine du compte (SIECLE, STS ou création dans le portail). Le mot de "
+            "passe n'est gardé que sous une forme qui ne permet pas de le retrouver."
+        ),
+        purpose=_("Vous identifier et vous ouvrir les services de votre profil."),
+        retention=_account_kept,
+        order=10,
+    )
+    data_notice.declare_kept(
+        "recovery",
+        _("Moyens de secours"),
+        what=_("L'adresse électronique et le numéro de téléphone de secours que vous donnez."),
+        purpose=_(
+            "Vous permettre de retrouver l'accès à votre compte (mot de passe ou identifiant "
+            "oublié) et vous prévenir d'une connexion inhabituelle."
+        ),
+        retention=lambda: _("Jusqu'à ce que vous les changiez, au plus tard avec le compte."),
+        order=20,
+    )
+    data_notice.declare_kept(
+        "codes",
+        _("Codes à usage unique"),
+        what=_(
+            "Codes d'activation (lettres d'activation), liens et codes de réinitialisation du "
+            "mot de passe, codes de confirmation d'un moyen de secours : à qui ils ont été "
+            "envoyés et quand ; le code lui-même n'est gardé que sous forme d'empreinte."
+        ),
+        purpose=_("Activer un compte, retrouver l'accès, confirmer un moyen de secours."),
+        retention=_codes_kept,
+        order=30,
+    )
+    data_notice.declare_kept(
+        "throttle",
+        _("Tentatives de connexion échouées"),
+        what=_(
+            "Des compteurs rangés sous une empreinte de l'identifiant saisi, de l'adresse IP "
+            "et du navigateur."
+        ),
+        purpose=_(
+            "Ralentir qui essaie de deviner un mot de passe, sans bloquer la vraie personne."
+        ),
+        retention=_throttle_kept,
+        order=70,
+    )
+    data_notice.declare_cookie(
+        "device",
+        name=throttle.device_cookie_name,
+        purpose=_(
+            "Reconnaître un navigateur où vous vous êtes déjà connecté : en cas d'attaque sur "
+            "votre compte, il n'est jugé que sur ses propres erreurs et vous pouvez encore "
+            "vous connecter. Il ne contient qu'un numéro de compte signé."
+        ),
+        lifetime=lambda: duration(throttle.DEVICE_COOKIE_MAX_AGE),
+        order=40,
+    )

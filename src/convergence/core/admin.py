@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from convergence.core.models import Academie, Department, Establishment
 from convergence.core.signals import admin_changed
@@ -39,7 +41,26 @@ class AcademieAdmin(AuditedModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "short_name", "logo")}),
         ("Adresses", {"fields": ("official_host", "mail_domain", "trusted_networks")}),
+        (
+            _("Mentions légales"),
+            {"fields": ("postal_address", "phone", "publication_director", "hosting_provider")},
+        ),
+        (_("Données personnelles"), {"fields": ("dpo_name", "dpo_email", "dpo_postal_address")}),
+        (
+            _("Accessibilité"),
+            {
+                "fields": (
+                    "accessibility_status",
+                    "accessibility_statement_date",
+                    "accessibility_evaluation",
+                    "accessibility_plan_url",
+                    "accessibility_email",
+                )
+            },
+        ),
     )
+    # A URL typed without a scheme is taken as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not Academie.objects.exists()

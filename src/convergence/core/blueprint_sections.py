@@ -9,14 +9,42 @@ from django.core.exceptions import ValidationError
 from convergence.core.blueprints import BlueprintError, LoadReport
 from convergence.core.models import Academie, Department, Establishment
 
+# The académie's fields a blueprint may set; a list becomes lines (networks, addresses).
+ACADEMIE_FIELDS = (
+    "name",
+    "short_name",
+    "official_host",
+    "mail_domain",
+    "trusted_networks",
+    "postal_address",
+    "phone",
+    "publication_director",
+    "hosting_provider",
+    "dpo_name",
+    "dpo_email",
+    "dpo_postal_address",
+    "accessibility_status",
+    "accessibility_statement_date",
+    "accessibility_evaluation",
+    "accessibility_plan_url",
+    "accessibility_email",
+)
+
 
 def load_academie(data: dict[str, Any], report: LoadReport) -> None:
     academie = Academie.objects.first() or Academie()
     created = academie.pk is None
-    for field in ("name", "short_name", "official_host", "mail_domain", "trusted_networks"):
+    unknown = sorted(set(data) - set(ACADEMIE_FIELDS))
+    if unknown:
+        raise BlueprintError(f"academie : champs inconnus {', '.join(unknown)}")
+    for field in ACADEMIE_FIELDS:
         if field in data:
             value = data[field]
-            setattr(academie, field, "\n".join(value) if isinstance(value, list) else value)
+            if isinstance(value, list):
+                value = "\n".join(str(line) for line in value)
+            elif value is None:
+                value = None if field == "accessibility_statement_date" else ""
+            setattr(academie, field, value)
     try:
         academie.full_clean()
     except ValidationError as error:

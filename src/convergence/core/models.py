@@ -35,6 +35,14 @@ def validate_networks(value: str) -> None:
             ) from error
 
 
+class AccessibilityStatus(models.TextChoices):
+    """The three states of the RGAA (the words the footer and the statement show)."""
+
+    FULL = "full", _("totalement conforme")
+    PARTIAL = "partial", _("partiellement conforme")
+    NONE = "none", _("non conforme")
+
+
 class Academie(models.Model):
     """The one académie this portal serves, with the branding an administrator edits."""
 
@@ -58,6 +66,52 @@ class Academie(models.Model):
         validators=[validate_networks],
         help_text=_("Un réseau par ligne, en notation CIDR (ex. 10.25.0.0/16)."),
     )
+    # What the public pages owe (mentions légales, données personnelles, accessibilité):
+    # blank until the académie fills them in; the pages then say "non renseigné".
+    postal_address = models.TextField(_("adresse postale"), blank=True)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    publication_director = models.CharField(
+        _("directeur ou directrice de la publication"),
+        max_length=200,
+        blank=True,
+        help_text=_("En général le recteur ou la rectrice de l'académie (nom et qualité)."),
+    )
+    hosting_provider = models.TextField(
+        _("hébergeur"),
+        blank=True,
+        help_text=_("Nom, adresse et téléphone de l'hébergeur du portail."),
+    )
+    dpo_name = models.CharField(
+        _("délégué à la protection des données"),
+        max_length=200,
+        blank=True,
+        help_text=_("Nom ou fonction du délégué (DPD, en anglais DPO)."),
+    )
+    dpo_email = models.EmailField(_("adresse électronique du délégué"), blank=True)
+    dpo_postal_address = models.TextField(_("adresse postale du délégué"), blank=True)
+    accessibility_status = models.CharField(
+        _("état de conformité au RGAA"),
+        max_length=8,
+        choices=AccessibilityStatus.choices,
+        default=AccessibilityStatus.PARTIAL,
+    )
+    accessibility_statement_date = models.DateField(
+        _("date de la déclaration d'accessibilité"), null=True, blank=True
+    )
+    accessibility_evaluation = models.TextField(
+        _("résultats de l'évaluation d'accessibilité"),
+        blank=True,
+        help_text=_(
+            "Qui a évalué le portail, quand, avec quelle méthode, et le taux de critères "
+            "respectés (laisser vide tant qu'aucun audit n'a été fait)."
+        ),
+    )
+    accessibility_plan_url = models.URLField(
+        _("schéma pluriannuel de mise en accessibilité"), blank=True
+    )
+    accessibility_email = models.EmailField(
+        _("adresse pour signaler un défaut d'accessibilité"), blank=True
+    )
     singleton = models.BooleanField(default=True, editable=False)
 
     class Meta:
@@ -66,6 +120,10 @@ class Academie(models.Model):
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["singleton"], name="academie_single_row"),
             models.CheckConstraint(condition=models.Q(singleton=True), name="academie_singleton"),
+            models.CheckConstraint(
+                condition=models.Q(accessibility_status__in=AccessibilityStatus.values),
+                name="academie_accessibility_status_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -143,7 +201,10 @@ class Establishment(models.Model):
     name = models.CharField(_("nom"), max_length=200)
     kind = models.CharField(_("type"), max_length=12, choices=EstablishmentKind.choices)
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="establishments"
+        Department,
+        on_delete=models.PROTECT,
+        related_name="establishments",
+        verbose_name=_("département"),
     )
     city = models.CharField(_("commune"), max_length=120, blank=True)
 

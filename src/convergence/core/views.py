@@ -1,9 +1,12 @@
-"""Error pages (each with a stable code from the registry), the error-code explanations and
-the deferred dashboard widgets' URL."""
+"""Error pages (each with a stable code from the registry), the error-code explanations, the
+deferred dashboard widgets' URL, and the pages a public site owes (legal notice, personal
+data, accessibility statement, site map)."""
 
 from __future__ import annotations
 
+import functools
 import sys
+from importlib import metadata
 
 from django.contrib.auth.decorators import login_required
 from django.db import InterfaceError, OperationalError
@@ -11,11 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from convergence.core import errors, widgets
+from convergence.core import data_notice, errors, sitemap, widgets
+from convergence.core import search as search_registry
 from convergence.core.ratelimit import LimiterUnavailable
 
 
@@ -104,6 +108,18 @@ def error_codes(request: HttpRequest) -> HttpResponse:
     return render(request, "core/error_codes.html", {"codes": errors.all_codes()})
 
 
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """The header's search: every app's results for ``?q=`` (``core.search``), grouped."""
+    query = (request.GET.get("q") or "").strip()[: search_registry.MAX_QUERY_LENGTH]
+    groups = search_registry.search(request, query) if query else []
+    return render(
+        request,
+        "core/search.html",
+        {"query": query, "groups": groups, "found": sum(len(g.results) for g in groups)},
+    )
+
+
 @login_required
 @require_GET
 def widget(request: HttpRequest, slug: str) -> HttpResponse:
@@ -124,3 +140,44 @@ def widget(request: HttpRequest, slug: str) -> HttpResponse:
     if context is None:
         return HttpResponse("")
     return render(request, entry.template, {"widget": context})
+
+
+# --- What a public site owes: open to everyone, in the footer of every page --------------
+
+
+@require_safe
+def legal_notice(request: HttpRequest) -> HttpResponse:
+    """Mentions légales: publisher, director of publication, host, software, rights, links."""
+    return render(request, "core/legal/legal_notice.html", {"software": software()})
+
+
+@require_safe
+def personal_data_notice(request: HttpRequest) -> HttpResponse:
+    """Données personnelles: what each app keeps and for how long (``core.data_notice``),
+    rights, the DPO, cookies."""
+    context = {"kept": data_notice.kept(), "cookies": data_notice.cookies()}
+    return render(request, "core/legal/personal_data.html", context)
+
+
+@require_safe
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """Déclaration d'accessibilité, after the RGAA's model."""
+    return render(request, "core/legal/accessibility.html")
+
+
+@require_safe
+def site_map(request: HttpRequest) -> HttpResponse:
+    """Plan du site: the pages the apps registered (``core.sitemap``) this person may open."""
+    context = {"sections": sitemap.sections_for(request.user)}
+    return render(request, "core/legal/site_map.html", context)
+
+
+@functools.cache
+def software() -> dict[str, str]:
+    """The software's name, version and licence, as the legal pages name them."""
+    try:
+        version = metadata.version("convergence")
+        licence = (metadata.metadata("convergence").get_all("License") or ["EUPL-1.2"])[0]
+    except metadata.PackageNotFoundError:
+        version, licence = "", "EUPL-1.2"
+    return {"name": "Convergence", "version": version, "licence": licence}

@@ -19,6 +19,7 @@ class DevicesConfig(AppConfig):
             events,  # noqa: F401  (declares its audit event types)
             personal_data,
             receivers,
+            site_map,
         )
         from convergence.devices.widgets import previous_sign_in
 
@@ -41,6 +42,7 @@ class DevicesConfig(AppConfig):
             receivers.end_sessions_after_password_reset, dispatch_uid="end_sessions_on_reset"
         )
         personal_data.register()
+        site_map.register()
 
         from django.core import checks
 

@@ -16,6 +16,7 @@ class MfaConfig(AppConfig):
             policy,
             receivers,
             seams,
+            site_map,
         )
 
         # Hashed recovery codes everywhere allauth wraps them (seams.install documents why it
@@ -25,6 +26,7 @@ class MfaConfig(AppConfig):
         receivers.connect()
         policy.connect()
         personal_data.register()
+        site_map.register()
 
         from convergence.core.blueprints import register_section
         from convergence.mfa.blueprint_sections import load_second_factors

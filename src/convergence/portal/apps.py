@@ -15,7 +15,9 @@ class PortalConfig(AppConfig):
 
         register_section("services", load_services, order=50)
 
-        from convergence.portal import personal_data, receivers
+        from convergence.portal import personal_data, receivers, search, site_map
 
         personal_data.register()
+        site_map.register()
+        search.register()
         receivers.connect()

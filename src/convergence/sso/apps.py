@@ -22,9 +22,10 @@ class SsoConfig(AppConfig):
         register_section("server_clients", load_server_clients, order=56)
         checks.register(check_signing_algorithms, checks.Tags.database)
 
-        from convergence.sso import personal_data
+        from convergence.sso import personal_data, site_map
 
         personal_data.register()
+        site_map.register()
 
         from convergence.core import open_urls
 

@@ -218,14 +218,20 @@ def end_user_sso(
         )
 
 
+# How long what single sign-on no longer needs stays, for the support to see (the notice on
+# personal data, sso/personal_data.py, reads them).
+EXPIRED_TICKETS_KEPT = datetime.timedelta(days=1)
+ENDED_SESSIONS_KEPT = datetime.timedelta(days=30)
+
+
 def purge_expired(now: datetime.datetime | None = None) -> dict[str, int]:
     """Delete what no longer serves: used or expired tickets and codes, SSO sessions ended a
     month ago; close SSO sessions whose portal session has expired. Returns counts."""
     moment = now or timezone.now()
     day = datetime.timedelta(days=1)
     counts = {
-        "tickets": CasTicket.objects.filter(expires__lt=moment - day).delete()[0],
-        "codes": IssuedCode.objects.filter(created__lt=moment - day).delete()[0],
+        "tickets": CasTicket.objects.filter(expires__lt=moment - EXPIRED_TICKETS_KEPT).delete()[0],
+        "codes": IssuedCode.objects.filter(created__lt=moment - EXPIRED_TICKETS_KEPT).delete()[0],
     }
     portal_session_age = datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
     counts["expired_sessions"] = (
@@ -234,6 +240,6 @@ def purge_expired(now: datetime.datetime | None = None) -> dict[str, int]:
         .update(ended_at=moment, ended_reason=SsoEndReason.EXPIRED)
     )
     counts["old_sessions"] = SsoSession.objects.filter(
-        ended_at__lt=moment - datetime.timedelta(days=30)
+        ended_at__lt=moment - ENDED_SESSIONS_KEPT
     ).delete()[0]
     return counts
