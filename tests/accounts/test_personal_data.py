@@ -208,3 +208,56 @@ def test_my_data_page_queries_do_not_grow_with_the_data(client, parent, pupil, p
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+@pytest.fixture
+def signed_in_from_outside(pupil):
+    """Léa signed in from an Internet address with Firefox: a session and an audit row that
+    hold her address and browser."""
+    from django.test import Client
+
+    browser = Client(REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT=FIREFOX)
+    browser.post("/connexion/", {"login": pupil.login, "password": pupil.demo_password})
+    return browser
+
+
+def test_my_data_page_masks_addresses_and_browsers_as_my_devices_does(signed_in_from_outside):
+    content = signed_in_from_outside.get(reverse("accounts:data")).content.decode()
+    assert "203.0.113.7" not in content
+    assert "203.0.113.x" in content
+    assert "Gecko" not in content
+    assert "Firefox sur Windows" in content
+
+
+def test_my_own_export_holds_the_full_address_and_browser(signed_in_from_outside):
+    response = signed_in_from_outside.get(reverse("accounts:data_export", args=["json"]))
+    sessions = section(json.loads(response.content), "sessions")
+    assert sessions[0]["Adresse IP"] == "203.0.113.7"
+    assert sessions[0]["Navigateur"] == FIREFOX
+
+
+def test_parent_never_sees_the_childs_addresses_or_browsers(
+    client, parent, pupil, signed_in_from_outside
+):
+    client.force_login(parent)
+    page = client.get(reverse("accounts:data_child", args=[pupil.pk])).content.decode()
+    export = client.get(reverse("accounts:data_child_export", args=[pupil.pk, "json"]))
+    for shown in (page, export.content.decode()):
+        assert "203.0.113" not in shown
+        assert "Firefox" not in shown
+        assert "Adresse IP" not in shown
+    assert section(json.loads(export.content), "sessions")  # the sessions, without them
+
+
+def test_my_data_page_writes_dates_in_words_and_the_json_export_in_iso(client, pupil):
+    pupil.date_joined = datetime.datetime(2026, 12, 3, 18, 24, tzinfo=datetime.UTC)
+    pupil.save(update_fields=["date_joined"])
+    client.force_login(pupil)
+    page = text_of(client.get(reverse("accounts:data")))
+    export = json.loads(client.get(reverse("accounts:data_export", args=["json"])).content)
+    assert "3 décembre 2026 à 19:24" in page
+    assert "2026-12-03 19:24" not in page
+    assert section(export, "identity")[0]["Compte créé le"] == "2026-12-03 19:24"

@@ -39,7 +39,7 @@ def write(tmp_path, text: str):
 def test_demo_has_its_people_services_and_assignments(demo):
     counts = row_counts()
     assert counts["User"] == 11
-    assert counts["Service"] == 12
+    assert counts["Service"] == 16
     assert counts["Establishment"] == 13
     assert counts["Guardianship"] == 2
     assert counts["Assignment"] == 14

@@ -104,7 +104,8 @@ def test_search_counts_its_results_in_french(client, signed_in_pupil):
 def test_search_without_result_says_so(client, signed_in_pupil):
     response = client.get("/", {"q": "Arena"})
     assert tile_slugs(response) == set()
-    assert "Aucun service ne correspond à votre recherche." in text_of(response)
+    assert "Aucun service ne correspond à « Arena »." in text_of(response)
+    assert "services correspondent" not in text_of(response)
 
 
 def test_search_is_not_a_way_to_see_other_profiles_services(client, signed_in_pupil):

@@ -23,7 +23,14 @@ EXPECTED = {
         "cdi-victor-hugo",
         "transports-doubs",
     },
-    "pupil_in_dole": {"messagerie", "ent", "vie-scolaire", "educonnect"},
+    "pupil_in_dole": {
+        "messagerie",
+        "ent",
+        "vie-scolaire",
+        "educonnect",
+        "cdi-charles-nodier",
+        "transports-jura",
+    },
     "parent": {
         "messagerie",
         "ent",
@@ -31,12 +38,16 @@ EXPECTED = {
         "educonnect",
         "cdi-victor-hugo",
         "transports-doubs",
+        "cdi-charles-nodier",
+        "transports-jura",
     },
-    "teacher": STAFF_COMMON | {"ent", "vie-scolaire", "magistere", "cdi-victor-hugo"},
+    "teacher": STAFF_COMMON
+    | {"ent", "vie-scolaire", "magistere", "cdi-victor-hugo"}
+    | {"cdi-louis-pasteur", "salles-louis-pasteur"},
     "head_of_school": STAFF_COMMON
     | {"ent", "vie-scolaire", "magistere", "opale", "cdi-victor-hugo"},
     "cpe": STAFF_COMMON | {"ent", "vie-scolaire", "magistere", "cdi-victor-hugo"},
-    "administrative_agent": STAFF_COMMON | {"opale"},
+    "administrative_agent": STAFF_COMMON | {"opale", "cdi-charles-nodier"},
     "agent": STAFF_COMMON | {"cdi-victor-hugo"},
     "referent": STAFF_COMMON | {"ent", "vie-scolaire", "magistere", "cdi-victor-hugo"},
     "dsi": STAFF_COMMON | {"supervision"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -116,6 +117,16 @@ class UserQuerySet(models.QuerySet["User"]):
         """The legal guardians of ``pupil``."""
         return self.filter(guardianships__pupil=pupil)
 
+    def holding_role_at(self, role: str, establishment_ids: Iterable[int]) -> UserQuerySet:
+        """Active people holding ``role`` this school year in one of ``establishment_ids``
+        (the référents a parent may contact, for example)."""
+        return self.filter(
+            state=AccountState.ACTIVE,
+            pk__in=Assignment.objects.current()
+            .filter(role=role, establishment_id__in=list(establishment_ids))
+            .values("user_id"),
+        )
+
     def minors(self, *, today: datetime.date | None = None) -> UserQuerySet:
         """People under 18 (born after ``majority_birth_date``)."""
         return self.filter(birth_date__gt=majority_birth_date(today))
@@ -192,6 +203,9 @@ class UserManager(BaseUserManager["User"]):
 
     def guardians_of(self, pupil: User) -> UserQuerySet:
         return self.get_queryset().guardians_of(pupil)
+
+    def holding_role_at(self, role: str, establishment_ids: Iterable[int]) -> UserQuerySet:
+        return self.get_queryset().holding_role_at(role, establishment_ids)
 
     def create_user(self, login: str, password: str | None = None, **extra: Any) -> User:
         user = self.model(login=login.lower(), **extra)
@@ -312,9 +326,14 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
 class Assignment(models.Model):
     """A role held by a person in an establishment for one school year."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("compte")
+    )
     establishment = models.ForeignKey(
-        Establishment, on_delete=models.PROTECT, related_name="assignments"
+        Establishment,
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        verbose_name=_("établissement"),
     )
     role = models.CharField(_("rôle"), max_length=16, choices=Role.choices)
     division = models.CharField(
@@ -351,8 +370,12 @@ class Assignment(models.Model):
 class Guardianship(models.Model):
     """A parent (responsable légal) and a pupil in their charge."""
 
-    parent = models.ForeignKey(User, on_delete=models.CASCADE, related_name="guardianships")
-    pupil = models.ForeignKey(User, on_delete=models.CASCADE, related_name="guardians")
+    parent = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="guardianships", verbose_name=_("parent")
+    )
+    pupil = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="guardians", verbose_name=_("élève")
+    )
 
     class Meta:
         verbose_name = _("responsabilité légale")
@@ -389,7 +412,9 @@ class OneTimeCode(models.Model):
     that confirm a recovery e-mail address or phone number are all rows of this table.
     """
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="one_time_codes")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="one_time_codes", verbose_name=_("compte")
+    )
     purpose = models.CharField(_("usage"), max_length=16, choices=OneTimeCodePurpose.choices)
     # The e-mail address or phone number the code was sent to (confirmations, SMS resets).
     target = models.CharField(_("destinataire"), max_length=254, blank=True)
@@ -399,7 +424,12 @@ class OneTimeCode(models.Model):
     used_at = models.DateTimeField(_("utilisé le"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("essais manqués"), default=0)
     created_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("créé par"),
     )
 
     objects = OneTimeCodeQuerySet.as_manager()

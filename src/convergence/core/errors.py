@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from convergence.core import search
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,25 @@ def get(code: str) -> ErrorCode | None:
 
 def all_codes() -> list[ErrorCode]:
     return sorted(_REGISTRY.values(), key=lambda entry: entry.code)
+
+
+def find(request: HttpRequest, asked: list[str]) -> list[search.Result]:
+    """The search's "Aide" group (``core.search``): the error codes whose code, title or
+    explanation match. The help app's guides join this group when it lands."""
+    from django.urls import reverse
+
+    results = []
+    for entry in all_codes():
+        words = search.terms(f"{entry.code} {entry.title} {entry.explanation}")
+        if search.matches(asked, words):
+            results.append(
+                search.Result(
+                    title=f"{entry.title} ({entry.code})",
+                    url=reverse("error_code", args=[entry.code]),
+                    description=str(entry.what_to_do),
+                )
+            )
+    return results
 
 
 BAD_REQUEST = register(

@@ -10,6 +10,7 @@ session keys.
 from __future__ import annotations
 
 import datetime
+import enum
 import io
 import json
 from collections.abc import Callable
@@ -18,10 +19,32 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-Value = str | int | bool | None
+
+class Disclosure(enum.Enum):
+    """How much of a network detail (an address, a browser string) a view shows."""
+
+    # The person's own download: everything the portal holds.
+    FULL = "full"
+    # The person's page: as "Mes appareils" names them (browser and system, approximate place).
+    MASKED = "masked"
+    # Someone else (a parent looking at their child's data): left out.
+    HIDDEN = "hidden"
+
+
+@dataclass(frozen=True)
+class NetworkDetail:
+    """An address or a browser string, with the masked form the person's page shows."""
+
+    raw: str | None
+    masked: str | None
+
+
+Value = str | int | bool | None | datetime.datetime | datetime.date | NetworkDetail
+Shown = str | int | bool | None
 Entry = dict[str, Value]
 # Called with the person (an accounts User; core does not import accounts).
 Collector = Callable[[Any], list[Entry]]
@@ -49,31 +72,60 @@ def sections() -> list[Section]:
     return sorted(_SECTIONS.values(), key=lambda section: (section.order, section.key))
 
 
-def collect_personal_data(user: Any) -> dict[str, Any]:
+def collect_personal_data(
+    user: Any, *, readable: bool = False, network: Disclosure = Disclosure.FULL
+) -> dict[str, Any]:
     """Everything the portal holds on ``user``, as JSON-ready data (strings, numbers).
 
-    ``{"account", "generated_at", "sections": [{"key", "title", "entries": [{label: value}]}]}``;
-    dates are Paris time, ``YYYY-MM-DD HH:MM``.
+    ``{"account", "generated_at", "sections": [{"key", "title", "entries": [{label: value}]}]}``.
+    Dates are Paris time: ``YYYY-MM-DD HH:MM`` for a machine, "3 décembre 2026 à 19:24" when
+    ``readable``. Network details follow ``network``.
     """
     return {
         "account": user.login,
-        "generated_at": when(timezone.now()),
+        "generated_at": _shown(timezone.now(), readable),
         "sections": [
-            {"key": section.key, "title": str(section.title), "entries": section.collect(user)}
+            {
+                "key": section.key,
+                "title": str(section.title),
+                "entries": [_entry(entry, readable, network) for entry in section.collect(user)],
+            }
             for section in sections()
         ],
     }
 
 
-def when(moment: datetime.datetime | None) -> str | None:
-    """A moment as sections show it: Paris time, to the minute."""
-    if moment is None:
-        return None
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+def _entry(entry: Entry, readable: bool, network: Disclosure) -> dict[str, Shown]:
+    shown: dict[str, Shown] = {}
+    for label, value in entry.items():
+        if isinstance(value, NetworkDetail):
+            if network is Disclosure.HIDDEN:
+                continue
+            value = value.raw if network is Disclosure.FULL else value.masked
+        shown[label] = _shown(value, readable)
+    return shown
 
 
-def day(value: datetime.date | None) -> str | None:
-    return value.isoformat() if value else None
+def _shown(value: Value, readable: bool) -> Shown:
+    if isinstance(value, datetime.datetime):
+        moment = timezone.localtime(value)
+        if readable:
+            return date_format(moment, "DATETIME_FORMAT")
+        return moment.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return date_format(value, "DATE_FORMAT") if readable else value.isoformat()
+    if isinstance(value, NetworkDetail):  # only through _entry
+        return value.masked
+    return value
+
+
+def when(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """A moment in a section: shown in Paris time, to the minute."""
+    return moment
+
+
+def day(value: datetime.date | None) -> datetime.date | None:
+    return value
 
 
 def labelled(pairs: list[tuple[str | Promise, Value]]) -> Entry:
@@ -148,7 +200,7 @@ def as_pdf(data: dict[str, Any], *, person: str) -> bytes:
     return buffer.getvalue()
 
 
-def _text(value: Value) -> str:
+def _text(value: Shown) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):

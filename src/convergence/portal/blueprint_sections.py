@@ -25,6 +25,9 @@ def load_services(data: list[dict[str, Any]], report: LoadReport) -> None:
         service.url = item["url"]
         service.category = item["category"]
         service.icon = item.get("icon", service.icon)
+        # What people type to find it (core.search): a list, or words separated by commas.
+        keywords = item.get("keywords", [])
+        service.keywords = ", ".join(keywords) if isinstance(keywords, list) else str(keywords)
         service.is_external = bool(item.get("external", False))
         service.for_everyone = item.get("audience") == "everyone"
         service.is_published = bool(item.get("published", True))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
@@ -27,7 +27,9 @@ from django.utils.safestring import SafeString
 
 from convergence.accounts.models import current_school_year
 from convergence.core import fragments
-from convergence.portal.models import Favourite, Service, audience_of
+from convergence.core.models import Establishment
+from convergence.portal.contexts import Context, contexts_of, is_grouped
+from convergence.portal.models import Audience, Favourite, Service, audience_of
 
 if TYPE_CHECKING:
     from convergence.accounts.models import User
@@ -65,35 +67,58 @@ def _digest(value: object) -> str:
 
 
 @dataclass(frozen=True)
+class Section:
+    """One context of the dashboard (``portal.contexts``) and the services of its own."""
+
+    context: Context
+    services: list[int]
+
+
+@dataclass(frozen=True)
 class Catalogue:
-    """What one person's dashboard shows: visible services and pinned ones, in order."""
+    """What one person's dashboard shows: visible services and pinned ones, in order, and,
+    for a parent or a person in several establishments, the sections they fall into."""
 
     services: list[int]
     favourites: list[int]
     version: str
+    sections: list[Section] = field(default_factory=list)
+    common: list[int] = field(default_factory=list)
 
     @classmethod
     def of(cls, user: User) -> Catalogue:
-        """Two round trips to the cache and one indexed query (the person's audience) when
-        the catalogue is cached; computed and stored otherwise."""
+        """Two round trips to the cache and one indexed query (the person's audience; a
+        parent's children's assignments are a second) when the catalogue is cached; computed
+        and stored otherwise."""
         catalogue_version, favourites_version = fragments.versions(
             CATALOGUE_VERSION, _favourites_version(user.pk)
         )
         audience = audience_of(user)
-        visible_key = (
-            f"portal:visible:{catalogue_version}:{current_school_year()}:{_digest(audience)}"
-        )
+        contexts = contexts_of(user, audience)
+        grouped = is_grouped(contexts)
+        year = current_school_year()
+
+        def visible_key(of: Audience) -> str:
+            return f"portal:visible:{catalogue_version}:{year}:{_digest(of)}"
+
+        audiences = {visible_key(audience): audience}
+        if grouped:
+            # The services of everyone (the empty audience) and of each context.
+            audiences[visible_key(())] = ()
+            audiences.update(
+                (visible_key(context.audience), context.audience) for context in contexts
+            )
         favourites_key = f"portal:favourites:{user.pk}:{favourites_version}"
         try:
-            found: dict[str, Any] = cache.get_many([visible_key, favourites_key])
+            found: dict[str, Any] = cache.get_many([*audiences, favourites_key])
         except Exception:  # the cache backend's own errors: compute without it
             found = {}
         missing: dict[str, list[int]] = {}
-        services = found.get(visible_key)
-        if services is None:
-            services = missing[visible_key] = list(
-                Service.objects.for_audience(audience).values_list("pk", flat=True)
-            )
+        for key, of in audiences.items():
+            if found.get(key) is None:
+                found[key] = missing[key] = list(
+                    Service.objects.for_audience(of).values_list("pk", flat=True)
+                )
         pinned = found.get(favourites_key)
         if pinned is None:
             pinned = missing[favourites_key] = list(
@@ -106,31 +131,97 @@ class Catalogue:
                 cache.set_many(missing, ENTRY_SECONDS)
             except Exception:
                 logger.warning("Cache unreachable: the catalogue was not stored.")
+        services: list[int] = found[visible_key(audience)]
         visible = set(services)
-        return cls(services, [pk for pk in pinned if pk in visible], catalogue_version)
+        favourites = [pk for pk in pinned if pk in visible]
+        if not grouped:
+            return cls(services, favourites, catalogue_version)
+        per_context = [set(found[visible_key(context.audience)]) for context in contexts]
+        # Common: the services of everyone, and with several contexts those they all share.
+        common_ids = set(found[visible_key(())])
+        if len(contexts) > 1:
+            common_ids |= set.intersection(*per_context)
+        sections = [
+            Section(context, [pk for pk in services if pk in ids and pk not in common_ids])
+            for context, ids in zip(contexts, per_context, strict=True)
+        ]
+        common = [pk for pk in services if pk in common_ids]
+        return cls(services, favourites, catalogue_version, sections, common)
+
+    def template_context(self, services: dict[int, Service]) -> dict[str, Any]:
+        """What ``portal/_favourites_and_catalogue.html`` reads, from the services by id."""
+        shown = [services[pk] for pk in self.services if pk in services]
+        return {
+            "query": "",
+            "favourites": [_Pinned(services[pk]) for pk in self.favourites if pk in services],
+            "pinned": set(self.favourites),
+            "services": shown,
+            "sections": _section_views(self, services),
+            "common": [services[pk] for pk in self.common if pk in services],
+        }
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """A section as the template shows it: its anchor, title, place and services."""
+
+    key: str
+    title: str
+    place: str
+    child_id: int | None
+    child_first_name: str
+    services: list[Service]
+
+
+def _section_views(catalogue: Catalogue, services: dict[int, Service]) -> list[SectionView]:
+    if not catalogue.sections:
+        return []
+    establishments = Establishment.objects.in_bulk(
+        {section.context.establishment_id for section in catalogue.sections}
+    )
+    views = []
+    for section in catalogue.sections:
+        context = section.context
+        establishment = establishments.get(context.establishment_id)
+        school, city = (establishment.name, establishment.city) if establishment else ("", "")
+        if context.child_id is not None:
+            # "Léa — 4e B", at "Collège Victor Hugo, Besançon".
+            title = " — ".join(filter(None, (context.child_first_name, context.division)))
+            place = ", ".join(filter(None, (school, city)))
+        else:
+            title, place = school, city
+        views.append(
+            SectionView(
+                key=context.key,
+                title=title,
+                place=place,
+                child_id=context.child_id,
+                child_first_name=context.child_first_name,
+                services=[services[pk] for pk in section.services if pk in services],
+            )
+        )
+    return views
 
 
 def render_favourites_and_catalogue(request: HttpRequest, user: User) -> SafeString:
     """ "Mes favoris" and "Mes services" as the dashboard shows them without a search,
-    rendered once per (catalogue, favourites) and filled with this request's CSRF token."""
+    rendered once per (catalogue, sections, favourites) and filled with this request's CSRF
+    token."""
     catalogue = Catalogue.of(user)
     key = fragments.key(
         "favourites-and-catalogue",
         catalogue.version,
         catalogue.services,
         catalogue.favourites,
+        [(section.context, section.services) for section in catalogue.sections],
     )
 
     def render() -> str:
-        by_pk = Service.objects.in_bulk(catalogue.services)
         return render_to_string(
             "portal/_favourites_and_catalogue.html",
             {
                 **fragments.csrf_placeholder_context(),
-                "query": "",
-                "favourites": [_Pinned(by_pk[pk]) for pk in catalogue.favourites if pk in by_pk],
-                "pinned": set(catalogue.favourites),
-                "services": [by_pk[pk] for pk in catalogue.services if pk in by_pk],
+                **catalogue.template_context(Service.objects.in_bulk(catalogue.services)),
             },
         )
 

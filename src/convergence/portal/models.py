@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from convergence.accounts.models import Assignment, Role, current_school_year
+from convergence.core import search
 from convergence.core.models import Department, Establishment
 from convergence.core.queries import CompiledQuery
 
@@ -78,12 +79,6 @@ class ServiceQuerySet(models.QuerySet["Service"]):
         rule_matches = AudienceRule.objects.filter(matches, service=OuterRef("pk"))
         return self.published().filter(Q(for_everyone=True) | Exists(rule_matches))
 
-    def search(self, query: str) -> ServiceQuerySet:
-        query = query.strip()
-        if not query:
-            return self
-        return self.filter(Q(name__icontains=query) | Q(description__icontains=query))
-
 
 icon_validator = RegexValidator(
     r"^fr-icon-[a-z0-9-]+$", _("Une icône DSFR s'écrit fr-icon-…, par exemple fr-icon-mail-line.")
@@ -96,6 +91,15 @@ class Service(models.Model):
     name = models.CharField(_("nom"), max_length=80)
     slug = models.SlugField(_("identifiant"), max_length=80, unique=True)
     description = models.CharField(_("description"), max_length=240)
+    keywords = models.CharField(
+        _("mots-clés"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Les mots que les gens tapent pour trouver ce service, séparés par des virgules : "
+            "mail, courriel, webmail. Les accents, majuscules et pluriels sont ignorés."
+        ),
+    )
     url = models.URLField(_("adresse"), max_length=500)
     category = models.CharField(_("catégorie"), max_length=16, choices=Category.choices)
     icon = models.CharField(
@@ -134,6 +138,16 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def search_terms(self) -> tuple[list[str], list[str], list[str]]:
+        """The words search compares (``core.search.terms``): of the name, of the keywords
+        and of the description. Not the category: "vie scolaire" would find every tile of
+        "Scolarité et vie scolaire"."""
+        return (
+            search.terms(self.name),
+            search.terms(self.keywords),
+            search.terms(self.description),
+        )
 
 
 class AudienceRule(models.Model):
@@ -194,7 +208,10 @@ class Favourite(models.Model):
     """A service a person pinned to the top of their dashboard."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="favourites",
+        verbose_name=_("compte"),
     )
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
     position = models.PositiveIntegerField(default=0)

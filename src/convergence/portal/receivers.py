@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 
+from convergence.core.models import Establishment
 from convergence.portal import catalogue
 from convergence.portal.models import AudienceRule, Favourite, Service
 
@@ -20,7 +21,8 @@ def favourite_changed(sender: Any, instance: Favourite, **kwargs: Any) -> None:
 
 
 def connect() -> None:
-    for model in (Service, AudienceRule):
+    # An establishment's name and city head the sections of the dashboard (portal/contexts.py).
+    for model in (Service, AudienceRule, Establishment):
         name = model.__name__
         post_save.connect(service_or_rule_changed, sender=model, dispatch_uid=f"catalogue_s_{name}")
         post_delete.connect(

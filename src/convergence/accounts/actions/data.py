@@ -18,7 +18,17 @@ def export_personal_data(
     """Everything the portal holds on ``person`` (the actor or their minor child, checked by
     the caller), for a download in ``fmt``. Audited as ``rgpd.exported``: the format, and
     whether a parent exported a child's data."""
-    data = personal_data.collect_personal_data(person)
+    # A parent's download of their child's data leaves network details out: the child's
+    # addresses and browsers are shown to the child alone (and the DSI).
+    data = personal_data.collect_personal_data(
+        person,
+        readable=fmt != "json",
+        network=(
+            personal_data.Disclosure.FULL
+            if person.pk == acting_user.pk
+            else personal_data.Disclosure.HIDDEN
+        ),
+    )
     record_event(
         event_type=events.DATA_EXPORTED,
         request=request,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
@@ -13,7 +16,7 @@ from convergence.accounts import actions
 from convergence.accounts.http import AuthenticatedRequest
 from convergence.accounts.models import User
 from convergence.audit.actions import record_refusal
-from convergence.core import personal_data
+from convergence.core import data_notice, personal_data
 
 EXPORT_FORMATS = ("json", "html", "pdf")
 
@@ -45,8 +48,19 @@ def account_data(request: AuthenticatedRequest, child_pk: int | None = None) -> 
         {
             "person": person,
             "is_child": child_pk is not None,
-            "data": personal_data.collect_personal_data(person),
+            "data": personal_data.collect_personal_data(
+                person,
+                readable=True,
+                network=(
+                    personal_data.Disclosure.HIDDEN
+                    if child_pk is not None
+                    else personal_data.Disclosure.MASKED
+                ),
+            ),
             "children": _minor_children(request.user) if child_pk is None else [],
+            "retention": data_notice.duration(
+                datetime.timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS)
+            ),
         },
     )
 

@@ -8,24 +8,27 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from convergence.accounts.http import AuthenticatedRequest
-from convergence.core import widgets
+from convergence.core import search, widgets
 from convergence.portal import actions, catalogue
-from convergence.portal.models import Favourite, Service
+from convergence.portal.catalogue import Catalogue
+from convergence.portal.models import Service
+from convergence.portal.search import find_services
 
 
 def _catalogue_context(request: AuthenticatedRequest) -> dict[str, object]:
-    user = request.user
-    query = (request.GET.get("q") or request.POST.get("q") or "")[:100]
-    visible = Service.objects.visible_to(user)
-    favourites = list(Favourite.objects.of(user, visible))
-    pinned = {favourite.service_id for favourite in favourites}
-    services = list(visible.search(query))
-    return {
-        "query": query,
-        "favourites": favourites,
-        "pinned": pinned,
-        "services": services,
-    }
+    """The favourites and the catalogue, live: its sections without a search, the services
+    found (``portal.search``) with one."""
+    query = (request.GET.get("q") or request.POST.get("q") or "")[: search.MAX_QUERY_LENGTH]
+    catalogue = Catalogue.of(request.user)
+    by_pk = Service.objects.in_bulk(catalogue.services)
+    context = catalogue.template_context(by_pk)
+    if query.strip():
+        context["query"] = query
+        asked = search.query_terms(query)
+        context["services"] = find_services(
+            (by_pk[pk] for pk in catalogue.services if pk in by_pk), asked
+        )
+    return context
 
 
 @login_required
@@ -33,7 +36,7 @@ def _catalogue_context(request: AuthenticatedRequest) -> dict[str, object]:
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     if getattr(request, "htmx", False) and request.GET.get("partial") == "catalogue":
         return render(request, "portal/_catalogue.html", _catalogue_context(request))
-    if request.GET.get("q"):
+    if (request.GET.get("q") or "").strip():
         context = _catalogue_context(request)
     else:
         # Without a search, what every visitor sees comes from the cache (portal/catalogue.py).
