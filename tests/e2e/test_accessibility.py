@@ -22,17 +22,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 BLOCKING_IMPACTS = {"serious", "critical"}
 
 
-def assert_no_serious_violations(page: Page) -> None:
-    violations = [
-        violation
+def serious_violations(page: Page) -> list[str]:
+    """axe's "serious" and "critical" violations on the page, one line each (with its nodes)."""
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']}\n"
+        + "\n".join(f"    {node['target']}: {node['html'][:160]}" for node in violation["nodes"])
         for violation in Axe().run(page).response["violations"]
         if violation["impact"] in BLOCKING_IMPACTS
     ]
-    report = "\n".join(
-        f"- {violation['id']} ({violation['impact']}): {violation['help']}\n"
-        + "\n".join(f"    {node['target']}: {node['html'][:160]}" for node in violation["nodes"])
-        for violation in violations
-    )
+
+
+def assert_no_serious_violations(page: Page) -> None:
+    violations = serious_violations(page)
+    report = "\n".join(f"- {violation}" for violation in violations)
     assert violations == [], f"axe on {page.url}:\n{report}"
 
 
