@@ -22,13 +22,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from convergence.accounts import passwords, permissions, throttle
 from convergence.accounts.actions import throttle as throttle_actions
-from convergence.accounts.forms import LOGIN_HELP, PasswordStrengthForm
+from convergence.accounts.forms import PasswordStrengthForm, login_help
 from convergence.accounts.http import AuthenticatedRequest
 from convergence.accounts.models import Assignment, Profile, User
 from convergence.accounts.views.activation import pending_activation_user
 from convergence.accounts.views.recovery import pending_reset_user
 from convergence.core import errors, fragments
 from convergence.core.context_processors import academie as academie_context
+from convergence.core.models import Academie
 from convergence.core.views import render_error
 
 
@@ -55,7 +56,9 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
             request.GET.get("profil", ""),
             bool(next_url),
             context["academie"].name,
+            context["academie"].mail_domain,
             context["academie"].logo.name if context["academie"].logo else "",
+            context["academie"].accessibility_status,  # the footer says it
             context["official_host"],
             context["unofficial_host"],
         )
@@ -91,14 +94,28 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context_data(**kwargs)
         profile = self.get_profile()
+        mail_domain = Academie.current().mail_domain
+        form = context.get("form")
+        throttled = getattr(self.request, "retry_after", None)
         context.update(
             {
                 "profiles": [
-                    {"value": p.value, "label": p.label, "help": LOGIN_HELP[p]} for p in Profile
+                    {
+                        "value": p.value,
+                        "label": p.label,
+                        "help": login_help(p, mail_domain=mail_domain),
+                    }
+                    for p in Profile
                 ],
                 "profile": profile,
-                "profile_help": LOGIN_HELP[profile] if profile else "",
-                "throttled": getattr(self.request, "retry_after", None),
+                "profile_label": profile.label if profile else "",
+                "profile_help": login_help(profile, mail_domain=mail_domain) if profile else "",
+                # After a refused attempt, the chosen profile is recalled with its identifier:
+                # the same answer whatever the account, so it tells nothing about it.
+                "recall_profile": bool(
+                    profile and form is not None and form.is_bound and form.errors and not throttled
+                ),
+                "throttled": throttled,
                 "throttled_code": errors.THROTTLED.code,
                 # Refused by the account-wide counter (a distributed attack on the account):
                 # the person may have a link e-mailed that marks this browser as known.
