@@ -215,6 +215,14 @@ def test_site_map_lists_management_pages_to_those_who_may_open_them(referent, ds
     assert 'href="/gestion/second-facteur/demandes/"' in dsi_page
 
 
+def test_every_registered_page_resolves() -> None:
+    # The map skips a name that does not resolve (below); a typo must not hide a page.
+    from django.urls import reverse
+
+    for page in sitemap.pages():
+        assert reverse(page.url_name), page
+
+
 def test_site_map_skips_a_page_whose_name_no_longer_resolves(monkeypatch) -> None:
     monkeypatch.setattr(sitemap, "_PAGES", dict(sitemap._PAGES))
     sitemap.register(sitemap.Section.HELP, "Disparue", "help:gone")

@@ -66,7 +66,7 @@ def test_the_dashboard_is_current_on_its_page_only(pupil) -> None:
     ("path", "section", "current"),
     [
         ("/", "dashboard", "page"),
-        ("/favoris/ordre/", "dashboard", "true"),
+        ("/enfants/12/", "dashboard", "true"),
         ("/compte/", "account", "page"),
         ("/compte/securite/webauthn/", "account", "true"),
         ("/gestion/comptes/3/", "account", "true"),

@@ -40,7 +40,8 @@ def test_parent_is_told_whom_to_contact(client, karim, pupil, referent):
 
 def test_child_page_shows_no_network_detail(client, karim, pupil):
     browser = Client(REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT=FIREFOX)
-    browser.post("/connexion/", {"login": pupil.login, "password": pupil.demo_password})
+    signed_in = browser.post("/connexion/", {"login": pupil.login, "password": pupil.demo_password})
+    assert signed_in.status_code == 302  # a session with Léa's address and browser exists
     content = client.get(child_url(pupil)).content.decode()
     assert "203.0.113" not in content
     assert "Firefox" not in content

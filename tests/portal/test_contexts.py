@@ -171,6 +171,12 @@ def test_parent_dashboard_queries_do_not_grow_with_children(client, karim, demo)
     assert dashboard_queries(client) == before
 
 
+def test_teacher_dashboard_query_count_is_bounded(client, teacher):
+    client.force_login(teacher)
+    # As a pupil's (test_dashboard.py): the sections cost no query once cached.
+    assert dashboard_queries(client) <= MAX_PARENT_DASHBOARD_QUERIES - 1
+
+
 def test_teacher_dashboard_is_served_from_the_cache(client, teacher):
     client.force_login(teacher)
     client.get("/")

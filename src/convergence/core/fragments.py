@@ -64,10 +64,15 @@ def fill_csrf(html: str, request: HttpRequest) -> SafeString:
 def code_version() -> str:
     """Changes when any template or module of the project changes (a deployment)."""
     digest = hashlib.sha256()
-    for config in apps.get_app_configs():
-        if not config.name.startswith(("convergence.", "demo")):
-            continue
-        for path in sorted(Path(config.path).rglob("*")):
+    folders = [
+        Path(config.path)
+        for config in apps.get_app_configs()
+        if config.name.startswith(("convergence.", "demo"))
+    ]
+    # The project's own catalog lives outside the apps (settings.LOCALE_PATHS).
+    folders += [Path(folder) for folder in settings.LOCALE_PATHS]
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
             if path.suffix in {".html", ".py", ".mo"}:
                 stat = path.stat()
                 digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size}".encode())

@@ -27,7 +27,7 @@ class Section:
 
 
 SECTIONS = (
-    Section("dashboard", "/", ("/favoris/",)),
+    Section("dashboard", "/", ("/enfants/",)),
     # Mon compte: identity, password, second factors, devices and activity, "Mes données",
     # authorised services; and the management pages reached from it (/gestion/).
     Section("account", "/compte/", ("/compte/", "/gestion/")),

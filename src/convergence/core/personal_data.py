@@ -73,13 +73,14 @@ def sections() -> list[Section]:
 
 
 def collect_personal_data(
-    user: Any, *, readable: bool = False, network: Disclosure = Disclosure.FULL
+    user: Any, *, readable: bool = False, network: Disclosure = Disclosure.HIDDEN
 ) -> dict[str, Any]:
     """Everything the portal holds on ``user``, as JSON-ready data (strings, numbers).
 
     ``{"account", "generated_at", "sections": [{"key", "title", "entries": [{label: value}]}]}``.
     Dates are Paris time: ``YYYY-MM-DD HH:MM`` for a machine, "3 décembre 2026 à 19:24" when
-    ``readable``. Network details follow ``network``.
+    ``readable``. Network details follow ``network``: left out unless the caller says
+    otherwise (the person's own page masks them, their own download gives them whole).
     """
     return {
         "account": user.login,
@@ -120,11 +121,13 @@ def _shown(value: Value, readable: bool) -> Shown:
 
 
 def when(moment: datetime.datetime | None) -> datetime.datetime | None:
-    """A moment in a section: shown in Paris time, to the minute."""
+    """A moment of a section, as is: ``collect_personal_data`` writes it in Paris time, to
+    the minute (in words, or ISO for a machine)."""
     return moment
 
 
 def day(value: datetime.date | None) -> datetime.date | None:
+    """A day of a section, as is (written like a moment, without the time)."""
     return value
 
 

@@ -4,10 +4,12 @@ for matching what people type.
 People type "mail" for *Messagerie*, "Vie scolaire" without its accents, "absences" where a
 keyword says "absence". :func:`terms` reduces a text to comparable words (case, accents,
 apostrophes and the plural's final s or x removed); :func:`matches` says whether every word
-of the query starts a word of the text. Each app registers a *provider* from its
-``AppConfig.ready()`` (``register(Provider(...))``): the portal its services, accounts and
-the other apps their pages, the help app its guides when it lands. ``core`` imports none of
-them; the header's search page (``core.views.search``) asks every provider.
+of the query starts a word of the text. An app registers a *provider* from its
+``AppConfig.ready()`` (``register(Provider(...))``) for what only it can search: the portal
+its services, the help app its guides when it lands. Pages need no provider of their own:
+core's "Pages du portail" searches the site map (``core.sitemap``, with each page's
+``keywords``), and its "Aide" the error codes. The header's search page
+(``core.views.search``) asks every provider.
 """
 
 from __future__ import annotations

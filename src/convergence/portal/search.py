@@ -32,10 +32,10 @@ def find_services(services: Iterable[Service], asked: list[str]) -> list[Service
     return [service for _rank, _position, service in sorted(ranked, key=lambda r: r[:2])]
 
 
-def visible_services(request: HttpRequest, query: str) -> list[Service]:
-    """The services the signed-in person sees that match ``query`` (none when signed out)."""
+def visible_services(request: HttpRequest, asked: list[str]) -> list[Service]:
+    """The services the signed-in person sees that match the ``asked`` words
+    (``core.search.query_terms``); none when signed out."""
     user = getattr(request, "user", None)
-    asked = search.query_terms(query)
     if user is None or not user.is_authenticated or not asked:
         return []
     catalogue = Catalogue.of(user)
@@ -52,7 +52,7 @@ def _find(request: HttpRequest, asked: list[str]) -> list[search.Result]:
             icon=service.icon,
             external=True,
         )
-        for service in visible_services(request, " ".join(asked))
+        for service in visible_services(request, asked)
     ]
 
 

@@ -59,6 +59,7 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
             context["academie"].mail_domain,
             context["academie"].logo.name if context["academie"].logo else "",
             context["academie"].accessibility_status,  # the footer says it
+            context["state_brand"],
             context["official_host"],
             context["unofficial_host"],
         )
