@@ -184,6 +184,8 @@ def take_screenshots(app_address: str, logins: dict[str, tuple[str, str]]) -> li
         page.context.close()
 
     def shoot(page: Page, name: str) -> Path:
+        # Icons are CSS masks, fetched after the page: wait for them as for the fonts.
+        page.wait_for_load_state("networkidle")
         page.evaluate("document.fonts.ready.then(() => true)")
         path = OUTPUT_DIR / name
         page.screenshot(path=path, full_page=True, animations="disabled")
@@ -225,6 +227,14 @@ def take_screenshots(app_address: str, logins: dict[str, tuple[str, str]]) -> li
         sign_in(page, "sophie")
         taken.append(shoot(page, "tableau-de-bord-enseignant.png"))
         sign_out(page)
+
+        # Karim on his phone: one section per child, and the switcher between them.
+        page = new_page(
+            browser, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
+        )
+        sign_in(page, "karim")
+        taken.append(shoot(page, "tableau-de-bord-parent.png"))
+        page.context.close()
 
         page = new_page(
             browser, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
