@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("mfa", "devices", "provisioning"),
     ("portal",),
     ("sso",),
+    ("help",),
 ]
 # Project-level modules may import every app; nothing in the product imports the demo.
 PROJECT_MODULES = {"settings", "urls", "asgi", "wsgi", "__init__"}

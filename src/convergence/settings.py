@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "convergence.provisioning",
     "convergence.portal",
     "convergence.sso",
+    "convergence.help",
     # After ours, so that core/templates/admin/ overrides the administration's templates.
     "django.contrib.admin",
     "dsfr",

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("convergence.provisioning.urls")),
     path("oidc/", include("convergence.sso.urls_oidc")),
     path("", include("convergence.sso.urls")),
+    path("aide/", include("convergence.help.urls")),
     path("aide/erreurs/", core_views.error_codes, name="error_codes"),
     path("aide/erreurs/<str:code>/", core_views.error_code, name="error_code"),
     path("recherche/", core_views.search, name="search"),
