@@ -24,6 +24,7 @@ migrate: install
 
 demo: migrate
 	$(BIN)/python manage.py load_blueprint blueprints/demo.yaml
+	$(BIN)/python manage.py index_guides
 
 run: demo
 	$(BIN)/python manage.py rundemo

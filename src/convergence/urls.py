@@ -1,5 +1,6 @@
-"""Root URLconf: portal at /, sign-in and account pages, admin, error-code explanations, the
-legal pages (mentions légales, données personnelles, accessibilité, plan du site).
+"""Root URLconf: portal at /, sign-in and account pages, admin, help (guides, the guide of
+each error code), the legal pages (mentions légales, données personnelles, accessibilité,
+plan du site).
 (The health probes and /metrics are answered by ``core.health.HealthMiddleware``.)"""
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.urls import include, path
 from convergence.accounts import urls as accounts_urls
 from convergence.accounts.views import admin_login
 from convergence.core import views as core_views
+from convergence.help import urls as help_urls
 from convergence.mfa import urls as mfa_urls
 
 # The admin's own sign-in form never reads a password: people sign in through the portal's,
@@ -18,6 +20,10 @@ admin.site.site_header = settings.ACADEMIE_NAME
 admin.site.site_title = "Convergence"
 
 urlpatterns = [
+    # First: a help page is resolved without walking the apps mounted at "" (a fresh
+    # browser's help page comes from the cache, so resolving it is much of its cost).
+    path("aide/", include("convergence.help.urls")),
+    path("aide/", include(help_urls.error_urlpatterns)),
     path("", include("convergence.portal.urls")),
     path("", include(accounts_urls.allauth_urlpatterns)),
     path("", include("convergence.accounts.urls")),
@@ -27,9 +33,7 @@ urlpatterns = [
     path("", include("convergence.provisioning.urls")),
     path("oidc/", include("convergence.sso.urls_oidc")),
     path("", include("convergence.sso.urls")),
-    path("aide/", include("convergence.help.urls")),
-    path("aide/erreurs/", core_views.error_codes, name="error_codes"),
-    path("aide/erreurs/<str:code>/", core_views.error_code, name="error_code"),
+    path("assistance/", include("convergence.support.urls")),
     path("recherche/", core_views.search, name="search"),
     path("widgets/<slug:slug>/", core_views.widget, name="widget"),
     path("mentions-legales/", core_views.legal_notice, name="legal_notice"),

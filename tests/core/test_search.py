@@ -10,6 +10,12 @@ from convergence.core import search
 from tests.helpers import text_of
 
 
+@pytest.fixture(autouse=True)
+def _no_help_guides(settings, tmp_path):
+    """Core's own groups, without the help app's guides (tests/help searches those)."""
+    settings.HELP_GUIDES_DIR = tmp_path / "no-guides"
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [

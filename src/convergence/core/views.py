@@ -96,18 +96,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render_error(request, errors.CSRF_FAILED)
 
 
-def error_code(request: HttpRequest, code: str) -> HttpResponse:
-    """Explain one error code: what happened and what to do."""
-    entry = errors.get(code)
-    if entry is None:
-        raise Http404
-    return render(request, "core/error_code.html", {"error": entry})
-
-
-def error_codes(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/error_codes.html", {"codes": errors.all_codes()})
-
-
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     """The header's search: every app's results for ``?q=`` (``core.search``), grouped."""
