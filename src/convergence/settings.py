@@ -67,6 +67,8 @@ STATE_BRAND = _env_bool("CONVERGENCE_STATE_BRAND", default=True)
 HTTPS = _env_bool("CONVERGENCE_HTTPS", default=PRODUCTION)
 # Maintenance: every page but sign-in and help answers 503 to non-staff.
 MAINTENANCE = _env_bool("CONVERGENCE_MAINTENANCE")
+# Help guides written as Markdown files (content/guides/*.md, images in its images/).
+HELP_GUIDES_DIR = Path(_env("CONVERGENCE_HELP_GUIDES_DIR", str(BASE_DIR / "content" / "guides")))
 
 if PRODUCTION and not _env("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when CONVERGENCE_PRODUCTION=1.")
@@ -94,6 +96,7 @@ INSTALLED_APPS = [
     "convergence.portal",
     "convergence.sso",
     "convergence.help",
+    "convergence.support",
     # After ours, so that core/templates/admin/ overrides the administration's templates.
     "django.contrib.admin",
     "dsfr",

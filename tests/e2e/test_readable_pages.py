@@ -6,9 +6,10 @@ dashboard and "Mon compte" it follows the same-origin links it finds (header, me
 pages), breadth first, up to ``MAX_PAGES`` pages. It leaves out signing out, downloads
 (exports, PDFs, letters), the SSO endpoints, ``mailto:`` and other hosts, and visits at most
 ``MAX_VARIANTS`` pages of one shape (``/gestion/comptes/12/`` and ``/gestion/comptes/13/`` are
-one shape), so a list of a hundred accounts costs two visits. The pages everyone meets before
-signing in (sign-in for each profile, forgotten password and identifier and their "sent"
-pages, activation, legal pages, error codes, the 404 page) are the anonymous test's. The
+one shape, so are two help guides), so a list of a hundred accounts costs one visit. The pages
+everyone meets before signing in (sign-in for each profile, forgotten password and identifier
+and their "sent" pages, activation, legal pages, error codes, the help's guides, search and
+troubleshooter, the 404 page) are the anonymous test's. The
 menu is also opened once on a phone, where the header's links move into it. The pupil has
 two favourites, for their buttons; the DSI also gets a few pages of the administration.
 
@@ -66,7 +67,7 @@ SIZES = (("desktop", DESKTOP_VIEWPORT), ("phone", PHONE_VIEWPORT))
 
 # Bounds of one walk: pages in all, and pages of one shape (see the module's docstring).
 MAX_PAGES = 40
-MAX_VARIANTS = 2
+MAX_VARIANTS = 1
 
 # Links never followed: signing out, downloads, the SSO endpoints (they redirect to the
 # services), the administration (the DSI's walk visits a few of its pages by name).
@@ -74,11 +75,15 @@ SKIPPED_PATHS = re.compile(
     r"/deconnexion/|/export/|/pdf/|/lettre/|^/oidc/|^/cas/|^/administration/|^/media/|^/static/"
 )
 
-# The anonymous test's pages (the same for everyone), left out of the signed-in walks.
+# The anonymous test's pages (the same for everyone), left out of the signed-in walks: the
+# sign-in paths, the legal pages, the help's guides, search and troubleshooter.
 PUBLIC_PAGES = re.compile(
     r"^/(connexion|activation|mot-de-passe-oublie|identifiant-oublie)/"
     r"|^/(mentions-legales|donnees-personnelles|accessibilite)/$"
+    r"|^/aide/(guides|recherche|depannage)/"
 )
+# Pages named by a slug rather than a number, one shape each kind (a guide, a step).
+SLUGGED = re.compile(r"^/aide/(guides|depannage)/")
 LEGAL_PAGES = ("/mentions-legales/", "/donnees-personnelles/", "/accessibilite/", "/plan-du-site/")
 
 # The administration's pages in the DSI's walk, by the demo person whose account they show.
@@ -132,7 +137,11 @@ CHECK_PAGE = (Path(__file__).parent / "readable_pages.js").read_text(encoding="u
 
 
 def _shape(path: str) -> str:
-    """``/gestion/comptes/12/`` and ``/aide/erreurs/CONV-404/`` → one shape per kind."""
+    """``/gestion/comptes/12/``, ``/aide/erreurs/CONV-404/`` and ``/aide/guides/<slug>/`` →
+    one shape per kind."""
+    slugged = SLUGGED.match(path)
+    if slugged:
+        return slugged.group(0) + "*"
     return "/".join("*" if re.search(r"\d", part) else part for part in path.split("/"))
 
 

@@ -1,0 +1,233 @@
+"""Every write on tickets: opening, replies, internal notes, states, satisfaction.
+
+Each action is keyword-only, takes ``acting_user`` (None for someone without an account
+opening a ticket through the public form), runs in one transaction and writes its audit row;
+the requester is told of an agent's reply by e-mail once the transaction commits, at an
+address that is confirmed (their account's contact address, or the one the public form
+confirmed by a code)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from convergence.accounts.mailing import contact_address
+from convergence.accounts.models import User
+from convergence.audit.actions import record_event
+from convergence.core.links import absolute_url
+from convergence.core.models import Establishment
+from convergence.outbox import mail
+from convergence.support import events, tickets
+from convergence.support.hours import after_opening_hours
+from convergence.support.models import (
+    Status,
+    Ticket,
+    TicketCounter,
+    TicketMessage,
+)
+
+
+class TicketError(Exception):
+    """The action does not apply to the ticket as it is now (a French message)."""
+
+
+def _next_number(year: int) -> int:
+    """The year's next number: the UPDATE locks the counter row until commit, so two
+    tickets opened together never get the same one."""
+    for _attempt in range(3):
+        if TicketCounter.objects.filter(year=year).update(last=F("last") + 1):
+            return TicketCounter.objects.get(year=year).last
+        try:
+            with transaction.atomic():
+                TicketCounter.objects.create(year=year, last=1)
+            return 1
+        except IntegrityError:
+            continue  # created by another opening meanwhile: take the UPDATE path
+    raise RuntimeError("ticket counter unavailable")
+
+
+def open_ticket(
+    *,
+    acting_user: User | None,
+    category: str,
+    description: str,
+    email: str = "",
+    establishment: Establishment | None = None,
+    profiles: frozenset[str] = frozenset(),
+    roles: frozenset[str] = frozenset(),
+    department_ids: frozenset[int] = frozenset(),
+    context: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Open a ticket, numbered ``AST-<year>-<000123>``, routed by profile and department,
+    with its delays counted in the team's opening hours. One transaction, audited."""
+    now = now or timezone.now()
+    team = tickets.team_for(profiles=profiles, roles=roles, department_ids=department_ids)
+    schedule = tickets.schedule_of(team)
+    first_hours = team.first_answer_hours if team else 8
+    resolution_hours = team.resolution_hours if team else 40
+    with transaction.atomic():
+        number = _next_number(now.year)
+        ticket = Ticket.objects.create(
+            reference=f"AST-{now.year}-{number:06d}",
+            requester=acting_user,
+            requester_email=email if acting_user is None else "",
+            category=category,
+            description=description,
+            team=team,
+            establishment=establishment,
+            context=context or {},
+            created_at=now,
+            first_answer_due=after_opening_hours(schedule, now, dt.timedelta(hours=first_hours)),
+            resolution_due=after_opening_hours(schedule, now, dt.timedelta(hours=resolution_hours)),
+        )
+        record_event(
+            event_type=events.TICKET_OPENED,
+            actor=acting_user,
+            identifier=email if acting_user is None else "",
+            data={"ticket": ticket.reference, "team": team.slug if team else ""},
+        )
+    return ticket
+
+
+def requester_address(ticket: Ticket) -> str:
+    """Where the requester is written to: a confirmed address only."""
+    if ticket.requester is not None:
+        return contact_address(ticket.requester)
+    return ticket.requester_email
+
+
+def _tell_requester(ticket: Ticket, message: TicketMessage) -> None:
+    address = requester_address(ticket)
+    if not address:
+        return
+    if ticket.requester is not None:
+        link = absolute_url(f"/assistance/demandes/{ticket.reference}/")
+    else:
+        link = ""
+    context = {"ticket": ticket, "message": message, "link": link}
+    transaction.on_commit(lambda: mail.send([address], "support/mail/ticket_replied", context))
+
+
+def reply(
+    *, acting_user: User, ticket: Ticket, body: str, as_agent: bool, now: dt.datetime | None = None
+) -> TicketMessage:
+    """Add a reply visible to the requester. An agent's first reply stops the first-answer
+    clock and the ticket waits for the requester, who is told by e-mail; the requester's
+    reply puts it back in progress."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = TicketMessage.objects.create(
+            ticket=ticket, author=acting_user, from_agent=as_agent, body=body, created_at=now
+        )
+        fields = ["status"]
+        if as_agent:
+            if ticket.first_answered_at is None:
+                ticket.first_answered_at = now
+                fields.append("first_answered_at")
+            if ticket.is_open:
+                ticket.status = Status.WAITING
+        elif ticket.status == Status.WAITING:
+            ticket.status = Status.IN_PROGRESS
+        ticket.save(update_fields=fields)
+        record_event(
+            event_type=events.TICKET_REPLIED,
+            actor=acting_user,
+            data={"ticket": ticket.reference, "agent": as_agent},
+        )
+        if as_agent:
+            _tell_requester(ticket, message)
+    return message
+
+
+def add_internal_note(
+    *, acting_user: User, ticket: Ticket, body: str, now: dt.datetime | None = None
+) -> TicketMessage:
+    """A note for agents only; the requester never sees it nor hears of it."""
+    with transaction.atomic():
+        note = TicketMessage.objects.create(
+            ticket=ticket,
+            author=acting_user,
+            from_agent=True,
+            is_internal=True,
+            body=body,
+            created_at=now or timezone.now(),
+        )
+        record_event(
+            event_type=events.TICKET_NOTE_ADDED,
+            actor=acting_user,
+            data={"ticket": ticket.reference},
+        )
+    return note
+
+
+def change_status(
+    *, acting_user: User, ticket: Ticket, status: str, now: dt.datetime | None = None
+) -> bool:
+    """An agent sets the state; resolving and closing stamp their time. False if unchanged."""
+    if status == ticket.status:
+        return False
+    now = now or timezone.now()
+    previous = ticket.status
+    with transaction.atomic():
+        ticket.status = status
+        ticket.resolved_at = now if status == Status.RESOLVED else ticket.resolved_at
+        if status in (Status.NEW, Status.IN_PROGRESS, Status.WAITING):
+            ticket.resolved_at = None
+        ticket.closed_at = now if status == Status.CLOSED else None
+        ticket.save(update_fields=["status", "resolved_at", "closed_at"])
+        record_event(
+            event_type=events.TICKET_STATUS_CHANGED,
+            actor=acting_user,
+            data={"ticket": ticket.reference, "from": previous, "to": status},
+        )
+    return True
+
+
+def reopen(*, acting_user: User, ticket: Ticket, now: dt.datetime | None = None) -> None:
+    """The requester reopens a ticket resolved less than seven days ago."""
+    now = now or timezone.now()
+    if not tickets.may_reopen(ticket, now):
+        raise TicketError("Cette demande ne peut plus être rouverte : ouvrez-en une nouvelle.")
+    with transaction.atomic():
+        ticket.status = Status.IN_PROGRESS
+        ticket.resolved_at = None
+        ticket.save(update_fields=["status", "resolved_at"])
+        record_event(
+            event_type=events.TICKET_REOPENED,
+            actor=acting_user,
+            data={"ticket": ticket.reference},
+        )
+
+
+def close(*, acting_user: User, ticket: Ticket, now: dt.datetime | None = None) -> None:
+    """Close a ticket (the requester or an agent); then the requester may rate it."""
+    if ticket.status == Status.CLOSED:
+        return
+    with transaction.atomic():
+        ticket.status = Status.CLOSED
+        ticket.closed_at = now or timezone.now()
+        ticket.save(update_fields=["status", "closed_at"])
+        record_event(
+            event_type=events.TICKET_CLOSED,
+            actor=acting_user,
+            data={"ticket": ticket.reference},
+        )
+
+
+def rate(*, acting_user: User, ticket: Ticket, satisfaction: int) -> None:
+    """The requester's satisfaction, 1 to 5, once, after closing."""
+    if ticket.status != Status.CLOSED or ticket.satisfaction is not None:
+        raise TicketError("Cette demande ne peut pas être évaluée.")
+    with transaction.atomic():
+        ticket.satisfaction = satisfaction
+        ticket.save(update_fields=["satisfaction"])
+        record_event(
+            event_type=events.TICKET_RATED,
+            actor=acting_user,
+            data={"ticket": ticket.reference, "satisfaction": satisfaction},
+        )

@@ -1,0 +1,80 @@
+"""The code that confirms the address of someone writing to the support without an account.
+
+Kept in the person's session (digest, address, expiry, attempts), never in a table: it
+proves only that this browser reads this mailbox. Sending is limited per address and per
+client address, checking per session and per client address (``core.ratelimit``). Whether
+an account uses the address is never looked at, so nothing is learnt about accounts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from convergence.core import ratelimit
+from convergence.core.http import client_ip
+from convergence.outbox import mail
+
+SESSION_KEY = "support_public_code"
+VALID_SECONDS = 30 * 60
+MAX_ATTEMPTS = 5
+SENDS_PER_HOUR = 3
+CHECKS_PER_HOUR = 20
+
+
+def _digest(code: str, email: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{email.lower()}|{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def send_code(request: HttpRequest, email: str) -> int:
+    """Mail a fresh 6-digit code to ``email``; seconds to wait instead when limited."""
+    who = client_ip(request)
+    for counter in (
+        ratelimit.key("support-code-send", "ip", who),
+        ratelimit.key("support-code-send", "email", _digest("", email)),
+    ):
+        wait = ratelimit.hit(counter, limit=SENDS_PER_HOUR, window=3600)
+        if wait:
+            return wait
+    code = f"{secrets.randbelow(10**6):06d}"
+    request.session[SESSION_KEY] = {
+        "email": email,
+        "digest": _digest(code, email),
+        "expires": time.time() + VALID_SECONDS,
+        "attempts": 0,
+    }
+    mail.send([email], "support/mail/ticket_code", {"code": code, "minutes": VALID_SECONDS // 60})
+    return 0
+
+
+def pending_email(request: HttpRequest) -> str:
+    state: dict[str, Any] | None = request.session.get(SESSION_KEY)
+    if not state or state["expires"] < time.time() or state["attempts"] >= MAX_ATTEMPTS:
+        return ""
+    return str(state["email"])
+
+
+def check_code(request: HttpRequest, code: str) -> tuple[str, int]:
+    """(the confirmed address, 0) when ``code`` is right — it is then used up; ("", 0) when
+    wrong; ("", seconds) when this client tried too often."""
+    wait = ratelimit.hit(
+        ratelimit.key("support-code-check", client_ip(request)), limit=CHECKS_PER_HOUR, window=3600
+    )
+    if wait:
+        return "", wait
+    email = pending_email(request)
+    if not email:
+        return "", 0
+    state = request.session[SESSION_KEY]
+    if hmac.compare_digest(state["digest"], _digest(code.strip(), email)):
+        del request.session[SESSION_KEY]
+        return email, 0
+    state["attempts"] += 1
+    request.session[SESSION_KEY] = state
+    return "", 0

@@ -1,0 +1,24 @@
+"""Receivers of the support app: a contact, its hours or exceptions changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from convergence.support import contacts
+from convergence.support.models import OpeningException, OpeningHours, SupportContact
+
+
+def forget_cached_contacts(**kwargs: Any) -> None:
+    # Now, and again at commit: a reader between the two would have cached the old rows.
+    contacts.changed()
+    transaction.on_commit(contacts.changed)
+
+
+def connect() -> None:
+    for model in (SupportContact, OpeningHours, OpeningException):
+        uid = f"support_changed_{model.__name__}"
+        post_save.connect(forget_cached_contacts, sender=model, dispatch_uid=uid)
+        post_delete.connect(forget_cached_contacts, sender=model, dispatch_uid=f"{uid}_deleted")
