@@ -19,7 +19,9 @@ figures (docs/performance.md, "Page weight").
 from __future__ import annotations
 
 import contextlib
+import copy
 import shutil
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -93,6 +95,12 @@ def production_server(
     settings.STATIC_ROOT = collected_static
     for name, value in PRODUCTION_STATIC.items():
         setattr(settings, name, value)
+    # Cached pages name their static files: with Redis shared by the suite's two workers, a
+    # sign-in page cached by the other worker (plain storage, unhashed names) would be served
+    # here. A key prefix of this test's own keeps its cache to itself.
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"page-weight-{uuid.uuid4().hex}"
+    settings.CACHES = caches
     # A shared in-memory SQLite database is handed to the thread, as pytest-django does.
     shared = {
         connection.alias: connection
