@@ -125,3 +125,47 @@ def test_error_code_catalogue_lists_every_code(client, db):
     content = response.content.decode()
     for entry in errors.all_codes():
         assert f'href="/aide/erreurs/{entry.code}/"' in content
+
+
+def _request_with_session(user):
+    from django.contrib.sessions.backends.cache import SessionStore
+
+    request = RequestFactory().get("/")
+    request.user = user
+    request.session = SessionStore()
+    return request
+
+
+def test_the_last_code_shown_is_remembered_for_a_signed_in_person_only(db):
+    from django.contrib.auth.models import AnonymousUser
+
+    from convergence.accounts.models import User
+
+    person = User(login="personne")
+    signed_in = _request_with_session(person)
+    errors.remember(signed_in, "CONV-404")
+    assert errors.last_shown(signed_in) == "CONV-404"
+    anonymous = _request_with_session(AnonymousUser())
+    errors.remember(anonymous, "CONV-404")
+    assert not anonymous.session.modified  # no session row for a bot's 404s
+
+
+def test_a_remembered_code_is_forgotten_after_two_hours(db, monkeypatch):
+    from convergence.accounts.models import User
+
+    request = _request_with_session(User(login="personne"))
+    errors.remember(request, "CONV-404")
+    later = errors.time.time() + errors.LAST_SHOWN_SECONDS + 1
+    monkeypatch.setattr(errors.time, "time", lambda: later)
+    assert errors.last_shown(request) is None
+
+
+def test_a_code_in_the_link_wins_only_when_registered(db):
+    from django.contrib.auth.models import AnonymousUser
+
+    request = RequestFactory().get("/", {"code": "conv-429"})
+    request.user, request.session = AnonymousUser(), None
+    assert errors.last_shown(request) == "CONV-429"
+    forged = RequestFactory().get("/", {"code": "<script>"})
+    forged.user, forged.session = AnonymousUser(), None
+    assert errors.last_shown(forged) is None

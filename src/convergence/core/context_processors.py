@@ -25,6 +25,31 @@ def academie(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def shell_facts(request: HttpRequest) -> tuple[object, ...]:
+    """What the page shell (header and footer) prints of the académie and the host: a page
+    kept whole in the cache (``core.fragments``) is keyed by these, so a renamed académie,
+    a new logo or accessibility status, or a visit on an unofficial host gets a fresh one."""
+    context = academie(request)
+    current = context["academie"]
+    return (
+        current.name,
+        current.mail_domain,
+        current.logo.name if current.logo else "",
+        current.accessibility_status,  # the footer says it
+        context["state_brand"],
+        context["official_host"],
+        context["unofficial_host"],
+    )
+
+
+def shows_nothing_personal(request: HttpRequest) -> bool:
+    """No session or message cookie: nothing of this browser's own can show on its page."""
+    cookies = request.COOKIES
+    return (
+        settings.SESSION_COOKIE_NAME not in cookies and settings.MESSAGE_COOKIE_NAME not in cookies
+    )
+
+
 def navigation(request: HttpRequest) -> dict[str, str]:
     """Which entry of the header menu is current (``core/navigation.py``)."""
     return menu_context(request)

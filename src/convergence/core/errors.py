@@ -6,6 +6,7 @@ Each code is declared once here or by another app through :func:`register`; page
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from django.http import HttpRequest
@@ -37,6 +38,43 @@ def register(entry: ErrorCode) -> ErrorCode:
 
 def get(code: str) -> ErrorCode | None:
     return _REGISTRY.get(code.upper())
+
+
+# The session key under which the last code shown to a signed-in person is kept, so that a
+# support request opened afterwards carries it (``support``) without the person copying it;
+# it is forgotten after ``LAST_SHOWN_SECONDS``, so an old error does not ride on a later
+# request.
+_LAST_SHOWN_KEY = "last_error_code"
+LAST_SHOWN_SECONDS = 2 * 3600
+
+
+def remember(request: HttpRequest, code: str) -> None:
+    """Note that ``code`` was shown to the person making ``request``.
+
+    Only for a signed-in person, whose session exists anyway: an anonymous visitor's error
+    (a bot's 404s) must not create a session row. Someone who is not signed in carries the
+    code in the link the error page gives them (``?code=``), read by :func:`last_shown`.
+    """
+    user = getattr(request, "user", None)
+    session = getattr(request, "session", None)
+    if session is None or user is None or not user.is_authenticated:
+        return
+    session[_LAST_SHOWN_KEY] = [code, int(time.time())]
+
+
+def last_shown(request: HttpRequest) -> str | None:
+    """The last registered code shown to this person: from the link they followed
+    (``?code=``, checked against the registry) or, once signed in, from their session
+    within the last ``LAST_SHOWN_SECONDS``."""
+    asked = request.GET.get("code", "")
+    if asked and (entry := get(asked[:40])) is not None:
+        return entry.code
+    session = getattr(request, "session", None)
+    remembered = session.get(_LAST_SHOWN_KEY) if session is not None else None
+    match remembered:
+        case [str(code), int(shown_at)] if time.time() - shown_at <= LAST_SHOWN_SECONDS:
+            return code if get(code) else None
+    return None
 
 
 def all_codes() -> list[ErrorCode]:

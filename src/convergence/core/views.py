@@ -26,6 +26,7 @@ from convergence.core.ratelimit import LimiterUnavailable
 def render_error(request: HttpRequest, entry: errors.ErrorCode, **extra: object) -> HttpResponse:
     """Render the DSFR error page for ``entry`` with its HTTP status."""
     context = {"error": entry, **extra}
+    errors.remember(request, entry.code)
     return render(request, "core/error.html", context, status=entry.status)
 
 

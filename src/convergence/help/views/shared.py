@@ -10,19 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from convergence.core import fragments
-from convergence.core.context_processors import academie as academie_context
+from convergence.core import context_processors, fragments
 from convergence.help import guides
 
 
 def same_for_everyone(request: HttpRequest) -> bool:
-    cookies = request.COOKIES
     return (
-        settings.SESSION_COOKIE_NAME not in cookies
-        and settings.MESSAGE_COOKIE_NAME not in cookies
+        context_processors.shows_nothing_personal(request)
         and not getattr(request, "htmx", False)
         and len(request.get_full_path()) <= 300
     )
@@ -33,19 +29,11 @@ def cached_page(request: HttpRequest, render: Callable[[], HttpResponse]) -> Htt
     browser."""
     if not same_for_everyone(request):
         return render()
-    context = academie_context(request)
-    current = context["academie"]
     key = fragments.key(
         "help-page",
         request.get_full_path(),
         guides.collection().signature,
-        current.name,
-        current.mail_domain,
-        current.logo.name if current.logo else "",
-        current.accessibility_status,
-        context["state_brand"],
-        context["official_host"],
-        context["unofficial_host"],
+        *context_processors.shell_facts(request),
     )
 
     def page() -> str:
