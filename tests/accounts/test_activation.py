@@ -386,3 +386,17 @@ def test_confirmation_codes_sent_per_account_are_limited(
     response = client.post("/compte/secours/", {"action": "email", "email": "lea@exemple.fr"})
     assert response.status_code == 429
     assert OneTimeCode.objects.filter(purpose=OneTimeCodePurpose.CONFIRM_EMAIL).count() == 2
+
+
+def test_refused_activation_links_to_the_guide_of_its_code(
+    client: Client, invited_pupil: User
+) -> None:
+    response = step_one(client, "personne-inconnue", letter_code(invited_pupil), HUGO_BIRTH_DATE)
+
+    assert response.status_code == 400
+    assert '<a href="/aide/erreurs/CONV-400-ACTIVATION/">CONV-400-ACTIVATION</a>' in text_of(
+        response
+    )
+    guide = Client().get("/aide/erreurs/CONV-400-ACTIVATION/")
+    assert guide.status_code == 200
+    assert 'href="/aide/guides/activer-mon-compte/"' in text_of(guide)

@@ -642,3 +642,41 @@ def test_a_reset_from_a_browser_signed_in_to_the_account_ends_well(
     assert lea.check_password(NEW_PASSWORD)
     assert client.get("/compte/").status_code == 302
     assert store().sessions_of(lea) == []
+
+
+# --- Every refusal links to its guide -----------------------------------------------------
+
+RECOVERY_CODE_LINK = '<a href="/aide/erreurs/CONV-400-SECOURS/">CONV-400-SECOURS</a>'
+
+
+def test_used_link_page_links_to_the_guide_of_its_code(client: Client, lea: User) -> None:
+    ask_reset(client, lea.login)
+    link = link_in(mail.outbox[0])
+    client.get(link)
+    choose_password(client)
+
+    again = client.get(client.get(link).url)
+
+    assert again.status_code == 400
+    assert RECOVERY_CODE_LINK in text_of(again)
+    guide = Client().get("/aide/erreurs/CONV-400-SECOURS/")
+    assert guide.status_code == 200
+    assert 'href="/aide/guides/mot-de-passe-oublie/"' in text_of(guide)
+
+
+def test_wrong_sms_code_links_to_the_guide_whatever_the_account(client: Client, lea: User) -> None:
+    ask_reset(client, lea.login, "sms")
+    known = client.post("/mot-de-passe-oublie/code/", {"code": wrong_code(sms_code())})
+    stranger = Client()
+    ask_reset(stranger, "personne-inconnue", "sms")
+    unknown = stranger.post("/mot-de-passe-oublie/code/", {"code": "123456"})
+
+    assert known.status_code == unknown.status_code == 400
+    assert RECOVERY_CODE_LINK in text_of(known)
+    assert RECOVERY_CODE_LINK in text_of(unknown)
+
+
+def test_sms_code_page_shows_no_code_before_an_attempt(client: Client, lea: User) -> None:
+    ask_reset(client, lea.login, "sms")
+
+    assert "CONV-400-SECOURS" not in text_of(client.get("/mot-de-passe-oublie/code/"))

@@ -286,3 +286,18 @@ def test_a_pupil_who_chose_personnel_still_signs_in(client, pupil):
     )
     assert response.status_code == 302
     assert signed_in_user_id(client) == str(pupil.pk)
+
+
+def test_refused_sign_in_links_to_the_guide_of_its_code_whatever_the_account(client, pupil):
+    wrong = sign_in(client, pupil.login, "Pas-Le-Bon-Mot-De-Passe-1")
+    unknown = sign_in(Client(), "personne.inconnue", "Pas-Le-Bon-Mot-De-Passe-1")
+    link = '<a href="/aide/erreurs/CONV-401-CONNEXION/">CONV-401-CONNEXION</a>'
+    assert link in text_of(wrong)
+    assert link in text_of(unknown)
+    guide = Client().get("/aide/erreurs/CONV-401-CONNEXION/")
+    assert guide.status_code == 200
+    assert 'href="/aide/guides/mot-de-passe-oublie/"' in text_of(guide)
+
+
+def test_sign_in_page_shows_no_code_before_an_attempt(client, demo):
+    assert "CONV-401-CONNEXION" not in text_of(client.get("/connexion/"))

@@ -16,6 +16,7 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.models import update_last_login
 
         from convergence.accounts import (
+            errors,  # noqa: F401  (declares its error codes)
             events,  # noqa: F401  (declares its audit event types)
             personal_data,
             receivers,

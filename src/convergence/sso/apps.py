@@ -12,7 +12,10 @@ class SsoConfig(AppConfig):
 
         from convergence.core.blueprints import register_section
         from convergence.core.middleware import register_form_action_source
-        from convergence.sso import receivers  # noqa: F401  (connects signal receivers)
+        from convergence.sso import (
+            errors,  # noqa: F401  (declares its error codes)
+            receivers,  # noqa: F401  (connects signal receivers)
+        )
         from convergence.sso.blueprint_sections import load_server_clients, load_service_sso
         from convergence.sso.csp import form_action_origins
         from convergence.sso.signing import check_signing_algorithms

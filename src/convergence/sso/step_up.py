@@ -18,9 +18,11 @@ from django.shortcuts import render
 from convergence.accounts.http import signed_in_user
 from convergence.accounts.models import User
 from convergence.audit.actions import record_event
+from convergence.core import errors
 from convergence.mfa import events
 from convergence.mfa import policy as mfa_policy
 from convergence.portal.models import Service
+from convergence.sso.errors import SECOND_FACTOR_NEEDED
 from convergence.sso.models import Acr
 
 
@@ -90,9 +92,14 @@ def step_up(
 
 def second_factor_needed(request: HttpRequest, service: Service | None, need: Need) -> HttpResponse:
     """The French page for a person who has no second factor yet (403: not let in)."""
+    errors.remember(request, SECOND_FACTOR_NEEDED.code)
     return render(
         request,
         "sso/second_factor_needed.html",
-        {"service": service, "outside_network": need is Need.NETWORK},
-        status=403,
+        {
+            "service": service,
+            "outside_network": need is Need.NETWORK,
+            "error_code": SECOND_FACTOR_NEEDED,
+        },
+        status=SECOND_FACTOR_NEEDED.status,
     )

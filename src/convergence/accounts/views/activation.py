@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from convergence.accounts import actions, passwords
+from convergence.accounts.errors import ACTIVATION_REFUSED
 from convergence.accounts.forms.activation import (
     ActivationCodeForm,
     ActivationPasswordForm,
@@ -104,6 +105,7 @@ def activation(request: HttpRequest) -> HttpResponse:
     """Step 1: login, code and (pupils) birth date; one same error whatever is wrong."""
     status = 200
     error = ""
+    error_code: errors.ErrorCode | None = None
     if request.method == "POST":
         form = ActivationCodeForm(request.POST)
         attempt = _reserve_attempt(request)
@@ -113,6 +115,7 @@ def activation(request: HttpRequest) -> HttpResponse:
                 "avant de réessayer."
             )
             status = errors.THROTTLED.status
+            error_code = errors.THROTTLED
         elif form.is_valid():
             data = form.cleaned_data
             try:
@@ -124,7 +127,8 @@ def activation(request: HttpRequest) -> HttpResponse:
                 )
             except actions.ActivationError as failure:
                 error = failure.message  # the reserved place stays: a failure counted
-                status = 400
+                status = ACTIVATION_REFUSED.status
+                error_code = ACTIVATION_REFUSED
             else:
                 ratelimit.release(attempt)
                 request.session.cycle_key()
@@ -140,6 +144,8 @@ def activation(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         form = ActivationCodeForm(initial={"identifiant": request.GET.get("identifiant", "")[:64]})
+    if error_code is not None:
+        errors.remember(request, error_code.code)
     response = render(
         request,
         "accounts/activation/start.html",
@@ -147,7 +153,7 @@ def activation(request: HttpRequest) -> HttpResponse:
             "form": form,
             "error": error,
             "throttled": status == errors.THROTTLED.status,
-            "throttled_code": errors.THROTTLED.code,
+            "error_code": error_code,
             "step": 1,
         },
         status=status,

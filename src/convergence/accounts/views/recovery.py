@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from convergence.accounts import actions
 from convergence.accounts.actions import recovery
+from convergence.accounts.errors import RECOVERY_LINK_INVALID, RECOVERY_THROTTLED
 from convergence.accounts.forms.recovery import (
     ForgotLoginForm,
     NewPasswordForm,
@@ -33,23 +34,6 @@ from convergence.core.views import render_error
 SMS_SESSION_KEY = "convergence_reset_sms"
 TOKEN_SESSION_KEY = "convergence_reset_token"  # noqa: S105 (a session key's name)
 
-RECOVERY_THROTTLED = errors.register(
-    errors.ErrorCode(
-        "CONV-429-SECOURS",
-        429,
-        _("Trop de demandes"),
-        _(
-            "Beaucoup de demandes de récupération (mot de passe, identifiant ou code reçu "
-            "par SMS) ont été faites récemment depuis ce réseau. Pour protéger les comptes, "
-            "le portail impose une pause. Aucun compte n'est bloqué."
-        ),
-        _(
-            "Patientez le temps indiqué puis réessayez. En cas d'urgence, le référent "
-            "numérique de l'établissement peut réinitialiser le mot de passe d'un élève."
-        ),
-    )
-)
-
 
 def _posted(request: HttpRequest) -> QueryDict | None:
     """The posted data, so that an empty POST is judged (and refused) rather than ignored."""
@@ -60,6 +44,16 @@ def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
     response = render_error(request, RECOVERY_THROTTLED, retry_after=retry_after)
     response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def _link_no_longer_valid(request: HttpRequest) -> HttpResponse:
+    errors.remember(request, RECOVERY_LINK_INVALID.code)
+    return render(
+        request,
+        "account/password_reset_from_key.html",
+        {"token_fail": True, "error_code": RECOVERY_LINK_INVALID},
+        status=RECOVERY_LINK_INVALID.status,
+    )
 
 
 @never_cache
@@ -99,6 +93,7 @@ def password_reset_code(request: HttpRequest) -> HttpResponse:
     if not isinstance(pending, dict):
         return redirect("account_reset_password")
     form = SmsCodeForm(_posted(request))
+    error_code = None
     if request.method == "POST" and form.is_valid():
         try:
             token = actions.exchange_sms_code(
@@ -117,11 +112,13 @@ def password_reset_code(request: HttpRequest) -> HttpResponse:
                 "Après cinq erreurs, le code ne fonctionne plus : demandez-en un nouveau."
             ),
         )
+        error_code = RECOVERY_LINK_INVALID
+        errors.remember(request, error_code.code)
     status = 400 if form.is_bound else 200
     return render(
         request,
         "accounts/recovery/sms_code.html",
-        {"form": form, "minutes": recovery.reset_minutes()},
+        {"form": form, "minutes": recovery.reset_minutes(), "error_code": error_code},
         status=status,
     )
 
@@ -152,9 +149,7 @@ def password_reset_new(request: HttpRequest) -> HttpResponse:
     user = recovery.account_for_reset_token(token) if isinstance(token, str) else None
     if user is None or not isinstance(token, str):
         request.session.pop(TOKEN_SESSION_KEY, None)
-        return render(
-            request, "account/password_reset_from_key.html", {"token_fail": True}, status=400
-        )
+        return _link_no_longer_valid(request)
     form = NewPasswordForm(_posted(request), user=user)
     if request.method == "POST" and form.is_valid():
         done = actions.reset_password(
@@ -162,9 +157,7 @@ def password_reset_new(request: HttpRequest) -> HttpResponse:
         )
         request.session.pop(TOKEN_SESSION_KEY, None)
         if done is None:
-            return render(
-                request, "account/password_reset_from_key.html", {"token_fail": True}, status=400
-            )
+            return _link_no_longer_valid(request)
         return redirect("account_reset_password_from_key_done")
     return render(
         request,

@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import quote
 
 from allauth.account import views as allauth_views
-from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -22,13 +21,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from convergence.accounts import passwords, permissions, throttle
 from convergence.accounts.actions import throttle as throttle_actions
+from convergence.accounts.errors import SIGN_IN_REFUSED
 from convergence.accounts.forms import PasswordStrengthForm, login_help
 from convergence.accounts.http import AuthenticatedRequest
 from convergence.accounts.models import Assignment, Profile, User
 from convergence.accounts.views.activation import pending_activation_user
 from convergence.accounts.views.recovery import pending_reset_user
-from convergence.core import errors, fragments
-from convergence.core.context_processors import academie as academie_context
+from convergence.core import context_processors, errors, fragments
 from convergence.core.models import Academie
 from convergence.core.views import render_error
 
@@ -49,19 +48,12 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
         if not self._same_for_everyone(request):
             response: HttpResponse = super().get(request, *args, **kwargs)
             return response
-        context = academie_context(request)
         next_url = request.GET.get(self.redirect_field_name, "")
         key = fragments.key(
             "sign-in-page",
             request.GET.get("profil", ""),
             bool(next_url),
-            context["academie"].name,
-            context["academie"].mail_domain,
-            context["academie"].logo.name if context["academie"].logo else "",
-            context["academie"].accessibility_status,  # the footer says it
-            context["state_brand"],
-            context["official_host"],
-            context["unofficial_host"],
+            *context_processors.shell_facts(request),
         )
 
         def render() -> str:
@@ -83,10 +75,7 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
             return False
         if request.GET.get("profil", "") not in ("", *Profile.values):
             return False
-        cookies = request.COOKIES
-        return settings.SESSION_COOKIE_NAME not in cookies and (
-            settings.MESSAGE_COOKIE_NAME not in cookies
-        )
+        return context_processors.shows_nothing_personal(request)
 
     def get_profile(self) -> Profile | None:
         value = self.request.GET.get("profil") or self.request.POST.get("profil")
@@ -98,6 +87,11 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
         mail_domain = Academie.current().mail_domain
         form = context.get("form")
         throttled = getattr(self.request, "retry_after", None)
+        refused = form is not None and form.is_bound and bool(form.non_field_errors())
+        if refused:
+            # The same code whatever the account: it names the refusal, not its reason.
+            shown = errors.THROTTLED if throttled else SIGN_IN_REFUSED
+            errors.remember(self.request, shown.code)
         context.update(
             {
                 "profiles": [
@@ -118,6 +112,7 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
                 ),
                 "throttled": throttled,
                 "throttled_code": errors.THROTTLED.code,
+                "form_error_code": SIGN_IN_REFUSED.code if refused and not throttled else "",
                 # Refused by the account-wide counter (a distributed attack on the account):
                 # the person may have a link e-mailed that marks this browser as known.
                 "device_link_identifier": (

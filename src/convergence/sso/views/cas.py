@@ -17,8 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from oauth2_provider.scopes import get_scopes_backend
 
 from convergence.accounts.http import signed_in_user
+from convergence.core import errors
 from convergence.sso import actions, cas, step_up
-from convergence.sso.access import may_open, refuse
+from convergence.sso import errors as sso_errors
+from convergence.sso.access import may_open, refuse, refused_page
 from convergence.sso.actions.cas import CAS_RELEASED_SCOPES, append_query, may_release
 from convergence.sso.actions.sessions import session_auth_time
 from convergence.sso.models import CasService
@@ -93,7 +95,7 @@ def _signed_in(
         refuse(request, cas_service.service, "cas")
         if gateway:
             return HttpResponseRedirect(service_url)
-        return render(request, "sso/refused.html", {"service": cas_service.service}, status=403)
+        return refused_page(request, cas_service.service)
     need = step_up.need_for(request, cas_service.service)
     if need is not step_up.Need.NONE:
         if gateway:
@@ -129,7 +131,13 @@ def login(request: HttpRequest) -> HttpResponse:
         return _without_service(request, renew=renew)
     cas_service = CasService.objects.for_url(service_url)
     if cas_service is None:
-        return render(request, "sso/cas_unknown_service.html", status=400)
+        errors.remember(request, sso_errors.UNKNOWN_CAS_SERVICE.code)
+        return render(
+            request,
+            "sso/cas_unknown_service.html",
+            {"error_code": sso_errors.UNKNOWN_CAS_SERVICE},
+            status=sso_errors.UNKNOWN_CAS_SERVICE.status,
+        )
     if not request.user.is_authenticated:
         if gateway:
             return HttpResponseRedirect(service_url)

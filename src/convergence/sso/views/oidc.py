@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -37,10 +37,12 @@ from oauthlib.common import Request as OauthlibRequest
 
 from convergence.accounts.http import signed_in_user
 from convergence.accounts.models import User
+from convergence.core import errors
 from convergence.portal.models import Service
 from convergence.sso import actions, clients, grants, step_up
-from convergence.sso.access import may_open, refuse
+from convergence.sso.access import may_open, refuse, refused_page
 from convergence.sso.actions.sessions import session_auth_time
+from convergence.sso.errors import INVALID_SERVICE_REQUEST, LOGOUT_REFUSED
 from convergence.sso.models import Acr, Consent, OidcClient
 from convergence.sso.signing import ID_TOKEN_SIGNING_ALGORITHMS
 
@@ -71,6 +73,18 @@ class AuthorizeView(AuthorizationView):
         application = clients.application(credentials["client_id"])
         return self.redirect(f"{redirect_uri}{separator}{urlencode(params)}", application)
 
+    def error_response(
+        self, error: OAuthToolkitError, application: Application | None, **kwargs: Any
+    ) -> HttpResponse:
+        """The toolkit's answer to a bad request: back to the client when its redirect URI can
+        be trusted, else a page for the person, which carries the portal's error code."""
+        response: HttpResponse = super().error_response(
+            error, application, error_code=INVALID_SERVICE_REQUEST, **kwargs
+        )
+        if response.status_code >= 400:
+            errors.remember(self.request, INVALID_SERVICE_REQUEST.code)
+        return response
+
     def client_for(self, client_id: str) -> OidcClient | None:
         return (
             OidcClient.objects.select_related("application", "service")
@@ -80,7 +94,7 @@ class AuthorizeView(AuthorizationView):
 
     def refused(self, service: Service | None) -> HttpResponse:
         refuse(self.request, service, "oidc")
-        return render(self.request, "sso/refused.html", {"service": service}, status=403)
+        return refused_page(self.request, service)
 
     # --- GET: decide without asking when we can ---------------------------------------
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -321,7 +335,9 @@ class LogoutView(RPInitiatedLogoutView):
         if isinstance(error, LogoutDenied):
             # "Rester connecté" on the confirmation page is a choice, not an error.
             return redirect("portal:dashboard")
-        response: HttpResponse = super().error_response(error)
+        errors.remember(self.request, LOGOUT_REFUSED.code)
+        context = {"error": error, "error_code": LOGOUT_REFUSED}
+        response: HttpResponse = self.render_to_response(context, status=error.status_code)
         return response
 
 
