@@ -551,6 +551,15 @@ DSFR_USE_INTEGRITY_CHECKSUMS = True
 
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Files joined to support requests (support/attachments.py): outside MEDIA_ROOT, which the
+# web server serves to anyone, and handed out only by the request's download page. The
+# directory is created on the first upload.
+SUPPORT_ATTACHMENTS_DIR = Path(
+    _env("CONVERGENCE_SUPPORT_ATTACHMENTS_DIR", str(VAR_DIR / "support-attachments"))
+)
+# The largest file accepted (in Mo) and how many files one request or reply may carry.
+SUPPORT_ATTACHMENT_MAX_MB = int(_env("CONVERGENCE_SUPPORT_ATTACHMENT_MAX_MB", "5"))
+SUPPORT_ATTACHMENT_MAX_FILES = int(_env("CONVERGENCE_SUPPORT_ATTACHMENT_MAX_FILES", "3"))
 
 # --- Mail --------------------------------------------------------------------------------
 EMAIL_HOST = _env("EMAIL_HOST", "127.0.0.1")

@@ -16,6 +16,7 @@ from convergence.support.models import (
     SupportContact,
     Team,
     Ticket,
+    TicketAttachment,
     TicketMessage,
 )
 
@@ -73,6 +74,19 @@ class TicketMessageInline(admin.StackedInline):  # type: ignore[type-arg]
         return False
 
 
+class TicketAttachmentInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Which files a ticket carries; the files themselves open from the ticket's page."""
+
+    model = TicketAttachment
+    extra = 0
+    fields = ("name", "content_type", "size", "message", "uploaded_by", "created_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Ticket)
 class TicketAdmin(AuditedModelAdmin):
     """Read-only here: tickets change through their pages, whose actions audit each step."""
@@ -81,7 +95,7 @@ class TicketAdmin(AuditedModelAdmin):
     list_filter = ("status", "category", "team")
     search_fields = ("reference", "requester_email", "requester__login")
     list_select_related = ("team", "establishment")
-    inlines = (TicketMessageInline,)
+    inlines = (TicketMessageInline, TicketAttachmentInline)
 
     def has_add_permission(self, request: Any) -> bool:
         return False

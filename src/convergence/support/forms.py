@@ -5,13 +5,56 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from convergence.accounts.models import Profile
 from convergence.core.models import Department, Establishment
+from convergence.support import attachments
 from convergence.support.models import Category, Status
 
 MAX_DESCRIPTION = 5000
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Up to ``SUPPORT_ATTACHMENT_MAX_FILES`` files, each checked by its content; every
+    refusal is reported, by the file's name."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Pièces jointes"))
+        kwargs.setdefault("help_text", lazy(attachments.limits_text, str)())
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.widget.attrs["accept"] = attachments.ACCEPT
+
+    def clean(self, data: Any, initial: Any = None) -> list[attachments.CheckedFile]:
+        uploads = [
+            upload
+            for upload in (data if isinstance(data, list | tuple) else [data])
+            if isinstance(upload, UploadedFile)
+        ]
+        if len(uploads) > attachments.max_files():
+            raise forms.ValidationError(
+                gettext("Trop de fichiers : %(count)s au plus.")
+                % {"count": attachments.max_files()}
+            )
+        accepted, refusals = [], []
+        for upload in uploads:
+            try:
+                accepted.append(attachments.check(upload))
+            except attachments.RefusedFile as refused:
+                refusals.append(str(refused))
+        if refusals:
+            raise forms.ValidationError(refusals)
+        return accepted
 
 
 class TicketForm(forms.Form):
@@ -28,6 +71,7 @@ class TicketForm(forms.Form):
         required=False,
         empty_label=None,
     )
+    attachments = AttachmentsField()
 
     def __init__(self, *args: Any, establishment_ids: frozenset[int] = frozenset(), **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -65,6 +109,7 @@ class PublicTicketForm(forms.Form):
         max_length=MAX_DESCRIPTION,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
+    attachments = AttachmentsField()
 
 
 class MessageForm(forms.Form):
@@ -73,6 +118,7 @@ class MessageForm(forms.Form):
         max_length=MAX_DESCRIPTION,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    attachments = AttachmentsField()
 
 
 class StatusForm(forms.Form):

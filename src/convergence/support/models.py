@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.db import models
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from convergence.accounts.models import Assignment, Profile, Role, User
 from convergence.core.models import Department
+from convergence.support.attachments import attachment_storage
 
 
 class Weekday(models.IntegerChoices):
@@ -410,3 +412,62 @@ class TicketMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def _attachment_path(instance: TicketAttachment, filename: str) -> str:
+    # A random name under the ticket's folder: the person's file name never reaches the
+    # file system (it is kept, cleaned, in ``name``).
+    return f"{instance.ticket.reference}/{uuid.uuid4().hex}"
+
+
+class TicketAttachmentQuerySet(models.QuerySet["TicketAttachment"]):
+    def visible_to(self, user: Any) -> TicketAttachmentQuerySet:
+        """Files of the tickets ``user`` answers as an agent, and of the requester's own
+        tickets except those joined to internal notes."""
+        if not isinstance(user, User) or not user.is_active:
+            return self.none()
+        return self.filter(
+            Q(ticket__in=Ticket.objects.agent_of(user).values("pk"))
+            | Q(ticket__requester=user) & (Q(message__isnull=True) | Q(message__is_internal=False))
+        )
+
+
+class TicketAttachment(models.Model):
+    """A file joined to a ticket when it was opened, or to one of its messages."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("demande")
+    )
+    message = models.ForeignKey(
+        TicketMessage,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("échange"),
+    )
+    name = models.CharField(_("nom du fichier"), max_length=120)
+    content_type = models.CharField(_("type"), max_length=60)
+    size = models.PositiveIntegerField(_("taille (octets)"))
+    file = models.FileField(
+        _("fichier"), upload_to=_attachment_path, storage=attachment_storage, max_length=200
+    )
+    uploaded_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("joint par"),
+    )
+    created_at = models.DateTimeField(_("joint le"), default=timezone.now)
+
+    objects = TicketAttachmentQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar = ["created_at", "pk"]
+        verbose_name = _("pièce jointe")
+        verbose_name_plural = _("pièces jointes")
+
+    def __str__(self) -> str:
+        return self.name

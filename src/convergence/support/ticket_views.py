@@ -1,13 +1,15 @@
 """Ticket pages: the requester's list, detail and new request, the public form for someone
-who cannot sign in, and the agents' queue. Thin: validate, call one action, render."""
+who cannot sign in, the agents' queue and the download of a ticket's files. Thin: validate,
+call one action, render."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from convergence.accounts.models import Role, User
 from convergence.accounts.permissions import holds_role
 from convergence.audit.actions import record_refusal
+from convergence.core import errors
 from convergence.core.models import Establishment
 from convergence.devices.labels import browser_label
 from convergence.support import contacts as directory
@@ -30,7 +33,9 @@ from convergence.support.forms import (
     StatusForm,
     TicketForm,
 )
-from convergence.support.models import Status, Team, Ticket, TicketMessage
+from convergence.support.models import Status, Team, Ticket, TicketAttachment, TicketMessage
+
+logger = logging.getLogger(__name__)
 
 
 def _user(request: HttpRequest) -> User:
@@ -51,6 +56,7 @@ def _context_of(request: HttpRequest, audience: directory.Audience) -> dict[str,
         "establishments": names,
         "browser": browser_label(request.META.get("HTTP_USER_AGENT", "")),
         "at": timezone.now().isoformat(timespec="seconds"),
+        "last_error_code": errors.last_shown(request),
     }
 
 
@@ -68,7 +74,11 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     audience = directory.audience_of(user)
     context = _context_of(request, audience)
-    form = TicketForm(request.POST or None, establishment_ids=audience.establishment_ids)
+    form = TicketForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        establishment_ids=audience.establishment_ids,
+    )
     if request.method == "POST" and form.is_valid():
         establishment = form.cleaned_data.get("establishment")
         if establishment is None and len(audience.establishment_ids) == 1:
@@ -86,6 +96,7 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
                 else audience.department_ids
             ),
             context=context,
+            attachments=form.cleaned_data["attachments"],
         )
         return redirect("support:ticket", reference=ticket.reference)
     return render(request, "support/new_ticket.html", {"form": form, "captured": context})
@@ -97,7 +108,11 @@ def public_ticket(request: HttpRequest) -> HttpResponse:
     opened: Ticket | None = None
     email = email_codes.pending_email(request)
     email_form = PublicEmailForm(request.POST if request.POST.get("step") == "email" else None)
-    ticket_form = PublicTicketForm(request.POST if request.POST.get("step") == "ticket" else None)
+    ticket_step = request.method == "POST" and request.POST.get("step") == "ticket"
+    ticket_form = PublicTicketForm(
+        request.POST if ticket_step else None, request.FILES if ticket_step else None
+    )
+    last_error_code = errors.last_shown(request)
     status = 200
     if request.method == "POST" and request.POST.get("step") == "email" and email_form.is_valid():
         wait = email_codes.send_code(request, email_form.cleaned_data["email"])
@@ -129,12 +144,20 @@ def public_ticket(request: HttpRequest) -> HttpResponse:
                     "browser": browser_label(request.META.get("HTTP_USER_AGENT", "")),
                     "at": timezone.now().isoformat(timespec="seconds"),
                     "without_account": True,
+                    "last_error_code": last_error_code,
                 },
+                attachments=ticket_form.cleaned_data["attachments"],
             )
     return render(
         request,
         "support/public_ticket.html",
-        {"email": email, "email_form": email_form, "form": ticket_form, "opened": opened},
+        {
+            "email": email,
+            "email_form": email_form,
+            "form": ticket_form,
+            "opened": opened,
+            "last_error_code": last_error_code,
+        },
         status=status,
     )
 
@@ -169,7 +192,10 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     as_agent = Ticket.objects.agent_of(user).filter(pk=ticket.pk).exists()
     now = timezone.now()
     action = request.POST.get("action", "")
-    message_form = MessageForm(request.POST if action in ("reply", "note") else None)
+    message_form = MessageForm(
+        request.POST if action in ("reply", "note") else None,
+        request.FILES if action in ("reply", "note") else None,
+    )
     status_form = StatusForm(
         request.POST if action == "status" else None, initial={"status": ticket.status}
     )
@@ -183,11 +209,15 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
                     ticket=ticket,
                     body=message_form.cleaned_data["body"],
                     as_agent=as_agent and ticket.requester_id != user.pk,
+                    attachments=message_form.cleaned_data["attachments"],
                 )
                 return redirect("support:ticket", reference=reference)
             if action == "note" and as_agent and message_form.is_valid():
                 actions.add_internal_note(
-                    acting_user=user, ticket=ticket, body=message_form.cleaned_data["body"]
+                    acting_user=user,
+                    ticket=ticket,
+                    body=message_form.cleaned_data["body"],
+                    attachments=message_form.cleaned_data["attachments"],
                 )
                 return redirect("support:ticket", reference=reference)
             if action == "status" and as_agent and status_form.is_valid():
@@ -210,7 +240,11 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 return redirect("support:ticket", reference=reference)
         except actions.TicketError as refused:
             error = str(refused)
-    messages = TicketMessage.objects.filter(ticket=ticket).select_related("author")
+    messages = (
+        TicketMessage.objects.filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related("attachments")
+    )
     if not as_agent:
         messages = messages.filter(is_internal=False)
     return render(
@@ -220,6 +254,7 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "ticket": ticket,
             "as_agent": as_agent,
             "messages_list": messages,
+            "ticket_files": TicketAttachment.objects.filter(ticket=ticket, message__isnull=True),
             "message_form": message_form,
             "status_form": status_form,
             "rating_form": rating_form,
@@ -232,6 +267,31 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
         },
         status=409 if error else (400 if request.method == "POST" else 200),
     )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def attachment(request: HttpRequest, reference: str, pk: int) -> FileResponse:
+    """A ticket's file, for whoever may see it there (404 for anyone else), always as a
+    download in its checked type: the browser neither shows nor guesses it."""
+    found = (
+        TicketAttachment.objects.visible_to(_user(request))
+        .filter(ticket__reference=reference, pk=pk)
+        .first()
+    )
+    if found is None:
+        raise _refuse(request, reference)
+    try:
+        handle = found.file.open("rb")
+    except FileNotFoundError:
+        logger.error("Attachment %s of ticket %s is missing from the storage.", pk, reference)
+        raise Http404(_("Pièce jointe introuvable.")) from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=found.name, content_type=found.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

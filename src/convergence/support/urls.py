@@ -13,4 +13,9 @@ urlpatterns = [
     path("demandes/sans-compte/", ticket_views.public_ticket, name="public_ticket"),
     path("demandes/file/", ticket_views.queue, name="queue"),
     path("demandes/<str:reference>/", ticket_views.ticket_detail, name="ticket"),
+    path(
+        "demandes/<str:reference>/pieces-jointes/<int:pk>/",
+        ticket_views.attachment,
+        name="attachment",
+    ),
 ]

@@ -1,14 +1,18 @@
-"""Every write on tickets: opening, replies, internal notes, states, satisfaction.
+"""Every write on tickets: opening, replies, internal notes (each with its files), states,
+satisfaction.
 
 Each action is keyword-only, takes ``acting_user`` (None for someone without an account
 opening a ticket through the public form), runs in one transaction and writes its audit row;
 the requester is told of an agent's reply by e-mail once the transaction commits, at an
 address that is confirmed (their account's contact address, or the one the public form
-confirmed by a code)."""
+confirmed by a code). Files arrive already checked (``attachments.check``); those stored by
+an action whose transaction fails are removed again."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -22,10 +26,12 @@ from convergence.core.links import absolute_url
 from convergence.core.models import Establishment
 from convergence.outbox import mail
 from convergence.support import events, tickets
+from convergence.support.attachments import CheckedFile, attachment_storage
 from convergence.support.hours import after_opening_hours
 from convergence.support.models import (
     Status,
     Ticket,
+    TicketAttachment,
     TicketCounter,
     TicketMessage,
 )
@@ -50,6 +56,45 @@ def _next_number(year: int) -> int:
     raise RuntimeError("ticket counter unavailable")
 
 
+@contextmanager
+def _stored_files() -> Iterator[list[str]]:
+    """The names of files stored inside the block, deleted if the block fails: the rows
+    that named them are rolled back."""
+    names: list[str] = []
+    try:
+        yield names
+    except BaseException:
+        for name in names:
+            attachment_storage().delete(name)
+        raise
+
+
+def _attach(
+    *,
+    ticket: Ticket,
+    message: TicketMessage | None,
+    files: Sequence[CheckedFile],
+    acting_user: User | None,
+    now: dt.datetime,
+    stored: list[str],
+) -> None:
+    rows = []
+    for checked in files:
+        row = TicketAttachment(
+            ticket=ticket,
+            message=message,
+            name=checked.name,
+            content_type=checked.content_type,
+            size=checked.size,
+            uploaded_by=acting_user,
+            created_at=now,
+        )
+        row.file.save(checked.name, checked.upload, save=False)
+        stored.append(row.file.name or "")
+        rows.append(row)
+    TicketAttachment.objects.bulk_create(rows)
+
+
 def open_ticket(
     *,
     acting_user: User | None,
@@ -61,16 +106,18 @@ def open_ticket(
     roles: frozenset[str] = frozenset(),
     department_ids: frozenset[int] = frozenset(),
     context: dict[str, Any] | None = None,
+    attachments: Sequence[CheckedFile] = (),
     now: dt.datetime | None = None,
 ) -> Ticket:
     """Open a ticket, numbered ``AST-<year>-<000123>``, routed by profile and department,
-    with its delays counted in the team's opening hours. One transaction, audited."""
+    with its delays counted in the team's opening hours and its files joined. One
+    transaction, audited."""
     now = now or timezone.now()
     team = tickets.team_for(profiles=profiles, roles=roles, department_ids=department_ids)
     schedule = tickets.schedule_of(team)
     first_hours = team.first_answer_hours if team else 8
     resolution_hours = team.resolution_hours if team else 40
-    with transaction.atomic():
+    with _stored_files() as stored, transaction.atomic():
         number = _next_number(now.year)
         ticket = Ticket.objects.create(
             reference=f"AST-{now.year}-{number:06d}",
@@ -85,11 +132,23 @@ def open_ticket(
             first_answer_due=after_opening_hours(schedule, now, dt.timedelta(hours=first_hours)),
             resolution_due=after_opening_hours(schedule, now, dt.timedelta(hours=resolution_hours)),
         )
+        _attach(
+            ticket=ticket,
+            message=None,
+            files=attachments,
+            acting_user=acting_user,
+            now=now,
+            stored=stored,
+        )
         record_event(
             event_type=events.TICKET_OPENED,
             actor=acting_user,
             identifier=email if acting_user is None else "",
-            data={"ticket": ticket.reference, "team": team.slug if team else ""},
+            data={
+                "ticket": ticket.reference,
+                "team": team.slug if team else "",
+                "attachments": len(attachments),
+            },
         )
     return ticket
 
@@ -114,15 +173,29 @@ def _tell_requester(ticket: Ticket, message: TicketMessage) -> None:
 
 
 def reply(
-    *, acting_user: User, ticket: Ticket, body: str, as_agent: bool, now: dt.datetime | None = None
+    *,
+    acting_user: User,
+    ticket: Ticket,
+    body: str,
+    as_agent: bool,
+    attachments: Sequence[CheckedFile] = (),
+    now: dt.datetime | None = None,
 ) -> TicketMessage:
-    """Add a reply visible to the requester. An agent's first reply stops the first-answer
-    clock and the ticket waits for the requester, who is told by e-mail; the requester's
-    reply puts it back in progress."""
+    """Add a reply visible to the requester, with its files. An agent's first reply stops
+    the first-answer clock and the ticket waits for the requester, who is told by e-mail;
+    the requester's reply puts it back in progress."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with _stored_files() as stored, transaction.atomic():
         message = TicketMessage.objects.create(
             ticket=ticket, author=acting_user, from_agent=as_agent, body=body, created_at=now
+        )
+        _attach(
+            ticket=ticket,
+            message=message,
+            files=attachments,
+            acting_user=acting_user,
+            now=now,
+            stored=stored,
         )
         fields = ["status"]
         if as_agent:
@@ -137,7 +210,11 @@ def reply(
         record_event(
             event_type=events.TICKET_REPLIED,
             actor=acting_user,
-            data={"ticket": ticket.reference, "agent": as_agent},
+            data={
+                "ticket": ticket.reference,
+                "agent": as_agent,
+                "attachments": len(attachments),
+            },
         )
         if as_agent:
             _tell_requester(ticket, message)
@@ -145,22 +222,37 @@ def reply(
 
 
 def add_internal_note(
-    *, acting_user: User, ticket: Ticket, body: str, now: dt.datetime | None = None
+    *,
+    acting_user: User,
+    ticket: Ticket,
+    body: str,
+    attachments: Sequence[CheckedFile] = (),
+    now: dt.datetime | None = None,
 ) -> TicketMessage:
-    """A note for agents only; the requester never sees it nor hears of it."""
-    with transaction.atomic():
+    """A note for agents only, with its files; the requester never sees them nor hears of
+    them."""
+    now = now or timezone.now()
+    with _stored_files() as stored, transaction.atomic():
         note = TicketMessage.objects.create(
             ticket=ticket,
             author=acting_user,
             from_agent=True,
             is_internal=True,
             body=body,
-            created_at=now or timezone.now(),
+            created_at=now,
+        )
+        _attach(
+            ticket=ticket,
+            message=note,
+            files=attachments,
+            acting_user=acting_user,
+            now=now,
+            stored=stored,
         )
         record_event(
             event_type=events.TICKET_NOTE_ADDED,
             actor=acting_user,
-            data={"ticket": ticket.reference},
+            data={"ticket": ticket.reference, "attachments": len(attachments)},
         )
     return note
 

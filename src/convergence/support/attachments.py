@@ -1,0 +1,190 @@
+"""Files joined to tickets: where they are kept, what is accepted, and the checks on a file.
+
+The files live in ``settings.SUPPORT_ATTACHMENTS_DIR``, outside MEDIA_ROOT (which the web
+server hands to anyone), and leave it only through the ticket's download view. What a file
+is comes from its first bytes, never from its name or the browser's word: the name's
+extension must announce the same type as the content, so a page or a script renamed
+``.png`` is refused.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+
+PNG = "image/png"
+JPEG = "image/jpeg"
+PDF = "application/pdf"
+TEXT = "text/plain"
+
+# The extensions accepted, each with the one type its content must have.
+EXTENSIONS = {".png": PNG, ".jpg": JPEG, ".jpeg": JPEG, ".pdf": PDF, ".txt": TEXT, ".log": TEXT}
+# For the file picker's ``accept``: a hint to the browser, checked again here.
+ACCEPT = ",".join([*EXTENSIONS, PNG, JPEG, PDF, TEXT])
+
+# Beginnings a browser would sniff as markup (WHATWG MIME sniffing, "HTML" patterns): refused
+# even in a text file, whatever the headers served with it.
+_MARKUP_STARTS = (
+    b"<!doctype html",
+    b"<html",
+    b"<head",
+    b"<script",
+    b"<iframe",
+    b"<body",
+    b"<svg",
+    b"<?xml",
+    b"<!--",
+    b"<a ",
+    b"<div",
+    b"<style",
+    b"<table",
+    b"<title",
+    b"<img",
+)
+# Control characters that have no business in a text file (tab, newlines, form feed and the
+# old end-of-file mark are fine).
+_TEXT_CONTROLS = frozenset(range(32)) - {9, 10, 12, 13, 26}
+_NAME_MAX = 120
+
+
+class AttachmentStorage(FileSystemStorage):
+    """A private file system storage rooted at ``settings.SUPPORT_ATTACHMENTS_DIR``, read
+    when first used and again when the setting changes (tests point it at a temporary
+    directory); files readable by the portal's user only, and no URL."""
+
+    def __init__(self) -> None:
+        super().__init__(file_permissions_mode=0o600, directory_permissions_mode=0o700)
+
+    @cached_property
+    def base_location(self) -> str:
+        return str(settings.SUPPORT_ATTACHMENTS_DIR)
+
+    def _clear_cached_properties(self, setting: str, **kwargs: Any) -> None:
+        if setting == "SUPPORT_ATTACHMENTS_DIR":
+            self.__dict__.pop("base_location", None)
+            self.__dict__.pop("location", None)
+
+    def url(self, name: str | None) -> str:
+        raise ValueError("Ticket attachments have no URL: they go through the download view.")
+
+
+_STORAGE = AttachmentStorage()
+
+
+def attachment_storage() -> AttachmentStorage:
+    """The storage of ``TicketAttachment.file`` (a callable, so migrations name it)."""
+    return _STORAGE
+
+
+def max_bytes() -> int:
+    return int(settings.SUPPORT_ATTACHMENT_MAX_MB) * 1024 * 1024
+
+
+def max_files() -> int:
+    return int(settings.SUPPORT_ATTACHMENT_MAX_FILES)
+
+
+def limits_text() -> str:
+    """The limits as the forms state them."""
+    return _(
+        "Facultatif. Au plus %(count)s fichiers de %(size)s Mo chacun : images PNG ou JPEG, "
+        "PDF, texte (.txt)."
+    ) % {"count": max_files(), "size": settings.SUPPORT_ATTACHMENT_MAX_MB}
+
+
+def clean_name(name: str) -> str:
+    """The file's own name without any folder, control or quoting character, shortened
+    (its extension kept) to fit the column; never empty."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(
+        " " if unicodedata.category(char).startswith("C") or char in '"<>|*?:' else char
+        for char in name
+    )
+    name = " ".join(name.split()).strip(". ")
+    stem, extension = Path(name).stem, Path(name).suffix
+    if len(name) > _NAME_MAX:
+        extension = extension[:10]
+        name = stem[: _NAME_MAX - len(extension)].rstrip(". ") + extension
+    return name or "fichier"
+
+
+def _looks_like_text(content: bytes) -> str | None:
+    """``text/plain`` with its charset if ``content`` is text without markup, else None."""
+    if b"\x00" in content:
+        return None
+    head = content.lstrip(b"\xef\xbb\xbf \t\r\n\x0c").lower()
+    if head.startswith(_MARKUP_STARTS):
+        return None
+    if any(byte in _TEXT_CONTROLS for byte in content):
+        return None
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        # A text file saved by an older Windows editor.
+        return f"{TEXT}; charset=windows-1252"
+    return f"{TEXT}; charset=utf-8"
+
+
+def sniff(content: bytes) -> str | None:
+    """The type ``content`` is, from its first bytes; None if none of those accepted."""
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if content.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if content.startswith(b"%PDF-"):
+        return PDF
+    return _looks_like_text(content)
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload that passed the checks, with what is stored about it."""
+
+    upload: UploadedFile[bytes]
+    name: str
+    content_type: str
+    size: int
+
+
+class RefusedFile(ValueError):
+    """An upload refused, with the French message to show."""
+
+
+def check(upload: UploadedFile[bytes]) -> CheckedFile:
+    """Accept ``upload`` or raise :class:`RefusedFile`: within the size limit, not empty, of
+    an accepted extension whose type its content really has."""
+    name = clean_name(upload.name or "")
+    size = upload.size or 0
+    if size > max_bytes():
+        raise RefusedFile(
+            _(
+                "Le fichier « %(name)s » dépasse %(size)s Mo : réduisez-le (une capture "
+                "d'écran suffit souvent) ou joignez-en un autre."
+            )
+            % {"name": name, "size": settings.SUPPORT_ATTACHMENT_MAX_MB}
+        )
+    if size == 0:
+        raise RefusedFile(_("Le fichier « %(name)s » est vide.") % {"name": name})
+    announced = EXTENSIONS.get(Path(name).suffix.lower())
+    upload.seek(0)
+    content = upload.read()
+    upload.seek(0)
+    found = sniff(content) if announced else None
+    if announced is None or found is None or found.split(";")[0] != announced:
+        raise RefusedFile(
+            _(
+                "Ce type de fichier n'est pas accepté : « %(name)s ». Joignez une image PNG "
+                "ou JPEG, un PDF ou un fichier texte (.txt)."
+            )
+            % {"name": name}
+        )
+    return CheckedFile(upload=upload, name=name, content_type=found, size=size)
