@@ -1,9 +1,21 @@
 """The code that confirms the address of someone writing to the support without an account.
 
 Kept in the person's session (digest, address, expiry, attempts), never in a table: it
-proves only that this browser reads this mailbox. Sending is limited per address and per
-client address, checking per session and per client address (``core.ratelimit``). Whether
-an account uses the address is never looked at, so nothing is learnt about accounts."""
+proves only that this browser reads this mailbox. Whether an account uses the address is
+never looked at, so nothing is learnt about accounts.
+
+The limits (``core.ratelimit``, atomic, failing closed) follow the sign-in's model: many
+parents write from one school or town-hall address, so a client address is never limited by
+how often it sends but by how many *distinct* mailboxes it asks codes for, sized well above
+what a busy help desk evening brings from one place:
+
+* a mailbox gets at most ``SENDS_PER_HOUR`` codes, from wherever asked (no mail bombing);
+* one client address asks codes for at most ``MAILBOXES_PER_ADDRESS`` distinct mailboxes an
+  hour, and the académie sends at most ``SENDS_PER_HOUR_ACADEMIE`` codes an hour in all
+  (the form is not a relay for a bot with many addresses);
+* a code allows ``MAX_ATTEMPTS`` guesses, so a mailbox's codes allow at most
+  ``SENDS_PER_HOUR * MAX_ATTEMPTS`` guesses an hour out of a million: a client address is
+  only kept from hammering (``CHECKS_PER_HOUR_ADDRESS``), never from confirming its code."""
 
 from __future__ import annotations
 
@@ -24,7 +36,10 @@ SESSION_KEY = "support_public_code"
 VALID_SECONDS = 30 * 60
 MAX_ATTEMPTS = 5
 SENDS_PER_HOUR = 3
-CHECKS_PER_HOUR = 20
+MAILBOXES_PER_ADDRESS = 60
+SENDS_PER_HOUR_ACADEMIE = 600
+CHECKS_PER_HOUR_ADDRESS = 600
+HOUR = 3600
 
 
 def _digest(code: str, email: str) -> str:
@@ -34,14 +49,22 @@ def _digest(code: str, email: str) -> str:
 
 def send_code(request: HttpRequest, email: str) -> int:
     """Mail a fresh 6-digit code to ``email``; seconds to wait instead when limited."""
-    who = client_ip(request)
-    for counter in (
-        ratelimit.key("support-code-send", "ip", who),
-        ratelimit.key("support-code-send", "email", _digest("", email)),
-    ):
-        wait = ratelimit.hit(counter, limit=SENDS_PER_HOUR, window=3600)
-        if wait:
-            return wait
+    mailbox = _digest("", email)
+    wait = ratelimit.hit(
+        ratelimit.key("support-code-send", "email", mailbox), limit=SENDS_PER_HOUR, window=HOUR
+    )
+    if wait:
+        return wait
+    mailboxes, _new = ratelimit.count_distinct(
+        ratelimit.key("support-code-send", "ip", client_ip(request)), mailbox, window=HOUR
+    )
+    if mailboxes > MAILBOXES_PER_ADDRESS:
+        return HOUR
+    wait = ratelimit.hit(
+        ratelimit.key("support-code-send", "academie"), limit=SENDS_PER_HOUR_ACADEMIE, window=HOUR
+    )
+    if wait:
+        return wait
     code = f"{secrets.randbelow(10**6):06d}"
     request.session[SESSION_KEY] = {
         "email": email,
@@ -64,7 +87,9 @@ def check_code(request: HttpRequest, code: str) -> tuple[str, int]:
     """(the confirmed address, 0) when ``code`` is right — it is then used up; ("", 0) when
     wrong; ("", seconds) when this client tried too often."""
     wait = ratelimit.hit(
-        ratelimit.key("support-code-check", client_ip(request)), limit=CHECKS_PER_HOUR, window=3600
+        ratelimit.key("support-code-check", client_ip(request)),
+        limit=CHECKS_PER_HOUR_ADDRESS,
+        window=HOUR,
     )
     if wait:
         return "", wait
