@@ -258,14 +258,14 @@ def test_contact_ending_names_whom_to_contact_and_links_the_contacts(client: Cli
     page = html.unescape(end.content.decode())
     assert "Adressez-vous à l'établissement de votre enfant" in page
     assert "référent numérique" in page
-    assert reverse("support:contacts") in links(end)
+    assert f"{reverse('support:contacts')}?profil=parent" in links(end)
 
 
 @pytest.mark.django_db
 def test_contact_ending_says_whom_in_words_without_the_contacts_page(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(troubleshooter_views, "_contacts_url", lambda: "")
+    monkeypatch.setattr(troubleshooter_views, "_contacts_url", lambda profile: "")
     first = choose_profile(client, "connexion", "parent")
     second = answer(client, first, "Oui, je me suis déjà connecté ou connectée")
     end = answer(client, second, "Autre chose")

@@ -86,6 +86,16 @@ def test_anonymous_visitors_see_every_contact_by_profile(client, demo, moment):
     assert "Julien Moreau" not in page
 
 
+def test_the_troubleshooters_link_shows_one_profiles_contacts(client, demo, moment):
+    moment("2026-12-05 12:00")  # a Saturday
+    page = words_of(client.get("/assistance/?profil=parent"))
+    assert "Parent" in page and "Fermé — ouvre lundi" in page
+    assert "Support DSI académique" not in page
+    assert "Voir les contacts de tous les profils" in page
+    # An unknown profile shows everyone's.
+    assert "Support DSI académique" in words_of(client.get("/assistance/?profil=x"))
+
+
 def test_the_page_is_open_during_maintenance():
     from convergence.core.open_urls import During, is_open
 

@@ -54,12 +54,19 @@ def contacts(request: HttpRequest) -> HttpResponse:
             {"rows": _rows(found, now), "referents": referents, "groups": None},
         )
     every = directory.all_contacts()
+    # ``?profil=`` (from the troubleshooter's contact endings) keeps only that profile's.
+    asked = request.GET.get("profil", "")
     groups = [
         (label, _rows((c for c in every if c.profile == value), now))
         for value, label in Profile.choices
+        if asked not in Profile.values or value == asked
     ]
     return render(
         request,
         "support/contacts.html",
-        {"groups": [(label, rows) for label, rows in groups if rows], "referents": []},
+        {
+            "groups": [(label, rows) for label, rows in groups if rows],
+            "referents": [],
+            "one_profile": asked in Profile.values,
+        },
     )

@@ -73,9 +73,10 @@ def _symptom_url(symptom: Symptom, profile: str | None = None) -> str:
     return f"{path}?{urlencode({'profil': profile})}" if profile else path
 
 
-def _contacts_url() -> str:
+def _contacts_url(profile: str) -> str:
+    """The support's contacts for ``profile``, each with whether it is open right now."""
     try:
-        return reverse("support:contacts")
+        return f"{reverse('support:contacts')}?{urlencode({'profil': profile})}"
     except NoReverseMatch:
         return ""
 
@@ -158,7 +159,7 @@ def _show(
         "previous_url": previous_url,
         "restart_url": f"{reverse('help:troubleshooter')}?{urlencode({'profil': profile})}",
         "change_profile_url": f"{_symptom_url(symptom)}?profil=",
-        "contacts_url": _contacts_url(),
+        "contacts_url": _contacts_url(profile),
         "missing_answer": missing_answer,
         "focus": bool(_is_htmx(request)),
     }
