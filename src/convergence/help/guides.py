@@ -271,14 +271,15 @@ _memo = _Memo()
 
 def collection() -> Collection:
     """The guides people may read: the files, overridden by the published drafts."""
-    folder = Path(settings.HELP_GUIDES_DIR)
+    where = os.fspath(settings.HELP_GUIDES_DIR)
     now = time.monotonic()
-    with _memo.lock:
-        if _memo.key is not None and _memo.key[0] == str(folder) and now < _memo.checked:
+    with _memo.lock:  # the path of every help page: no Path built before it is needed
+        if _memo.key is not None and _memo.key[0] == where and now < _memo.checked:
             return _memo.collection
+    folder = Path(where)
     entries = _files(folder)
     (drafts_version,) = fragments.versions(GUIDES_VERSION)
-    memo_key = (str(folder), _signature(entries), drafts_version)
+    memo_key = (where, _signature(entries), drafts_version)
     with _memo.lock:
         if _memo.key == memo_key:
             _memo.checked = now + RESCAN_SECONDS
