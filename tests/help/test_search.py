@@ -3,6 +3,12 @@ runs alike on SQLite (FTS5) and PostgreSQL (full-text search)."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
+from convergence.accounts.models import Assignment, Role, current_school_year
+from convergence.core.models import Establishment
 from convergence.help import search
 
 
@@ -64,3 +70,69 @@ def test_index_follows_a_changed_file(db, library, write_guide):
     assert slugs("girafe") == []
     write_guide("nouveau", title="Girafe orange")
     assert slugs("girafe") == ["nouveau"]
+
+
+# --- the header search's "Guides d'aide" group, by the person's profiles -------------------
+
+
+@pytest.fixture
+def staff_guide(write_guide):
+    """A guide written for the staff only, the one with the word "appels" in its body."""
+    write_guide(
+        "saisie-des-absences",
+        title="Saisie des absences par les personnels",
+        summary="Paramétrer le module de vie scolaire.",
+        body="Le tableau de bord des appels est réservé aux personnels.",
+        profiles="personnel",
+    )
+
+
+@pytest.fixture
+def parents_guide(write_guide):
+    write_guide(
+        "appels-parents",
+        title="Les appels pour absence",
+        summary="Justifier l'absence de votre enfant.",
+        body="Répondez à l'appel de la vie scolaire.",
+        profiles="parent",
+    )
+
+
+def header_guides(client) -> list[str]:
+    page = client.get("/recherche/", {"q": "appels"})
+    assert page.status_code == 200
+    return re.findall(r'href="/aide/guides/([a-z0-9-]+)/"', page.content.decode())
+
+
+def test_pupil_header_search_leaves_out_staff_guides(client, pupil, staff_guide):
+    client.force_login(pupil)
+    assert header_guides(client) == []
+
+
+def test_staff_header_search_finds_staff_guides(client, teacher, staff_guide):
+    client.force_login(teacher)
+    assert header_guides(client) == ["saisie-des-absences"]
+
+
+def test_anonymous_header_search_finds_every_guide(client, demo, staff_guide, parents_guide):
+    assert sorted(header_guides(client)) == ["appels-parents", "saisie-des-absences"]
+
+
+def test_person_with_two_profiles_finds_guides_for_either(
+    client, teacher, staff_guide, parents_guide, write_guide
+):
+    write_guide("appels-eleves", title="Appels en classe", profiles="eleve")
+    Assignment.objects.create(
+        user=teacher,
+        establishment=Establishment.objects.get(uai="0390012B"),
+        role=Role.PARENT,
+        school_year=current_school_year(),
+    )
+    client.force_login(teacher)
+    assert sorted(header_guides(client)) == ["appels-parents", "saisie-des-absences"]
+
+
+def test_guides_for_everyone_are_found_whatever_the_profile(client, pupil, write_guide):
+    write_guide("appels-tous", title="Appels", body="Pour tout le monde.")
+    client.force_login(pupil)
+    assert header_guides(client) == ["appels-tous"]

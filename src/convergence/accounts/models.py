@@ -89,6 +89,16 @@ class Profile(models.TextChoices):
 STAFF_ROLES = frozenset(Role) - {Role.ELEVE, Role.PARENT}
 
 
+def profile_of_role(role: str) -> Profile:
+    """The sign-in door a role belongs to: pupils and parents have their own, every other
+    role is staff."""
+    if role == Role.ELEVE:
+        return Profile.ELEVE
+    if role == Role.PARENT:
+        return Profile.PARENT
+    return Profile.PERSONNEL
+
+
 class AccountState(models.TextChoices):
     INVITED = "invited", _("Invité (non activé)")
     ACTIVE = "active", _("Actif")

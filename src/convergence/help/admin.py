@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from convergence.core.admin import AuditedModelAdmin
 from convergence.help import actions
+from convergence.help.forms import GuideForm
 from convergence.help.models import Guide, GuideStatus
 
 WORKFLOW_FIELDS = ("status", "author", "reviewer", "last_reviewed", "created_at", "updated_at")
@@ -40,6 +41,7 @@ def _run(
 
 @admin.register(Guide)
 class GuideAdmin(AuditedModelAdmin):
+    form = GuideForm
     list_display = ("title", "slug", "status", "author", "reviewer", "last_reviewed")
     list_filter = ("status", "easy_read")
     search_fields = ("title", "slug", "summary")

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 
-from convergence.accounts.models import Profile
+from convergence.accounts.models import Assignment, Profile, profile_of_role
 from convergence.core import errors, fragments
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,16 @@ KNOWN_KEYS = frozenset(
     }
 )
 PROFILES = frozenset(profile.value for profile in Profile)
+
+
+def profiles_of(user: Any) -> frozenset[str]:
+    """The profiles of the signed-in person from this year's roles (a teacher who is also a
+    parent has two); none for an anonymous visitor or a person without a role this year. The
+    one place the help app decides whom a person is (troubleshooter, search)."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    roles = Assignment.objects.current().filter(user=user).values_list("role", flat=True)
+    return frozenset(profile_of_role(role).value for role in roles)
 
 
 class InvalidGuide(ValueError):

@@ -23,6 +23,7 @@ import hashlib
 import logging
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import snowballstemmer  # type: ignore[import-untyped]  # no stubs published
@@ -180,15 +181,25 @@ def _query_words(query: str) -> list[str]:
     return kept or words
 
 
-def _profile_clause(profile: str | None) -> tuple[str, list[str]]:
-    if not profile:
+def _asked_profiles(profile: str | Iterable[str] | None) -> list[str]:
+    """One profile, several (a teacher who is also a parent) or none (everyone's guides)."""
+    if profile is None:
+        return []
+    asked = [profile] if isinstance(profile, str) else profile
+    return sorted({value for value in asked if value})
+
+
+def _profile_clause(profiles: list[str]) -> tuple[str, list[str]]:
+    """Everyone's guides, and those written for one of ``profiles`` (none: every guide)."""
+    if not profiles:
         return "", []
-    return " AND (profiles = '' OR profiles LIKE %s)", [f"% {profile} %"]
+    written_for = " OR ".join("profiles LIKE %s" for _profile in profiles)
+    return f" AND (profiles = '' OR {written_for})", [f"% {value} %" for value in profiles]
 
 
-def _ranked_sqlite(words: list[str], profile: str | None, limit: int) -> list[tuple[str, float]]:
+def _ranked_sqlite(words: list[str], profiles: list[str], limit: int) -> list[tuple[str, float]]:
     match = " ".join(f'"{stem(word)}"*' for word in words)
-    clause, params = _profile_clause(profile)
+    clause, params = _profile_clause(profiles)
     ensure_fts_table()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -201,11 +212,11 @@ def _ranked_sqlite(words: list[str], profile: str | None, limit: int) -> list[tu
 
 
 def _ranked_postgresql(
-    words: list[str], profile: str | None, limit: int
+    words: list[str], profiles: list[str], limit: int
 ) -> list[tuple[str, float]]:
     # Folded letters and digits only: nothing of the query reaches to_tsquery's syntax.
     asked = " & ".join(f"{word}:*" for word in words)
-    clause, params = _profile_clause(profile)
+    clause, params = _profile_clause(profiles)
     with connection.cursor() as cursor:
         cursor.execute(
             # Constants and placeholders only (S608).
@@ -256,17 +267,21 @@ def excerpt(body: str, asked: list[str], size: int = EXCERPT_CHARS) -> SafeStrin
     return mark_safe(f"{prefix}{highlight(piece, asked)}{suffix}")  # noqa: S308
 
 
-def search(query: str, profile: str | None = None, *, limit: int = MAX_HITS) -> list[Hit]:
+def search(
+    query: str, profile: str | Iterable[str] | None = None, *, limit: int = MAX_HITS
+) -> list[Hit]:
     """The guides matching every word of ``query`` (each one a prefix, accents, case and
-    plural forms forgiven), for ``profile`` when given, best first."""
+    plural forms forgiven), best first; with a profile (or several), only everyone's guides
+    and those written for one of them."""
     words = _query_words(query)
     if not words:
         return []
     ensure_index()
+    profiles = _asked_profiles(profile)
     if connection.vendor == "postgresql":
-        ranked = _ranked_postgresql(words, profile, limit)
+        ranked = _ranked_postgresql(words, profiles, limit)
     else:
-        ranked = _ranked_sqlite(words, profile, limit)
+        ranked = _ranked_sqlite(words, profiles, limit)
     if not ranked:
         return []
     rows = IndexedGuide.objects.in_bulk([slug for slug, _rank in ranked], field_name="slug")
@@ -290,10 +305,12 @@ def search(query: str, profile: str | None = None, *, limit: int = MAX_HITS) -> 
 
 
 def find(request: HttpRequest, asked: list[str]) -> list[core_search.Result]:
-    """The header search's "Guides d'aide" group (``core.search``)."""
+    """The header search's "Guides d'aide" group (``core.search``): the guides for the
+    signed-in person's profiles (``guides.profiles_of``), every guide for a visitor."""
     collection = guides.collection()
+    profiles = guides.profiles_of(getattr(request, "user", None))
     results = []
-    for hit in search(" ".join(asked)):
+    for hit in search(" ".join(asked), profiles):
         guide = collection.get(hit.slug)
         if guide is not None:
             results.append(

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Prefetch
 
-from convergence.accounts.models import Assignment, Profile, Role, User
+from convergence.accounts.models import Assignment, Role, User, profile_of_role
 from convergence.core import fragments
 from convergence.support.hours import Schedule
 from convergence.support.models import OpeningException, OpeningHours, SupportContact
@@ -22,15 +22,6 @@ VERSION = "support-contacts"
 CACHE_SECONDS = 24 * 3600
 
 
-def profile_of(role: str) -> str:
-    """The sign-in door a role belongs to."""
-    if role == Role.ELEVE:
-        return Profile.ELEVE
-    if role == Role.PARENT:
-        return Profile.PARENT
-    return Profile.PERSONNEL
-
-
 @dataclass(frozen=True)
 class Audience:
     roles: frozenset[str]
@@ -39,7 +30,7 @@ class Audience:
 
     @property
     def profiles(self) -> frozenset[str]:
-        return frozenset(profile_of(role) for role in self.roles)
+        return frozenset(profile_of_role(role).value for role in self.roles)
 
     def key(self) -> str:
         parts = f"{sorted(self.roles)}|{sorted(self.department_ids)}"

@@ -16,8 +16,8 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django_htmx.http import push_url
 
-from convergence.accounts.models import Assignment, Profile, Role, User
-from convergence.help import troubleshooter
+from convergence.accounts.models import Profile, User
+from convergence.help import guides, troubleshooter
 from convergence.help.troubleshooter import Symptom
 
 TRAIL_SEPARATOR = "."
@@ -26,19 +26,10 @@ MAX_TRAIL = 20
 
 
 def profile_of(user: User | AnonymousUser) -> str | None:
-    """The signed-in person's profile from this year's roles; None when unknown or several."""
-    if not user.is_authenticated:
-        return None
-    roles = Assignment.objects.current().filter(user=user).values_list("role", flat=True)
-    profiles = {
-        Profile.ELEVE
-        if role == Role.ELEVE
-        else Profile.PARENT
-        if role == Role.PARENT
-        else Profile.PERSONNEL
-        for role in roles
-    }
-    return str(profiles.pop()) if len(profiles) == 1 else None
+    """The signed-in person's profile from this year's roles (``guides.profiles_of``); None
+    when unknown or several."""
+    profiles = guides.profiles_of(user)
+    return next(iter(profiles)) if len(profiles) == 1 else None
 
 
 def _asked_profile(request: HttpRequest) -> str | None:
