@@ -386,6 +386,12 @@ class Ticket(models.Model):
         return self.status in OPEN_STATUSES
 
 
+class TicketMessageQuerySet(models.QuerySet["TicketMessage"]):
+    def shown_to_requester(self) -> TicketMessageQuerySet:
+        """The replies a requester reads: never the agents' internal notes."""
+        return self.filter(is_internal=False)
+
+
 class TicketMessage(models.Model):
     """A reply on a ticket, or an internal note that only agents see."""
 
@@ -405,6 +411,8 @@ class TicketMessage(models.Model):
     is_internal = models.BooleanField(_("note interne"), default=False)
     created_at = models.DateTimeField(_("envoyé le"), default=timezone.now)
 
+    objects = TicketMessageQuerySet.as_manager()
+
     class Meta:
         ordering: ClassVar = ["created_at", "pk"]
         verbose_name = _("message de demande")
@@ -420,6 +428,10 @@ def _attachment_path(instance: TicketAttachment, filename: str) -> str:
     return f"{instance.ticket.reference}/{uuid.uuid4().hex}"
 
 
+# The files a requester may have: those of the opening and of replies, never of a note.
+_SHOWN_TO_REQUESTER = Q(message__isnull=True) | Q(message__is_internal=False)
+
+
 class TicketAttachmentQuerySet(models.QuerySet["TicketAttachment"]):
     def visible_to(self, user: Any) -> TicketAttachmentQuerySet:
         """Files of the tickets ``user`` answers as an agent, and of the requester's own
@@ -428,8 +440,13 @@ class TicketAttachmentQuerySet(models.QuerySet["TicketAttachment"]):
             return self.none()
         return self.filter(
             Q(ticket__in=Ticket.objects.agent_of(user).values("pk"))
-            | Q(ticket__requester=user) & (Q(message__isnull=True) | Q(message__is_internal=False))
+            | Q(ticket__requester=user) & _SHOWN_TO_REQUESTER
         )
+
+    def shown_to_requester(self) -> TicketAttachmentQuerySet:
+        """The files a requester may download (the follow-up link's requester, who has no
+        account): never those joined to internal notes."""
+        return self.filter(_SHOWN_TO_REQUESTER)
 
 
 class TicketAttachment(models.Model):

@@ -22,7 +22,7 @@ from convergence.core import errors
 from convergence.core.models import Establishment
 from convergence.devices.labels import browser_label
 from convergence.support import contacts as directory
-from convergence.support import email_codes, tickets
+from convergence.support import email_codes, follow_up, tickets
 from convergence.support.actions import tickets as actions
 from convergence.support.forms import (
     MessageForm,
@@ -148,7 +148,7 @@ def public_ticket(request: HttpRequest) -> HttpResponse:
                 },
                 attachments=ticket_form.cleaned_data["attachments"],
             )
-    return render(
+    response = render(
         request,
         "support/public_ticket.html",
         {
@@ -156,10 +156,16 @@ def public_ticket(request: HttpRequest) -> HttpResponse:
             "email_form": email_form,
             "form": ticket_form,
             "opened": opened,
+            "follow_up_url": follow_up.url_for(opened, request) if opened else "",
+            "follow_up_days": follow_up.VALID_DAYS,
             "last_error_code": last_error_code,
         },
         status=status,
     )
+    if opened is not None:
+        # The page names the follow-up link: a shared cache must not keep it.
+        response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def is_agent(user: Any) -> bool:
@@ -246,7 +252,7 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
         .prefetch_related("attachments")
     )
     if not as_agent:
-        messages = messages.filter(is_internal=False)
+        messages = messages.shown_to_requester()
     return render(
         request,
         "support/ticket.html",
@@ -281,10 +287,16 @@ def attachment(request: HttpRequest, reference: str, pk: int) -> FileResponse:
     )
     if found is None:
         raise _refuse(request, reference)
+    return download(found)
+
+
+def download(found: TicketAttachment) -> FileResponse:
+    """``found`` as a download in its checked type, kept by no cache (every way to a
+    ticket's file ends here)."""
     try:
         handle = found.file.open("rb")
     except FileNotFoundError:
-        logger.error("Attachment %s of ticket %s is missing from the storage.", pk, reference)
+        logger.error("Attachment %s of a ticket is missing from the storage.", found.pk)
         raise Http404(_("Pièce jointe introuvable.")) from None
     response = FileResponse(
         handle, as_attachment=True, filename=found.name, content_type=found.content_type

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from convergence.support import ticket_views, views
+from convergence.support import follow_up_views, ticket_views, views
 
 app_name = "support"
 
@@ -12,6 +12,12 @@ urlpatterns = [
     path("demandes/nouvelle/", ticket_views.new_ticket, name="new_ticket"),
     path("demandes/sans-compte/", ticket_views.public_ticket, name="public_ticket"),
     path("demandes/file/", ticket_views.queue, name="queue"),
+    path("demandes/suivi/<str:token>/", follow_up_views.follow_up_page, name="follow_up"),
+    path(
+        "demandes/suivi/<str:token>/pieces-jointes/<int:pk>/",
+        follow_up_views.follow_up_attachment,
+        name="follow_up_attachment",
+    ),
     path("demandes/<str:reference>/", ticket_views.ticket_detail, name="ticket"),
     path(
         "demandes/<str:reference>/pieces-jointes/<int:pk>/",

@@ -1,12 +1,14 @@
 """Every write on tickets: opening, replies, internal notes (each with its files), states,
 satisfaction.
 
-Each action is keyword-only, takes ``acting_user`` (None for someone without an account
-opening a ticket through the public form), runs in one transaction and writes its audit row;
-the requester is told of an agent's reply by e-mail once the transaction commits, at an
-address that is confirmed (their account's contact address, or the one the public form
-confirmed by a code). Files arrive already checked (``attachments.check``); those stored by
-an action whose transaction fails are removed again."""
+Each action is keyword-only, takes ``acting_user`` (None for someone without an account:
+opening a ticket through the public form, then replying, reopening or rating through the
+ticket's follow-up link, ``support/follow_up.py``), runs in one transaction and writes its
+audit row; the requester is told of an agent's reply by e-mail once the transaction
+commits, at an address that is confirmed (their account's contact address, or the one the
+public form confirmed by a code), with the link to the ticket (the follow-up link for
+someone without an account). Files arrive already checked (``attachments.check``); those
+stored by an action whose transaction fails are removed again."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from convergence.accounts.mailing import contact_address
@@ -25,7 +28,7 @@ from convergence.audit.actions import record_event
 from convergence.core.links import absolute_url
 from convergence.core.models import Establishment
 from convergence.outbox import mail
-from convergence.support import events, tickets
+from convergence.support import events, follow_up, tickets
 from convergence.support.attachments import CheckedFile, attachment_storage
 from convergence.support.hours import after_opening_hours
 from convergence.support.models import (
@@ -165,16 +168,33 @@ def _tell_requester(ticket: Ticket, message: TicketMessage) -> None:
     if not address:
         return
     if ticket.requester is not None:
-        link = absolute_url(f"/assistance/demandes/{ticket.reference}/")
+        link = absolute_url(reverse("support:ticket", kwargs={"reference": ticket.reference}))
     else:
-        link = ""
-    context = {"ticket": ticket, "message": message, "link": link}
+        link = follow_up.url_for(ticket)
+    context = {
+        "ticket": ticket,
+        "message": message,
+        "link": link,
+        "follow_up": ticket.requester is None,
+        "days": follow_up.VALID_DAYS,
+    }
     transaction.on_commit(lambda: mail.send([address], "support/mail/ticket_replied", context))
+
+
+def _without_account(ticket: Ticket, acting_user: User | None) -> tuple[str, dict[str, str]]:
+    """The audit identifier and data of an action by the requester without an account
+    (``acting_user`` None): their address (stored as a digest) instead of an actor, and the
+    follow-up link it came through; nothing for a signed-in person."""
+    if acting_user is not None:
+        return "", {}
+    if ticket.requester_id is not None or not ticket.requester_email:
+        raise ValueError("Only the requester of a ticket without an account acts without one.")
+    return ticket.requester_email, {"via": "follow_up_link"}
 
 
 def reply(
     *,
-    acting_user: User,
+    acting_user: User | None,
     ticket: Ticket,
     body: str,
     as_agent: bool,
@@ -183,7 +203,11 @@ def reply(
 ) -> TicketMessage:
     """Add a reply visible to the requester, with its files. An agent's first reply stops
     the first-answer clock and the ticket waits for the requester, who is told by e-mail;
-    the requester's reply puts it back in progress."""
+    the requester's reply puts it back in progress. ``acting_user`` None is the requester
+    without an account, through the follow-up link (audited with their address's digest)."""
+    if acting_user is None and as_agent:
+        raise ValueError("An agent's reply names the agent.")
+    identifier, via = _without_account(ticket, acting_user)
     now = now or timezone.now()
     with _stored_files() as stored, transaction.atomic():
         message = TicketMessage.objects.create(
@@ -210,10 +234,12 @@ def reply(
         record_event(
             event_type=events.TICKET_REPLIED,
             actor=acting_user,
+            identifier=identifier,
             data={
                 "ticket": ticket.reference,
                 "agent": as_agent,
                 "attachments": len(attachments),
+                **via,
             },
         )
         if as_agent:
@@ -280,8 +306,10 @@ def change_status(
     return True
 
 
-def reopen(*, acting_user: User, ticket: Ticket, now: dt.datetime | None = None) -> None:
-    """The requester reopens a ticket resolved less than seven days ago."""
+def reopen(*, acting_user: User | None, ticket: Ticket, now: dt.datetime | None = None) -> None:
+    """The requester reopens a ticket resolved less than seven days ago (``acting_user``
+    None: the requester without an account, through the follow-up link)."""
+    identifier, via = _without_account(ticket, acting_user)
     now = now or timezone.now()
     if not tickets.may_reopen(ticket, now):
         raise TicketError("Cette demande ne peut plus être rouverte : ouvrez-en une nouvelle.")
@@ -292,7 +320,11 @@ def reopen(*, acting_user: User, ticket: Ticket, now: dt.datetime | None = None)
         record_event(
             event_type=events.TICKET_REOPENED,
             actor=acting_user,
-            data={"ticket": ticket.reference},
+            identifier=identifier,
+            data={
+                "ticket": ticket.reference,
+                **via,
+            },
         )
 
 
@@ -311,8 +343,10 @@ def close(*, acting_user: User, ticket: Ticket, now: dt.datetime | None = None) 
         )
 
 
-def rate(*, acting_user: User, ticket: Ticket, satisfaction: int) -> None:
-    """The requester's satisfaction, 1 to 5, once, after closing."""
+def rate(*, acting_user: User | None, ticket: Ticket, satisfaction: int) -> None:
+    """The requester's satisfaction, 1 to 5, once, after closing (``acting_user`` None: the
+    requester without an account, through the follow-up link)."""
+    identifier, via = _without_account(ticket, acting_user)
     if ticket.status != Status.CLOSED or ticket.satisfaction is not None:
         raise TicketError("Cette demande ne peut pas être évaluée.")
     with transaction.atomic():
@@ -321,5 +355,10 @@ def rate(*, acting_user: User, ticket: Ticket, satisfaction: int) -> None:
         record_event(
             event_type=events.TICKET_RATED,
             actor=acting_user,
-            data={"ticket": ticket.reference, "satisfaction": satisfaction},
+            identifier=identifier,
+            data={
+                "ticket": ticket.reference,
+                "satisfaction": satisfaction,
+                **via,
+            },
         )
