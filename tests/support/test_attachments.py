@@ -88,7 +88,7 @@ def test_the_form_states_the_limits(client, parent):
     client.force_login(parent)
     page = text_of(client.get(NEW))
     assert 'enctype="multipart/form-data"' in page
-    assert "Au plus 3 fichiers de 5 Mo chacun : images PNG ou JPEG, PDF, texte (.txt)." in page
+    assert "Au plus 3 fichiers de 5 Mo chacun : images PNG ou JPEG, PDF, texte (.txt, .log)." in page
 
 
 def test_an_oversized_file_is_refused_and_the_text_typed_is_kept(client, parent, settings):
@@ -97,7 +97,7 @@ def test_an_oversized_file_is_refused_and_the_text_typed_is_kept(client, parent,
     big = upload("photo.png", PNG + bytes(1024 * 1024))
     response = client.post(NEW, ticket_fields(attachments=[big]))
     page = text_of(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Le fichier « photo.png » dépasse 1 Mo" in page
     assert ">La tablette de Léa ne charge plus.</textarea>" in page
     assert '<option value="materiel" selected>' in page
@@ -120,6 +120,9 @@ def test_a_page_renamed_png_is_refused(client, parent, storage_dir):
         ("photo.jpg", PNG),  # a real image, but not what its name says
         ("outil.exe", b"MZ\x90\x00\x03\x00\x00\x00"),
         ("binaire.txt", b"abc\x00def"),
+        ("image.txt", b'  <svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
+        ("para.txt", b"<p>Bonjour</p>"),
+        ("echappe.txt", b"ligne\x1b[31m rouge"),
     ],
 )
 def test_disguised_or_unaccepted_files_are_refused(name, content):
@@ -158,6 +161,7 @@ def test_requester_downloads_with_safe_headers(client, parent):
     assert "%C3%A9cran%20bleu.png" in response["Content-Disposition"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Cache-Control"] == "private, no-store"
+    assert response["Content-Security-Policy"] == "sandbox"
 
 
 def test_referent_of_the_establishment_downloads(client, parent, referent):
@@ -301,3 +305,30 @@ def test_the_error_page_offers_to_ask_for_help(client, parent):
     signed_in = text_of(client.get("/page-qui-n-existe-pas/"))
     assert f'href="{NEW}?code=CONV-404"' in signed_in
     assert "Demander de l'aide" in signed_in
+
+
+def test_a_ticket_gathers_at_most_its_quota_of_files(client, parent, monkeypatch):
+    monkeypatch.setattr(actions, "MAX_FILES_PER_TICKET", 4)
+    ticket = open_with_files(parent, *[upload(f"capture-{n}.png", PNG) for n in range(3)])
+    client.force_login(parent)
+    url = f"/assistance/demandes/{ticket.reference}/"
+    files = [upload("a.png", PNG), upload("b.png", PNG)]
+    response = client.post(url, {"action": "reply", "body": "Encore deux.", "attachments": files})
+    assert "déjà 3 pièces jointes sur 4" in text_of(response)
+    assert "Encore deux.</textarea>" in text_of(response)
+    assert ticket.attachments.count() == 3
+    assert not ticket.messages.filter(body="Encore deux.").exists()
+
+
+def test_one_person_joins_at_most_a_days_quota_of_files(client, parent, monkeypatch):
+    monkeypatch.setattr(actions, "MAX_FILES_PER_DAY", 4)
+    open_with_files(parent, *[upload(f"capture-{n}.png", PNG) for n in range(3)])
+    client.force_login(parent)
+    response = client.post(
+        NEW,
+        ticket_fields(attachments=[upload("a.png", PNG), upload("b.png", PNG)]),
+    )
+    assert response.status_code == 400
+    assert "Vous avez joint 4 fichiers aujourd'hui, le maximum" in text_of(response)
+    assert "La tablette de Léa ne charge plus.</textarea>" in text_of(response)
+    assert not Ticket.objects.filter(description="La tablette de Léa ne charge plus.").exists()

@@ -13,6 +13,7 @@ import pytest
 from django.core import mail, signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from convergence.audit.events import ACCESS_REFUSED
 from convergence.audit.models import AuditEvent
 from convergence.support import attachments, events, follow_up
 from convergence.support.actions import tickets as actions
@@ -185,6 +186,8 @@ def test_files_download_through_the_link_but_not_those_of_a_note(
         assert response["Cache-Control"] == "private, no-store"
         assert response["Referrer-Policy"] == "no-referrer"
     assert client.get(f"{link}pieces-jointes/{note.attachments.get().pk}/").status_code == 404
+    refusal = AuditEvent.objects.of_type(ACCESS_REFUSED).latest("pk")
+    assert refusal.data["kind"] == "support_attachment"
 
 
 def test_a_tampered_link_is_404(client, demo):

@@ -91,3 +91,47 @@ def test_a_bot_with_many_addresses_and_mailboxes_meets_the_academie_wide_cap(dem
     monkeypatch.setattr(email_codes, "SENDS_PER_HOUR_ACADEMIE", 5)
     answers = [_ask(Client(), f"relais{n}@exemple.fr", ip=f"203.0.113.{n}") for n in range(1, 8)]
     assert answers == [200] * 5 + [429, 429]
+
+
+@pytest.mark.django_db
+def test_plus_tags_do_not_multiply_one_mailboxs_codes(demo):
+    answers = [_ask(Client(), f"cible+{n}@exemple.fr", ip=f"203.0.113.{n}") for n in range(4)]
+    assert answers == [200, 200, 200, 429]
+
+
+@pytest.mark.django_db
+def test_a_bot_past_its_limit_spends_nothing_of_a_parents_codes(demo):
+    bot = Client()
+    for number in range(email_codes.MAILBOXES_PER_ADDRESS):
+        _ask(bot, f"victime{number}@exemple.fr")
+    for _ in range(5):
+        assert _ask(bot, "parent.vise@exemple.fr") == 429
+    assert _ask(Client(), "parent.vise@exemple.fr", ip="198.51.100.9") == 200
+
+
+@pytest.mark.django_db
+def test_one_ipv6_subscriber_counts_as_one_client(demo):
+    answers = [
+        _ask(Client(), f"relais{n}@exemple.fr", ip=f"2001:db8:1:2::{n:x}")
+        for n in range(1, email_codes.MAILBOXES_PER_ADDRESS + 3)
+    ]
+    assert answers[-2:] == [429, 429]
+    assert _ask(Client(), "parent@exemple.fr", ip="2001:db8:1:3::1") == 200
+
+
+@pytest.mark.django_db
+def test_guesses_on_one_mailbox_are_bounded_whatever_the_sessions_say(demo, monkeypatch):
+    # Parallel requests sharing a session all read the same count of tries: stand for that
+    # race by letting the session allow any number of tries.
+    monkeypatch.setattr(email_codes, "MAX_ATTEMPTS", 10_000)
+    someone = Client()
+    _ask(someone, "devine@exemple.fr")
+    good = _code()
+    fields = {"step": "ticket", "profile": "parent", "category": "autre", "description": "x"}
+    bad = "000000" if good != "000000" else "111111"
+    for _ in range(email_codes.GUESSES_PER_HOUR):
+        assert someone.post(URL, {**fields, "code": bad}, REMOTE_ADDR=SCHOOL).status_code == 400
+    refused = someone.post(URL, {**fields, "code": good}, REMOTE_ADDR=SCHOOL)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"]
+    assert not Ticket.objects.filter(requester_email="devine@exemple.fr").exists()

@@ -9,6 +9,7 @@ extension must announce the same type as the content, so a page or a script rena
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,28 +31,10 @@ EXTENSIONS = {".png": PNG, ".jpg": JPEG, ".jpeg": JPEG, ".pdf": PDF, ".txt": TEX
 # For the file picker's ``accept``: a hint to the browser, checked again here.
 ACCEPT = ",".join([*EXTENSIONS, PNG, JPEG, PDF, TEXT])
 
-# Beginnings a browser would sniff as markup (WHATWG MIME sniffing, "HTML" patterns): refused
-# even in a text file, whatever the headers served with it.
-_MARKUP_STARTS = (
-    b"<!doctype html",
-    b"<html",
-    b"<head",
-    b"<script",
-    b"<iframe",
-    b"<body",
-    b"<svg",
-    b"<?xml",
-    b"<!--",
-    b"<a ",
-    b"<div",
-    b"<style",
-    b"<table",
-    b"<title",
-    b"<img",
-)
 # Control characters that have no business in a text file (tab, newlines, form feed and the
-# old end-of-file mark are fine).
-_TEXT_CONTROLS = frozenset(range(32)) - {9, 10, 12, 13, 26}
+# old end-of-file mark are fine), found by one compiled search: a Python loop over 5 Mo of
+# bytes took 0.4 s, before any limit applies.
+_TEXT_CONTROLS = re.compile(rb"[\x00-\x08\x0b\x0e-\x19\x1b-\x1f]")
 _NAME_MAX = 120
 
 
@@ -96,7 +79,7 @@ def limits_text() -> str:
     """The limits as the forms state them."""
     return _(
         "Facultatif. Au plus %(count)s fichiers de %(size)s Mo chacun : images PNG ou JPEG, "
-        "PDF, texte (.txt)."
+        "PDF, texte (.txt, .log)."
     ) % {"count": max_files(), "size": settings.SUPPORT_ATTACHMENT_MAX_MB}
 
 
@@ -119,12 +102,11 @@ def clean_name(name: str) -> str:
 
 def _looks_like_text(content: bytes) -> str | None:
     """``text/plain`` with its charset if ``content`` is text without markup, else None."""
-    if b"\x00" in content:
+    # A text file opening on "<" may be sniffed as a page or an image (HTML, SVG, XML) by
+    # some reader: refused, whatever headers it is served with.
+    if content.lstrip(b"\xef\xbb\xbf \t\r\n\x0c").startswith(b"<"):
         return None
-    head = content.lstrip(b"\xef\xbb\xbf \t\r\n\x0c").lower()
-    if head.startswith(_MARKUP_STARTS):
-        return None
-    if any(byte in _TEXT_CONTROLS for byte in content):
+    if _TEXT_CONTROLS.search(content):
         return None
     try:
         content.decode("utf-8")
@@ -183,7 +165,7 @@ def check(upload: UploadedFile[bytes]) -> CheckedFile:
         raise RefusedFile(
             _(
                 "Ce type de fichier n'est pas accepté : « %(name)s ». Joignez une image PNG "
-                "ou JPEG, un PDF ou un fichier texte (.txt)."
+                "ou JPEG, un PDF ou un fichier texte (.txt, .log)."
             )
             % {"name": name}
         )

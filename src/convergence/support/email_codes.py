@@ -13,14 +13,17 @@ what a busy help desk evening brings from one place:
 * one client address asks codes for at most ``MAILBOXES_PER_ADDRESS`` distinct mailboxes an
   hour, and the académie sends at most ``SENDS_PER_HOUR_ACADEMIE`` codes an hour in all
   (the form is not a relay for a bot with many addresses);
-* a code allows ``MAX_ATTEMPTS`` guesses, so a mailbox's codes allow at most
-  ``SENDS_PER_HOUR * MAX_ATTEMPTS`` guesses an hour out of a million: a client address is
-  only kept from hammering (``CHECKS_PER_HOUR_ADDRESS``), never from confirming its code."""
+* a code allows ``MAX_ATTEMPTS`` guesses, and a mailbox at most ``GUESSES_PER_HOUR`` (its
+  codes' tries, counted atomically whatever the sessions) out of a million: a client address
+  is only kept from hammering (``CHECKS_PER_HOUR_ADDRESS``), never from confirming its code.
+
+A mailbox is the address without its ``+tag``; a client is an IPv4 address or an IPv6 /64."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
 from typing import Any
@@ -39,6 +42,7 @@ SENDS_PER_HOUR = 3
 MAILBOXES_PER_ADDRESS = 60
 SENDS_PER_HOUR_ACADEMIE = 600
 CHECKS_PER_HOUR_ADDRESS = 600
+GUESSES_PER_HOUR = SENDS_PER_HOUR * MAX_ATTEMPTS
 HOUR = 3600
 
 
@@ -47,19 +51,42 @@ def _digest(code: str, email: str) -> str:
     return hmac.new(key, f"{email.lower()}|{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def mailbox_of(email: str) -> str:
+    """Whom an address reaches, for the limits: ``parent+1@…`` and ``parent+2@…`` are one
+    mailbox (a keyed digest: the limiter never holds an address)."""
+    local, _at, domain = email.strip().lower().rpartition("@")
+    return _digest("", f"{local.split('+', 1)[0]}@{domain}")
+
+
+def client_unit(request: HttpRequest) -> str:
+    """The client a limit counts: an IPv4 address, or an IPv6 /64 (one subscriber's, which a
+    bot would otherwise spend one address of at a time)."""
+    ip = client_ip(request)
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return ip
+
+
 def send_code(request: HttpRequest, email: str) -> int:
-    """Mail a fresh 6-digit code to ``email``; seconds to wait instead when limited."""
-    mailbox = _digest("", email)
+    """Mail a fresh 6-digit code to ``email``; seconds to wait instead when limited.
+
+    The client's limits are judged first, so a client past them spends nothing of the
+    mailbox's own quota (or a bot could keep chosen parents from getting a code)."""
+    mailbox = mailbox_of(email)
+    mailboxes, _new = ratelimit.count_distinct(
+        ratelimit.key("support-code-send", "ip", client_unit(request)), mailbox, window=HOUR
+    )
+    if mailboxes > MAILBOXES_PER_ADDRESS:
+        return HOUR
     wait = ratelimit.hit(
         ratelimit.key("support-code-send", "email", mailbox), limit=SENDS_PER_HOUR, window=HOUR
     )
     if wait:
         return wait
-    mailboxes, _new = ratelimit.count_distinct(
-        ratelimit.key("support-code-send", "ip", client_ip(request)), mailbox, window=HOUR
-    )
-    if mailboxes > MAILBOXES_PER_ADDRESS:
-        return HOUR
     wait = ratelimit.hit(
         ratelimit.key("support-code-send", "academie"), limit=SENDS_PER_HOUR_ACADEMIE, window=HOUR
     )
@@ -87,7 +114,7 @@ def check_code(request: HttpRequest, code: str) -> tuple[str, int]:
     """(the confirmed address, 0) when ``code`` is right — it is then used up; ("", 0) when
     wrong; ("", seconds) when this client tried too often."""
     wait = ratelimit.hit(
-        ratelimit.key("support-code-check", client_ip(request)),
+        ratelimit.key("support-code-check", client_unit(request)),
         limit=CHECKS_PER_HOUR_ADDRESS,
         window=HOUR,
     )
@@ -96,6 +123,15 @@ def check_code(request: HttpRequest, code: str) -> tuple[str, int]:
     email = pending_email(request)
     if not email:
         return "", 0
+    # The tries kept in the session bound one code, but parallel requests sharing a session
+    # all read the same count: the mailbox's own counter, atomic, bounds every guess.
+    wait = ratelimit.hit(
+        ratelimit.key("support-code-check", "email", mailbox_of(email)),
+        limit=GUESSES_PER_HOUR,
+        window=HOUR,
+    )
+    if wait:
+        return "", wait
     state = request.session[SESSION_KEY]
     if hmac.compare_digest(state["digest"], _digest(code.strip(), email)):
         del request.session[SESSION_KEY]

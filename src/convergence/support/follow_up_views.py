@@ -130,5 +130,8 @@ def follow_up_attachment(request: HttpRequest, token: str, pk: int) -> HttpRespo
         return found
     attachment = TicketAttachment.objects.filter(ticket=found, pk=pk).shown_to_requester().first()
     if attachment is None:
+        record_refusal(
+            kind="support_attachment", request=request, actor=None, target=f"{found.reference}/{pk}"
+        )
         raise Http404(_("Pièce jointe introuvable."))
     return _private(download(attachment))

@@ -83,23 +83,30 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
         establishment = form.cleaned_data.get("establishment")
         if establishment is None and len(audience.establishment_ids) == 1:
             establishment = Establishment.objects.get(pk=next(iter(audience.establishment_ids)))
-        ticket = actions.open_ticket(
-            acting_user=user,
-            category=form.cleaned_data["category"],
-            description=form.cleaned_data["description"],
-            establishment=establishment,
-            profiles=audience.profiles,
-            roles=audience.roles,
-            department_ids=(
-                frozenset({establishment.department_id})
-                if establishment is not None
-                else audience.department_ids
-            ),
-            context=context,
-            attachments=form.cleaned_data["attachments"],
-        )
-        return redirect("support:ticket", reference=ticket.reference)
-    return render(request, "support/new_ticket.html", {"form": form, "captured": context})
+        try:
+            ticket = actions.open_ticket(
+                acting_user=user,
+                category=form.cleaned_data["category"],
+                description=form.cleaned_data["description"],
+                establishment=establishment,
+                profiles=audience.profiles,
+                roles=audience.roles,
+                department_ids=(
+                    frozenset({establishment.department_id})
+                    if establishment is not None
+                    else audience.department_ids
+                ),
+                context=context,
+                attachments=form.cleaned_data["attachments"],
+            )
+        except actions.TicketError as refused:  # past the files' quota: the text is kept
+            form.add_error("attachments", str(refused))
+        else:
+            return redirect("support:ticket", reference=ticket.reference)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(
+        request, "support/new_ticket.html", {"form": form, "captured": context}, status=status
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -113,7 +120,7 @@ def public_ticket(request: HttpRequest) -> HttpResponse:
         request.POST if ticket_step else None, request.FILES if ticket_step else None
     )
     last_error_code = errors.last_shown(request)
-    status = 200
+    status, wait = 200, 0
     if request.method == "POST" and request.POST.get("step") == "email" and email_form.is_valid():
         wait = email_codes.send_code(request, email_form.cleaned_data["email"])
         if wait:
@@ -132,8 +139,8 @@ def public_ticket(request: HttpRequest) -> HttpResponse:
             status = 400
         else:
             department = ticket_form.cleaned_data["department"]
-            opened = actions.open_ticket(
-                acting_user=None,
+            opened = _open_public_ticket(
+                ticket_form,
                 email=confirmed,
                 category=ticket_form.cleaned_data["category"],
                 description=ticket_form.cleaned_data["description"],
@@ -148,6 +155,7 @@ def public_ticket(request: HttpRequest) -> HttpResponse:
                 },
                 attachments=ticket_form.cleaned_data["attachments"],
             )
+            status = 200 if opened is not None else 400
     response = render(
         request,
         "support/public_ticket.html",
@@ -162,10 +170,22 @@ def public_ticket(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+    if wait:
+        response["Retry-After"] = str(wait)
     if opened is not None:
         # The page names the follow-up link: a shared cache must not keep it.
         response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _open_public_ticket(form: PublicTicketForm, **fields: Any) -> Ticket | None:
+    """``actions.open_ticket`` for the public form; None, with the refusal on the form's
+    files (the text typed is kept), past the files' quota."""
+    try:
+        return actions.open_ticket(acting_user=None, **fields)
+    except actions.TicketError as refused:
+        form.add_error("attachments", str(refused))
+        return None
 
 
 def is_agent(user: Any) -> bool:
@@ -303,6 +323,8 @@ def download(found: TicketAttachment) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
+    # Opened by hand from the downloads folder or not, it runs nothing in the portal's origin.
+    response["Content-Security-Policy"] = "sandbox"
     return response
 
 

@@ -21,10 +21,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from convergence.accounts.mailing import contact_address
 from convergence.accounts.models import User
 from convergence.audit.actions import record_event
+from convergence.core import ratelimit
 from convergence.core.links import absolute_url
 from convergence.core.models import Establishment
 from convergence.outbox import mail
@@ -72,6 +74,42 @@ def _stored_files() -> Iterator[list[str]]:
         raise
 
 
+# How many files one ticket may gather, and one person (an account, or the confirmed address
+# of someone without one) may join in a day: each file is checked and stored, so an account
+# replying in a loop must not fill the disk.
+MAX_FILES_PER_TICKET = 30
+MAX_FILES_PER_DAY = 30
+
+
+def _admit(*, ticket: Ticket, files: Sequence[CheckedFile], acting_user: User | None) -> None:
+    """Refuse (``TicketError``) files past the ticket's or the person's quota; the person's
+    count is kept atomically in the shared limiter, and counts refused files too."""
+    held = TicketAttachment.objects.filter(ticket=ticket).count()
+    if held + len(files) > MAX_FILES_PER_TICKET:
+        raise TicketError(
+            _(
+                "Cette demande a déjà %(count)s pièces jointes sur %(limit)s possibles : "
+                "envoyez votre message sans fichier, ou décrivez ce qu'ils montrent."
+            )
+            % {"count": held, "limit": MAX_FILES_PER_TICKET}
+        )
+    who = (
+        f"user:{acting_user.pk}"
+        if acting_user is not None
+        else f"email:{ticket.requester_email.lower()}"
+    )
+    counter = ratelimit.key("support-files", who)
+    for _file in files:
+        if ratelimit.reserve(counter, window=24 * 3600) > MAX_FILES_PER_DAY:
+            raise TicketError(
+                _(
+                    "Vous avez joint %(limit)s fichiers aujourd'hui, le maximum : envoyez votre "
+                    "message sans fichier, ou réessayez demain."
+                )
+                % {"limit": MAX_FILES_PER_DAY}
+            )
+
+
 def _attach(
     *,
     ticket: Ticket,
@@ -81,6 +119,9 @@ def _attach(
     now: dt.datetime,
     stored: list[str],
 ) -> None:
+    if not files:
+        return
+    _admit(ticket=ticket, files=files, acting_user=acting_user)
     rows = []
     for checked in files:
         row = TicketAttachment(
@@ -312,7 +353,7 @@ def reopen(*, acting_user: User | None, ticket: Ticket, now: dt.datetime | None 
     identifier, via = _without_account(ticket, acting_user)
     now = now or timezone.now()
     if not tickets.may_reopen(ticket, now):
-        raise TicketError("Cette demande ne peut plus être rouverte : ouvrez-en une nouvelle.")
+        raise TicketError(_("Cette demande ne peut plus être rouverte : ouvrez-en une nouvelle."))
     with transaction.atomic():
         ticket.status = Status.IN_PROGRESS
         ticket.resolved_at = None
@@ -348,7 +389,7 @@ def rate(*, acting_user: User | None, ticket: Ticket, satisfaction: int) -> None
     requester without an account, through the follow-up link)."""
     identifier, via = _without_account(ticket, acting_user)
     if ticket.status != Status.CLOSED or ticket.satisfaction is not None:
-        raise TicketError("Cette demande ne peut pas être évaluée.")
+        raise TicketError(_("Cette demande ne peut pas être évaluée."))
     with transaction.atomic():
         ticket.satisfaction = satisfaction
         ticket.save(update_fields=["satisfaction"])
