@@ -88,7 +88,8 @@ def test_the_form_states_the_limits(client, parent):
     client.force_login(parent)
     page = text_of(client.get(NEW))
     assert 'enctype="multipart/form-data"' in page
-    assert "Au plus 3 fichiers de 5 Mo chacun : images PNG ou JPEG, PDF, texte (.txt, .log)." in page
+    limits = "Au plus 3 fichiers de 5 Mo chacun : images PNG ou JPEG, PDF, texte (.txt, .log)."
+    assert limits in page
 
 
 def test_an_oversized_file_is_refused_and_the_text_typed_is_kept(client, parent, settings):
