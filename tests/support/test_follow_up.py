@@ -275,3 +275,78 @@ def test_reopening_and_rating_through_the_link(client, referent):
     assert ticket.satisfaction == 4
     rated = AuditEvent.objects.of_type(events.TICKET_RATED).latest("pk")
     assert rated.actor is None and rated.data["via"] == "follow_up_link"
+
+
+REVOKE = "Révoquer les liens de suivi et en envoyer un nouveau"
+
+
+def test_an_agent_revokes_a_leaked_link_and_the_new_one_is_mailed(
+    client, referent, dsi, django_capture_on_commit_callbacks
+):
+    ticket = open_without_account()
+    leaked = answer(
+        ticket, referent, "Voici la marche à suivre.", django_capture_on_commit_callbacks
+    )
+    client.force_login(dsi)  # the public form names no établissement: the DSI answers it
+    page = f"/assistance/demandes/{ticket.reference}/"
+    assert REVOKE in text_of(client.get(page))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(page, {"action": "revoke_links"})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.follow_up_generation == 1
+    row = AuditEvent.objects.of_type(events.TICKET_FOLLOW_UP_REVOKED).latest("pk")
+    assert row.actor == dsi
+    assert row.data == {"ticket": ticket.reference, "generation": 1}
+    client.logout()
+
+    old = client.get(leaked)
+    assert old.status_code == 404
+    assert "Lien de suivi invalide" in text_of(old)
+    assert ticket.reference not in text_of(old)
+    refusal = AuditEvent.objects.of_type(ACCESS_REFUSED).latest("pk")
+    assert refusal.data["kind"] == "support_follow_up"
+    assert client.post(leaked, {"action": "reply", "body": "Encore moi."}).status_code == 404
+
+    sent = mail.outbox[-1]
+    assert sent.to == [KARIM]
+    assert ticket.reference in sent.subject
+    match = re.search(r"https?://\S+/assistance/demandes/suivi/\S+/", sent.body)
+    assert match, sent.body
+    fresh = urlsplit(match[0]).path
+    assert fresh != leaked
+    response = client.get(fresh)
+    assert response.status_code == 200
+    assert "Voici la marche à suivre." in text_of(response)
+
+
+def test_only_an_agent_of_the_ticket_revokes_its_links(client, parent, referent):
+    ticket = open_without_account()
+    link = path_of(ticket)
+    assert ticket not in Ticket.objects.agent_of(referent)
+    for someone in (parent, referent):
+        with pytest.raises(actions.TicketError):
+            actions.revoke_follow_up_links(acting_user=someone, ticket=ticket)
+    # Through the link itself, the requester has no such action.
+    assert client.post(link, {"action": "revoke_links"}).status_code == 400
+    ticket.refresh_from_db()
+    assert ticket.follow_up_generation == 0
+    assert not AuditEvent.objects.of_type(events.TICKET_FOLLOW_UP_REVOKED).exists()
+    assert client.get(link).status_code == 200
+
+
+def test_a_signed_in_requesters_ticket_has_no_revocation(client, parent, dsi):
+    ticket = actions.open_ticket(
+        acting_user=parent, category="autre", description="x", profiles=frozenset({"parent"})
+    )
+    with pytest.raises(actions.TicketError):
+        actions.revoke_follow_up_links(acting_user=dsi, ticket=ticket)
+    page = f"/assistance/demandes/{ticket.reference}/"
+    for person in (dsi, parent):
+        client.force_login(person)
+        assert REVOKE not in text_of(client.get(page))
+        assert client.post(page, {"action": "revoke_links"}).status_code == 400
+    ticket.refresh_from_db()
+    assert ticket.follow_up_generation == 0
+    assert not AuditEvent.objects.of_type(events.TICKET_FOLLOW_UP_REVOKED).exists()

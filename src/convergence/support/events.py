@@ -15,3 +15,6 @@ TICKET_STATUS_CHANGED = declare(
 TICKET_REOPENED = declare("ticket.reopened", _("Demande d'assistance rouverte"), security=False)
 TICKET_CLOSED = declare("ticket.closed", _("Demande d'assistance close"), security=False)
 TICKET_RATED = declare("ticket.rated", _("Demande d'assistance évaluée"), security=False)
+TICKET_FOLLOW_UP_REVOKED = declare(
+    "ticket.follow_up_revoked", _("Liens de suivi d'une demande d'assistance révoqués")
+)

@@ -5,7 +5,9 @@ thread (never the internal notes), downloads its files and replies. It is a sign
 (``django.core.signing``, a salt of its own) carrying the ticket's number and a keyed
 digest of the requester's address, so it cannot be guessed or altered, names no address in
 clear, and dies when the address changes; each link is valid ``VALID_DAYS`` after it was
-made (a new one comes with each agent's reply). The pages it opens are never kept by a
+made (a new one comes with each agent's reply). It also carries the ticket's
+``follow_up_generation``: an agent raises it (``actions.tickets.revoke_follow_up_links``) to
+void every link given so far, a leaked one before it expires. The pages it opens are never kept by a
 shared cache, never indexed and never sent as a referrer, since the token is in the URL.
 
 A leaked link must not flood the agents: replies through it are limited per ticket
@@ -31,8 +33,8 @@ HOUR = 3600
 
 
 class InvalidLink(Exception):
-    """The token was altered, names no ticket opened without an account, or its address
-    changed since."""
+    """The token was altered, names no ticket opened without an account, its address
+    changed since, or its links were revoked since."""
 
 
 class ExpiredLink(InvalidLink):
@@ -47,7 +49,12 @@ def token_for(ticket: Ticket) -> str:
     """A fresh token for ``ticket``, which was opened without an account."""
     if ticket.requester_id is not None or not ticket.requester_email:
         raise ValueError("Only a ticket opened without an account has a follow-up link.")
-    return signing.dumps({"t": ticket.pk, "a": _address_digest(ticket.requester_email)}, salt=SALT)
+    payload = {
+        "t": ticket.pk,
+        "a": _address_digest(ticket.requester_email),
+        "g": ticket.follow_up_generation,
+    }
+    return signing.dumps(payload, salt=SALT)
 
 
 def url_for(ticket: Ticket, request: HttpRequest | None = None) -> str:
@@ -58,7 +65,7 @@ def url_for(ticket: Ticket, request: HttpRequest | None = None) -> str:
 
 def ticket_of(token: str) -> Ticket:
     """The ticket ``token`` opens; :class:`ExpiredLink` past its time, :class:`InvalidLink`
-    when altered or no longer matching the ticket."""
+    when altered, no longer matching the ticket's address or revoked since."""
     try:
         payload = signing.loads(token, salt=SALT, max_age=VALID_SECONDS)
     except signing.SignatureExpired:
@@ -73,6 +80,9 @@ def ticket_of(token: str) -> Ticket:
         .first()
     )
     if ticket is None or payload.get("a") != _address_digest(ticket.requester_email):
+        raise InvalidLink
+    # A link made before generations existed names none: it is of the first one.
+    if payload.get("g", 0) != ticket.follow_up_generation:
         raise InvalidLink
     return ticket
 

@@ -358,6 +358,11 @@ class Ticket(models.Model):
     satisfaction = models.PositiveSmallIntegerField(
         _("note de satisfaction"), null=True, blank=True
     )
+    # Named in every follow-up link (``support/follow_up.py``); raised by an agent to void
+    # the links given so far, e.g. one that leaked.
+    follow_up_generation = models.PositiveSmallIntegerField(
+        _("génération des liens de suivi"), default=0, editable=False
+    )
 
     objects = TicketQuerySet.as_manager()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -216,6 +217,8 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     if ticket is None:
         raise _refuse(request, reference)
     as_agent = Ticket.objects.agent_of(user).filter(pk=ticket.pk).exists()
+    # Only a ticket opened without an account has follow-up links to revoke.
+    may_revoke_links = as_agent and ticket.requester_id is None and bool(ticket.requester_email)
     now = timezone.now()
     action = request.POST.get("action", "")
     message_form = MessageForm(
@@ -249,6 +252,16 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
             if action == "status" and as_agent and status_form.is_valid():
                 actions.change_status(
                     acting_user=user, ticket=ticket, status=status_form.cleaned_data["status"]
+                )
+                return redirect("support:ticket", reference=reference)
+            if action == "revoke_links" and may_revoke_links:
+                actions.revoke_follow_up_links(acting_user=user, ticket=ticket)
+                notices.success(
+                    request,
+                    _(
+                        "Les anciens liens de suivi ne fonctionnent plus ; un nouveau lien a été "
+                        "envoyé au demandeur."
+                    ),
                 )
                 return redirect("support:ticket", reference=reference)
             if action == "reopen" and ticket.requester_id == user.pk:
@@ -285,6 +298,7 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "status_form": status_form,
             "rating_form": rating_form,
             "sla": tickets.sla_of(ticket, now) if as_agent else None,
+            "may_revoke_links": may_revoke_links,
             "may_reopen": ticket.requester_id == user.pk and tickets.may_reopen(ticket, now),
             "may_rate": ticket.requester_id == user.pk
             and ticket.status == Status.CLOSED

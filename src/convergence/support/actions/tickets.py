@@ -1,5 +1,5 @@
 """Every write on tickets: opening, replies, internal notes (each with its files), states,
-satisfaction.
+satisfaction, and revoking the follow-up links of a ticket opened without an account.
 
 Each action is keyword-only, takes ``acting_user`` (None for someone without an account:
 opening a ticket through the public form, then replying, reopening or rating through the
@@ -402,4 +402,34 @@ def rate(*, acting_user: User | None, ticket: Ticket, satisfaction: int) -> None
                 "satisfaction": satisfaction,
                 **via,
             },
+        )
+
+
+def revoke_follow_up_links(*, acting_user: User, ticket: Ticket) -> None:
+    """Void every follow-up link of ``ticket`` given so far (one leaked, say) and mail the
+    requester a fresh one once the transaction commits. Only an agent of the ticket, and
+    only for a ticket opened without an account (``TicketError`` otherwise)."""
+    if not Ticket.objects.agent_of(acting_user).filter(pk=ticket.pk).exists():
+        raise TicketError(_("Seul un agent de cette demande peut révoquer ses liens de suivi."))
+    if ticket.requester_id is not None or not ticket.requester_email:
+        raise TicketError(_("Cette demande n'a pas de lien de suivi : son demandeur a un compte."))
+    with transaction.atomic():
+        # The UPDATE locks the row until commit: two revocations together both count.
+        Ticket.objects.filter(pk=ticket.pk).update(
+            follow_up_generation=F("follow_up_generation") + 1
+        )
+        ticket.refresh_from_db(fields=["follow_up_generation"])
+        record_event(
+            event_type=events.TICKET_FOLLOW_UP_REVOKED,
+            actor=acting_user,
+            data={"ticket": ticket.reference, "generation": ticket.follow_up_generation},
+        )
+        address = ticket.requester_email
+        context = {
+            "ticket": ticket,
+            "link": follow_up.url_for(ticket),
+            "days": follow_up.VALID_DAYS,
+        }
+        transaction.on_commit(
+            lambda: mail.send([address], "support/mail/follow_up_renewed", context)
         )
