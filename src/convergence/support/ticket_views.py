@@ -104,10 +104,7 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
             form.add_error("attachments", str(refused))
         else:
             return redirect("support:ticket", reference=ticket.reference)
-    status = 400 if form.is_bound and form.errors else 200
-    return render(
-        request, "support/new_ticket.html", {"form": form, "captured": context}, status=status
-    )
+    return render(request, "support/new_ticket.html", {"form": form, "captured": context})
 
 
 @require_http_methods(["GET", "POST"])
