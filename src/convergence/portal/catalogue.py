@@ -28,6 +28,7 @@ from django.utils.safestring import SafeString
 from convergence.accounts.models import current_school_year
 from convergence.core import fragments
 from convergence.core.models import Establishment
+from convergence.portal import service_states
 from convergence.portal.contexts import Context, contexts_of, is_grouped
 from convergence.portal.models import Audience, Favourite, Service, audience_of
 
@@ -84,6 +85,17 @@ class Catalogue:
     version: str
     sections: list[Section] = field(default_factory=list)
     common: list[int] = field(default_factory=list)
+
+    @classmethod
+    def for_request(cls, request: HttpRequest) -> Catalogue:
+        """The signed-in person's catalogue, computed once per request: the dashboard and
+        what it shows beside the tiles (the status notices) read the same."""
+        found = getattr(request, "_portal_catalogue", None)
+        if isinstance(found, Catalogue):
+            return found
+        catalogue = cls.of(request.user)  # type: ignore[arg-type]
+        request._portal_catalogue = catalogue  # type: ignore[attr-defined]
+        return catalogue
 
     @classmethod
     def of(cls, user: User) -> Catalogue:
@@ -151,7 +163,9 @@ class Catalogue:
     def template_context(self, services: dict[int, Service]) -> dict[str, Any]:
         """What ``portal/_favourites_and_catalogue.html`` reads, from the services by id."""
         shown = [services[pk] for pk in self.services if pk in services]
+        _version, states = service_states.current()
         return {
+            "tile_states": states,
             "query": "",
             "favourites": [_Pinned(services[pk]) for pk in self.favourites if pk in services],
             "pinned": set(self.favourites),
@@ -207,10 +221,12 @@ def render_favourites_and_catalogue(request: HttpRequest, user: User) -> SafeStr
     """ "Mes favoris" and "Mes services" as the dashboard shows them without a search,
     rendered once per (catalogue, sections, favourites) and filled with this request's CSRF
     token."""
-    catalogue = Catalogue.of(user)
+    catalogue = Catalogue.for_request(request) if request.user == user else Catalogue.of(user)
+    states_version, _states = service_states.current()
     key = fragments.key(
         "favourites-and-catalogue",
         catalogue.version,
+        states_version,
         catalogue.services,
         catalogue.favourites,
         [(section.context, section.services) for section in catalogue.sections],

@@ -27,7 +27,7 @@ from convergence.accounts.http import AuthenticatedRequest
 from convergence.accounts.models import Assignment, Profile, User
 from convergence.accounts.views.activation import pending_activation_user
 from convergence.accounts.views.recovery import pending_reset_user
-from convergence.core import context_processors, errors, fragments
+from convergence.core import context_processors, errors, fragments, notices
 from convergence.core.models import Academie
 from convergence.core.views import render_error
 
@@ -53,6 +53,7 @@ class LoginView(allauth_views.LoginView):  # type: ignore[misc]
             "sign-in-page",
             request.GET.get("profil", ""),
             bool(next_url),
+            notices.version(),
             *context_processors.shell_facts(request),
         )
 

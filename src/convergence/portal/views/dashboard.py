@@ -19,7 +19,7 @@ def _catalogue_context(request: AuthenticatedRequest) -> dict[str, object]:
     """The favourites and the catalogue, live: its sections without a search, the services
     found (``portal.search``) with one."""
     query = (request.GET.get("q") or request.POST.get("q") or "")[: search.MAX_QUERY_LENGTH]
-    catalogue = Catalogue.of(request.user)
+    catalogue = Catalogue.for_request(request)
     by_pk = Service.objects.in_bulk(catalogue.services)
     context = catalogue.template_context(by_pk)
     if query.strip():
