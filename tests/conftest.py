@@ -58,6 +58,10 @@ def pytest_configure(config: pytest.Config) -> None:
     from django.core.signals import request_finished
 
     request_finished.connect(_close_live_server_connections, weak=False)
+    # Each test process its own status snapshot file (status/snapshot.py), emptied per test.
+    import tempfile
+
+    settings.STATUS_SNAPSHOT_PATH = str(Path(tempfile.mkdtemp(prefix="status-")) / "snapshot.json")
 
 
 def _close_live_server_connections(**kwargs: Any) -> None:
@@ -83,6 +87,17 @@ def _clean_cache() -> None:
     django_cache.clear()
     fragments.recent.clear()
     forget_open_school_year()
+    _forget_status_snapshot()
+
+
+def _forget_status_snapshot() -> None:
+    from django.conf import settings
+
+    from convergence.status import snapshot, views
+
+    Path(settings.STATUS_SNAPSHOT_PATH).unlink(missing_ok=True)
+    snapshot.forget()
+    views.forget_recent_pages()
 
 
 @pytest.fixture

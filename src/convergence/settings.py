@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "convergence.sso",
     "convergence.help",
     "convergence.support",
+    "convergence.status",
     # After ours, so that core/templates/admin/ overrides the administration's templates.
     "django.contrib.admin",
     "dsfr",
@@ -560,6 +561,19 @@ SUPPORT_ATTACHMENTS_DIR = Path(
 # The largest file accepted (in Mo) and how many files one request or reply may carry.
 SUPPORT_ATTACHMENT_MAX_MB = int(_env("CONVERGENCE_SUPPORT_ATTACHMENT_MAX_MB", "5"))
 SUPPORT_ATTACHMENT_MAX_FILES = int(_env("CONVERGENCE_SUPPORT_ATTACHMENT_MAX_FILES", "3"))
+
+# --- Service status (status/) --------------------------------------------------------
+# Where the worker writes the snapshot every status page reads (status/snapshot.py): the
+# shared copy of a one-host set-up, and the last resort when the cache is down.
+STATUS_SNAPSHOT_PATH = _env(
+    "CONVERGENCE_STATUS_SNAPSHOT", str(VAR_DIR / "status" / "snapshot.json")
+)
+# Threads checking probes at once in one round, and how often the schedule starts a round
+# (each probe is then checked at its own interval).
+STATUS_PROBE_THREADS = int(_env("CONVERGENCE_STATUS_PROBE_THREADS", "32"))
+STATUS_ROUND_SECONDS = int(_env("CONVERGENCE_STATUS_ROUND_SECONDS", "15"))
+STATUS_RAW_RETENTION_DAYS = int(_env("CONVERGENCE_STATUS_RAW_RETENTION_DAYS", "7"))
+STATUS_HOURLY_RETENTION_DAYS = int(_env("CONVERGENCE_STATUS_HOURLY_RETENTION_DAYS", "90"))
 
 # --- Mail --------------------------------------------------------------------------------
 EMAIL_HOST = _env("EMAIL_HOST", "127.0.0.1")

@@ -24,6 +24,8 @@ urlpatterns = [
     # browser's help page comes from the cache, so resolving it is much of its cost).
     path("aide/", include("convergence.help.urls")),
     path("aide/", include(help_urls.error_urlpatterns)),
+    # Early too: the public status page is what everyone reloads when a service is down.
+    path("", include("convergence.status.urls")),
     path("", include("convergence.portal.urls")),
     path("", include(accounts_urls.allauth_urlpatterns)),
     path("", include("convergence.accounts.urls")),

@@ -1,0 +1,77 @@
+"""Telling the subscribers of a service what happened to it: the one way out of this app.
+
+Every public change (an incident published or updated, a maintenance window scheduled or
+cancelled) calls ``tell_subscribers`` once its transaction commits; the sending itself runs in
+the task worker, one message per subscriber, so a page never waits for the mail server.
+E-mail only for now: the notifications app will route this one function through each
+person's preferences and channels.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db.models import Q
+from django.urls import reverse
+
+from convergence.accounts.mailing import contact_address
+from convergence.accounts.models import AccountState, User
+from convergence.core.links import absolute_url
+from convergence.outbox import mail
+from convergence.status.models import Incident, Maintenance
+
+logger = logging.getLogger(__name__)
+
+
+def tell_subscribers(*, kind: str, object_id: int) -> None:
+    """Queue the message about ``kind`` (``incident`` or ``maintenance``) ``object_id``."""
+    from convergence.status import tasks
+
+    try:
+        tasks.tell_subscribers.enqueue(kind, object_id)
+    except Exception:
+        # The queue is down: the page that caused it still answers; the change is public.
+        logger.exception("Status: subscribers of %s %s could not be told", kind, object_id)
+
+
+def _recipients(service_ids: list[int]) -> list[str]:
+    people = User.objects.filter(
+        Q(status_subscriptions__service_id__in=service_ids), state=AccountState.ACTIVE
+    ).distinct()
+    return sorted({address for address in map(contact_address, people) if address})
+
+
+def send(kind: str, object_id: int) -> int:
+    """Mail every subscriber of the services concerned; how many addresses were given."""
+    context: dict[str, Any]
+    if kind == "incident":
+        incident = Incident.objects.filter(pk=object_id, is_published=True).first()
+        if incident is None:
+            return 0
+        services = list(incident.services.all())
+        latest = incident.updates.first()
+        context = {
+            "incident": incident,
+            "update": latest,
+            "services": services,
+            "link": absolute_url(reverse("status:incident", args=[incident.pk])),
+        }
+        template = "status/mail/incident"
+    elif kind == "maintenance":
+        window = Maintenance.objects.filter(pk=object_id).first()
+        if window is None:
+            return 0
+        services = list(window.services.all())
+        context = {
+            "window": window,
+            "services": services,
+            "link": absolute_url(reverse("status:page")),
+        }
+        template = "status/mail/maintenance"
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    recipients = _recipients([service.pk for service in services])
+    if recipients:
+        mail.send(recipients, template, context)
+    return len(recipients)

@@ -1,0 +1,31 @@
+"""How each state is said and drawn, the same on tiles, banners, the status page and in the
+feed: words first, a DSFR icon beside them, a tone for the badge (never colour alone)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from convergence.status.models import State
+
+
+@dataclass(frozen=True)
+class Look:
+    label: str | Promise
+    icon: str
+    tone: str
+
+
+LOOKS: dict[str, Look] = {
+    State.OPERATIONAL: Look(_("Opérationnel"), "fr-icon-checkbox-circle-line", "success"),
+    State.DEGRADED: Look(_("Perturbé"), "fr-icon-warning-line", "warning"),
+    State.DOWN: Look(_("Indisponible"), "fr-icon-close-circle-line", "error"),
+    State.MAINTENANCE: Look(_("En maintenance"), "fr-icon-settings-5-line", "info"),
+    State.UNKNOWN: Look(_("État inconnu"), "fr-icon-question-line", "new"),
+}
+
+
+def look(state: str) -> Look:
+    return LOOKS.get(state, LOOKS[State.UNKNOWN])

@@ -1,0 +1,113 @@
+"""Subscribers are told by e-mail of what became public on the services they follow: one
+message each, in French, with the link to the status page; drafts and inactive accounts
+get nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from convergence.accounts.models import AccountState
+from convergence.portal.models import Service
+from convergence.status import actions, notify
+from convergence.status.models import Impact, Stage, Subscription
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def messagerie(demo: None) -> Service:
+    return Service.objects.get(slug="messagerie")
+
+
+@pytest.fixture
+def subscribers(messagerie, teacher, parent, head_of_school):
+    for person in (teacher, parent, head_of_school):
+        Subscription.objects.create(user=person, service=messagerie)
+    # Philippe's account is suspended: he follows the service but is told nothing.
+    head_of_school.state = AccountState.SUSPENDED
+    head_of_school.save(update_fields=["state"])
+    return [teacher, parent]
+
+
+def open_incident(service: Service, *, publish: bool = True):
+    return actions.open_incident(
+        acting_user=None,
+        title="Messagerie indisponible",
+        impact=Impact.DOWN,
+        services=[service],
+        message="La messagerie ne répond plus. Les équipes techniques sont prévenues.",
+        publish=publish,
+    )
+
+
+def test_each_active_subscriber_gets_one_message_when_an_incident_is_published(
+    messagerie, subscribers, head_of_school
+):
+    incident = open_incident(messagerie)
+    mail.outbox.clear()
+    assert notify.send("incident", incident.pk) == 2
+    assert sorted(address for message in mail.outbox for address in message.to) == sorted(
+        person.email for person in subscribers
+    )
+    assert all(len(message.to) == 1 for message in mail.outbox)
+    assert head_of_school.email not in [message.to[0] for message in mail.outbox]
+    message = mail.outbox[0]
+    assert message.subject == "Incident : Messagerie indisponible"
+    assert "La messagerie ne répond plus." in message.body
+    assert "Messagerie" in message.body and "Indisponible" in message.body
+    assert f"/statut/incidents/{incident.pk}/" in message.body
+    assert "<" not in message.body  # plain text
+
+
+def test_resolution_is_told_too(messagerie, subscribers):
+    incident = open_incident(messagerie)
+    actions.post_update(
+        acting_user=None, incident=incident, stage=Stage.RESOLVED, message="Service rétabli."
+    )
+    mail.outbox.clear()
+    assert notify.send("incident", incident.pk) == 2
+    assert mail.outbox[0].subject == "Incident résolu : Messagerie indisponible"
+    assert "Service rétabli." in mail.outbox[0].body
+
+
+def test_nobody_is_told_of_a_draft(messagerie, subscribers):
+    incident = open_incident(messagerie, publish=False)
+    mail.outbox.clear()
+    assert notify.send("incident", incident.pk) == 0
+    assert mail.outbox == []
+
+
+def test_nobody_but_the_subscribers_of_the_service_is_told(messagerie, subscribers, pupil):
+    ent = Service.objects.get(slug="ent")
+    Subscription.objects.create(user=pupil, service=ent)
+    incident = open_incident(messagerie)
+    mail.outbox.clear()
+    notify.send("incident", incident.pk)
+    assert pupil.email not in [address for message in mail.outbox for address in message.to]
+
+
+def test_a_maintenance_window_and_its_cancellation_are_told(messagerie, subscribers, dsi):
+    starts_at = timezone.now() + dt.timedelta(days=3)
+    window = actions.schedule_maintenance(
+        acting_user=dsi,
+        title="Mise à jour de la messagerie",
+        message="Le serveur est mis à jour ; les messages attendront.",
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=2),
+        services=[messagerie],
+    )
+    mail.outbox.clear()
+    assert notify.send("maintenance", window.pk) == 2
+    message = mail.outbox[0]
+    assert message.subject == "Maintenance programmée : Mise à jour de la messagerie"
+    assert "Le serveur est mis à jour ; les messages attendront." in message.body
+    assert timezone.localtime(starts_at).strftime("%H") in message.body
+    assert "/statut/" in message.body
+    actions.cancel_maintenance(acting_user=dsi, window=window)
+    mail.outbox.clear()
+    assert notify.send("maintenance", window.pk) == 2
+    assert mail.outbox[0].subject == "Maintenance annulée : Mise à jour de la messagerie"

@@ -1,0 +1,318 @@
+"""Rounds of the worker against a local HTTP server switched between up and down.
+
+Each round runs at an explicit ``now`` moved on by the probe's interval, so the probe is due
+at each one; the checks themselves are real requests to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from convergence.portal.models import Service
+from convergence.status import actions, probing, snapshot
+from convergence.status.models import (
+    HourlyStat,
+    Impact,
+    Incident,
+    Probe,
+    ProbeResult,
+    ProbeState,
+    Stage,
+)
+from tests.status.test_checks import Behaviour, serve_http
+
+pytestmark = pytest.mark.django_db
+
+# A Monday morning in December, UTC; every round of a test stays within this hour.
+START = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+INTERVAL = 60
+
+
+class Rounds:
+    """The worker's rounds, one probe interval apart."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def run(self, count: int = 1) -> list[probing.Transition]:
+        transitions: list[probing.Transition] = []
+        for _ in range(count):
+            transitions += probing.run_round(now=self.now)
+            self.now += dt.timedelta(seconds=INTERVAL)
+        return transitions
+
+    @property
+    def last(self) -> dt.datetime:
+        return self.now - dt.timedelta(seconds=INTERVAL)
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Behaviour]]:
+    behaviour = Behaviour()
+    with serve_http(behaviour) as (url, _server):
+        yield url, behaviour
+
+
+@pytest.fixture
+def service(db: None) -> Service:
+    # The demo's own probes (when the demo is loaded) aim at ports nobody listens on here.
+    Probe.objects.update(is_enabled=False)
+    return Service.objects.create(
+        name="ENT de test",
+        slug="ent-de-test",
+        description="Un service sondé par les tests.",
+        url="https://ent.example.org/",
+        category="scolarite",
+    )
+
+
+def make_probe(service: Service, url: str, **fields: Any) -> Probe:
+    values: dict[str, Any] = {
+        "name": "web",
+        "kind": "http",
+        "target": url,
+        "timeout_seconds": 2.0,
+        "retries": 0,
+        "interval_seconds": INTERVAL,
+        "down_after": 3,
+        "up_after": 2,
+        **fields,
+    }
+    return Probe.objects.create(service=service, **values)
+
+
+def state_of(probe: Probe) -> str:
+    probe.refresh_from_db()
+    return probe.state
+
+
+def service_state(slug: str, now: dt.datetime) -> dict[str, Any]:
+    built = snapshot.build(now=now)
+    return next(entry for entry in built["services"] if entry["slug"] == slug)
+
+
+def test_flap_damping_opens_one_draft_and_recovery_resolves_it(
+    server: tuple[str, Behaviour], service: Service
+) -> None:
+    url, behaviour = server
+    probe = make_probe(service, url)
+    rounds = Rounds()
+
+    transitions = rounds.run()
+    assert [(t.before, t.after) for t in transitions] == [("unknown", "up")]
+    assert state_of(probe) == ProbeState.UP
+
+    behaviour.status = 503
+    assert rounds.run(2) == []
+    # Two failures in a row: still up (flap damping), no incident.
+    assert state_of(probe) == ProbeState.UP
+    assert probe.consecutive_failures == 2
+    assert probe.last_error == "code HTTP 503 au lieu de 200"
+    assert not Incident.objects.exists()
+
+    # The third makes it down and opens one draft.
+    assert [t.after for t in rounds.run()] == ["down"]
+    assert state_of(probe) == ProbeState.DOWN
+    draft = Incident.objects.drafts().get()
+    assert draft.opened_automatically
+    assert draft.impact == Impact.DOWN
+    assert list(draft.services.all()) == [service]
+    assert draft.opened_at == rounds.last
+    assert draft.updates.get().stage == Stage.INVESTIGATING
+    assert service_state(service.slug, rounds.last)["state"] == "indisponible"
+
+    # A fourth failure opens no second one.
+    rounds.run()
+    assert Incident.objects.count() == 1
+
+    behaviour.status = 200
+    # One success: still down (up_after=2), the draft stays open.
+    assert rounds.run() == []
+    assert state_of(probe) == ProbeState.DOWN
+    assert probe.consecutive_successes == 1
+    assert Incident.objects.drafts().count() == 1
+
+    # The second brings it up and resolves the worker's draft.
+    assert [(t.before, t.after) for t in rounds.run()] == [("down", "up")]
+    draft.refresh_from_db()
+    assert draft.resolved_at == rounds.last
+    assert not draft.is_published
+    assert draft.updates.filter(stage=Stage.RESOLVED).count() == 1
+    assert not Incident.objects.drafts().exists()
+
+    # 7 checks (1 up, 4 down, 2 up), 4 of them failures, all within START's hour.
+    assert ProbeResult.objects.filter(probe=probe).count() == 7
+    stat = HourlyStat.objects.get(probe=probe)
+    assert (stat.hour, stat.checks, stat.failures) == (START, 7, 4)
+    assert stat.max_ms >= 0
+
+    entry = service_state(service.slug, rounds.last)
+    assert entry["state"] == "operationnel"
+    assert entry["monitored"]
+    assert entry["uptime"]["24h"] == pytest.approx(100 * 3 / 7, abs=0.001)
+    assert entry["uptime"]["7d"] == entry["uptime"]["24h"]
+    assert entry["checked_at"] == rounds.last.isoformat()
+
+
+def test_hourly_stats_split_by_hour(server: tuple[str, Behaviour], service: Service) -> None:
+    url, behaviour = server
+    probe = make_probe(service, url, interval_seconds=20 * 60)
+    rounds = Rounds()
+    behaviour.status = 503
+    rounds.now = START + dt.timedelta(minutes=30)
+    for _ in range(3):  # 9:30, 9:50, 10:10
+        probing.run_round(now=rounds.now)
+        rounds.now += dt.timedelta(minutes=20)
+    rows = {row.hour: (row.checks, row.failures) for row in HourlyStat.objects.filter(probe=probe)}
+    assert rows == {START: (2, 2), START + dt.timedelta(hours=1): (1, 1)}
+    entry = service_state(service.slug, START + dt.timedelta(minutes=70))
+    assert entry["uptime"]["24h"] == 0.0
+
+
+def test_no_incident_during_maintenance(server: tuple[str, Behaviour], service: Service) -> None:
+    url, behaviour = server
+    probe = make_probe(service, url, down_after=2)
+    rounds = Rounds()
+    actions.schedule_maintenance(
+        acting_user=None,
+        title="Mise à jour de l'ENT",
+        message="L'ENT est indisponible pendant sa mise à jour.",
+        starts_at=START,
+        ends_at=START + dt.timedelta(hours=1),
+        services=[service],
+    )
+    rounds.run()
+    behaviour.status = 503
+    rounds.run(3)
+    assert state_of(probe) == ProbeState.DOWN
+    assert not Incident.objects.exists()
+    assert service_state(service.slug, rounds.last)["state"] == "maintenance"
+
+    # After the window, the next state change of the service opens a draft as usual.
+    behaviour.status = 200
+    rounds.run(2)
+    assert state_of(probe) == ProbeState.UP
+    rounds.now = START + dt.timedelta(hours=1, minutes=5)
+    behaviour.status = 503
+    rounds.run(2)
+    assert Incident.objects.drafts().count() == 1
+    assert service_state(service.slug, rounds.last)["state"] == "indisponible"
+
+
+def test_published_incident_gets_monitoring_update_on_recovery(
+    dsi: Any, server: tuple[str, Behaviour], service: Service
+) -> None:
+    url, behaviour = server
+    # The demo (loaded for the DSI's account) has probes of its own: not checked here.
+    assert not Probe.objects.filter(is_enabled=True).exists()
+    make_probe(service, url, down_after=1, up_after=1)
+    rounds = Rounds()
+    rounds.run()
+    behaviour.status = 503
+    rounds.run()
+    draft = Incident.objects.drafts().get()
+    incident = actions.publish_draft(
+        acting_user=dsi,
+        incident=draft,
+        title="ENT inaccessible",
+        impact=Impact.DOWN,
+        message="L'ENT ne répond plus. Nous cherchons la cause.",
+    )
+    assert incident.is_published
+
+    behaviour.status = 200
+    rounds.run()
+    incident.refresh_from_db()
+    # Confirmed by the DSI: the worker says it answers again, the DSI closes it.
+    assert incident.resolved_at is None
+    stages = list(incident.updates.values_list("stage", flat=True))
+    assert stages == [Stage.MONITORING, Stage.INVESTIGATING]
+    assert incident.updates.get(stage=Stage.INVESTIGATING).message.startswith("L'ENT ne répond")
+
+    # Down and up again while it is still open: no second incident, no second message.
+    behaviour.status = 503
+    rounds.run()
+    behaviour.status = 200
+    rounds.run()
+    assert Incident.objects.affecting(service).count() == 1
+    assert incident.updates.filter(stage=Stage.MONITORING).count() == 1
+
+
+def test_one_probe_of_two_down_is_degraded(server: tuple[str, Behaviour], service: Service) -> None:
+    url, behaviour = server
+    web = make_probe(service, url, down_after=2)
+    port = url.rsplit(":", 1)[1].strip("/")
+    tcp = make_probe(service, f"127.0.0.1:{port}", name="port", kind="tcp", down_after=2)
+    rounds = Rounds()
+    rounds.run()
+    assert service_state(service.slug, rounds.last)["state"] == "operationnel"
+    behaviour.status = 503
+    rounds.run(2)
+    assert state_of(web) == ProbeState.DOWN
+    assert state_of(tcp) == ProbeState.UP
+    assert service_state(service.slug, rounds.last)["state"] == "perturbe"
+    incident = Incident.objects.drafts().get()
+    assert incident.impact == Impact.DEGRADED
+
+
+def test_claim_prevents_double_checking(server: tuple[str, Behaviour], service: Service) -> None:
+    url, behaviour = server
+    probe = make_probe(service, url)
+    due = list(Probe.objects.due(START))
+    assert due == [probe]
+    assert probing._claim(due, START) == [probe]
+    # The same rows, as another round read them before the first claimed them.
+    assert probing._claim(due, START) == []
+    probe.refresh_from_db()
+    assert probe.next_check_at == START + dt.timedelta(seconds=INTERVAL)
+
+    # Two rounds at the same moment: the probe is checked once.
+    Probe.objects.filter(pk=probe.pk).update(next_check_at=None)
+    probing.run_round(now=START)
+    probing.run_round(now=START)
+    assert behaviour.requests == 1
+    assert ProbeResult.objects.count() == 1
+
+
+def test_slow_answers_make_the_service_degraded(
+    server: tuple[str, Behaviour], service: Service
+) -> None:
+    url, behaviour = server
+    behaviour.delay = 0.05
+    probe = make_probe(service, url, slow_ms=1, down_after=2)
+    rounds = Rounds()
+    rounds.run()
+    # A first slow answer: up (slow needs down_after slow answers in a row).
+    assert state_of(probe) == ProbeState.UP
+    assert probe.last_response_ms is not None
+    assert probe.last_response_ms >= 50
+    rounds.run()
+    assert state_of(probe) == ProbeState.SLOW
+    assert service_state(service.slug, rounds.last)["state"] == "perturbe"
+    # Slow is no outage: no incident.
+    assert not Incident.objects.exists()
+
+    behaviour.delay = 0
+    probe.slow_ms = 3000
+    probe.save(update_fields=["slow_ms"])
+    rounds.run()
+    assert state_of(probe) == ProbeState.UP
+    assert service_state(service.slug, rounds.last)["state"] == "operationnel"
+
+
+def test_disabled_probe_and_unpublished_service_are_not_checked(
+    server: tuple[str, Behaviour], service: Service
+) -> None:
+    url, behaviour = server
+    make_probe(service, url, is_enabled=False)
+    probing.run_round(now=START)
+    service.is_published = False
+    service.save()
+    make_probe(service, url, name="autre")
+    probing.run_round(now=START)
+    assert behaviour.requests == 0
+    assert not ProbeResult.objects.exists()
