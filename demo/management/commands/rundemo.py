@@ -17,6 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+# Services of the demo académie that may stop without stopping the demo (the status page).
+DEMO_SERVICES = ("ENT", "Arena")
+
 
 class Command(BaseCommand):
     help = (
@@ -46,7 +49,8 @@ class Command(BaseCommand):
             "courriel": [*manage, "mailserver"],
             "tâches": [*manage, "run_worker"],
             # Daily purges (accounts, audit, codes, SSO) and queued mail, checked every minute.
-            "tâches planifiées": [*manage, "run_scheduled", "--loop"],
+            # Rounds of status probes are due every STATUS_ROUND_SECONDS: checked every 5 s.
+            "tâches planifiées": [*manage, "run_scheduled", "--loop", "--interval", "5"],
             # One process, many threads: the local-memory cache (throttling) is shared.
             "web": [
                 python,
@@ -89,6 +93,11 @@ class Command(BaseCommand):
             f"Services de démonstration : ENT (CAS) sur http://127.0.0.1:{options['ent_port']}/, "
             f"Arena (OpenID Connect) sur http://127.0.0.1:{options['arena_port']}/"
         )
+        self.stdout.write(
+            f"État des services : http://{host}:{port}/statut/ — pour voir l'ENT passer "
+            f"« indisponible » puis revenir, arrêtez-le (kill {children['ENT'].pid}) "
+            "et relancez-le."
+        )
         stopping = False
 
         def stop(*_args: object) -> None:
@@ -98,12 +107,20 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         try:
             while not stopping:
-                for name, child in children.items():
-                    if child.poll() is not None:
+                for name, child in list(children.items()):
+                    if child.poll() is None:
+                        continue
+                    self.stderr.write(f"Le processus « {name} » s'est arrêté ({child.returncode}).")
+                    if name in DEMO_SERVICES:
+                        # A demo service may be stopped on purpose, to watch the portal's
+                        # status page and tiles say so; the rest of the demo goes on.
                         self.stderr.write(
-                            f"Le processus « {name} » s'est arrêté ({child.returncode})."
+                            f"Le reste de la démonstration continue. Pour relancer « {name} » : "
+                            f"{' '.join(commands[name])}"
                         )
-                        stopping = True
+                        del children[name]
+                        continue
+                    stopping = True
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
