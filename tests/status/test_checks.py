@@ -339,3 +339,50 @@ def test_imaps_greeting_over_tls(
         stop_serving(server, thread)
     assert refused.error.startswith("certificat refusé : ")
     assert accepted.ok, accepted.error
+
+
+@contextmanager
+def serve_drip(chunk: bytes, every: float) -> Iterator[str]:
+    """A server that answers one byte of ``chunk`` every ``every`` seconds, for ever (each
+    read is quick, their sum is not); its address."""
+    stop = threading.Event()
+
+    class Drip(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            index = 0
+            while not stop.is_set():
+                try:
+                    self.request.sendall(chunk[index % len(chunk) : index % len(chunk) + 1])
+                except OSError:
+                    return
+                index += 1
+                stop.wait(every)
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Drip)
+    server.daemon_threads = True
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="drip", daemon=True
+    )
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        stop.set()
+        stop_serving(server, thread)
+
+
+@pytest.mark.parametrize(
+    ("kind", "chunk"),
+    [("http", b"HTTP/1.1 200 OK\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaa"), ("imap", b"* OK hello")],
+)
+def test_a_target_answering_byte_by_byte_is_cut_at_the_deadline(kind: str, chunk: bytes) -> None:
+    """Socket timeouts bound each read, not their sum: the whole check has its own limit."""
+    with serve_drip(chunk, every=0.1) as address:
+        target = f"http://{address}/" if kind == "http" else address
+        started = time.monotonic()
+        outcome = checks.run(checks.Spec(kind=kind, target=target, timeout=0.5))
+        elapsed = time.monotonic() - started
+    assert not outcome.ok
+    # Twice the timeout, with a generous margin for a busy machine (without the deadline the
+    # check went on as long as the server did).
+    assert elapsed < 5, elapsed

@@ -316,3 +316,126 @@ def test_disabled_probe_and_unpublished_service_are_not_checked(
     probing.run_round(now=START)
     assert behaviour.requests == 0
     assert not ProbeResult.objects.exists()
+
+
+def test_a_service_still_down_when_its_maintenance_ends_gets_its_draft(
+    server: tuple[str, Behaviour], service: Service
+) -> None:
+    """Down during the window, and still down after it: no state change, but a draft."""
+    url, behaviour = server
+    probe = make_probe(service, url, down_after=2)
+    rounds = Rounds()
+    actions.schedule_maintenance(
+        acting_user=None,
+        title="Mise à jour de l'ENT",
+        message="L'ENT est indisponible pendant sa mise à jour.",
+        starts_at=START,
+        ends_at=START + dt.timedelta(minutes=10),
+        services=[service],
+    )
+    behaviour.status = 503
+    rounds.run(3)
+    assert state_of(probe) == ProbeState.DOWN
+    assert not Incident.objects.exists()
+    rounds.now = START + dt.timedelta(minutes=11)
+    rounds.run()
+    draft = Incident.objects.drafts().get()
+    assert draft.opened_automatically
+
+
+def test_a_draft_closed_as_a_false_alarm_is_not_opened_again_while_still_down(
+    server: tuple[str, Behaviour], service: Service
+) -> None:
+    url, behaviour = server
+    make_probe(service, url, down_after=2)
+    rounds = Rounds()
+    behaviour.status = 503
+    rounds.run(2)
+    draft = Incident.objects.drafts().get()
+    actions.post_update(
+        acting_user=None,
+        incident=draft,
+        stage=Stage.RESOLVED,
+        message="La sonde se trompe : l'ENT répond par une autre adresse.",
+        only_draft=True,
+        now=rounds.now,
+    )
+    rounds.run(3)
+    assert Incident.objects.count() == 1
+    # Once the service has answered again, a new fall opens a new draft.
+    behaviour.status = 200
+    rounds.run(2)
+    behaviour.status = 503
+    rounds.run(2)
+    assert Incident.objects.drafts().count() == 1
+    assert Incident.objects.count() == 2
+
+
+def test_a_published_incident_cannot_be_closed_as_an_unpublished_draft(service: Service) -> None:
+    incident = actions.open_incident(
+        acting_user=None,
+        title="ENT indisponible",
+        impact=Impact.DOWN,
+        services=[service],
+        message="L'ENT ne répond plus.",
+    )
+    with pytest.raises(actions.StatusError):
+        actions.post_update(
+            acting_user=None,
+            incident=incident,
+            stage=Stage.RESOLVED,
+            message="Raison interne.",
+            only_draft=True,
+        )
+    assert not incident.updates.filter(message="Raison interne.").exists()
+
+
+def test_a_slow_round_is_not_overtaken_by_the_next_one(service: Service) -> None:
+    """The claim outlasts the longest the check may take, not only the interval."""
+    probe = make_probe(
+        service, "http://127.0.0.1:9/", interval_seconds=10, timeout_seconds=20.0, retries=1
+    )
+    assert probing._claim([probe], START) == [probe]
+    probe.refresh_from_db()
+    assert probe.next_check_at is not None
+    assert probe.next_check_at - START >= dt.timedelta(seconds=20 * 2 * 2)
+    later = START + dt.timedelta(seconds=15)
+    assert list(Probe.objects.due(later).filter(pk=probe.pk)) == []
+
+
+def test_maintenance_starts_on_the_page_without_any_probe_due(service: Service) -> None:
+    """No probe at all: the rounds still rebuild the snapshot when a window begins."""
+    begins = START + dt.timedelta(minutes=5)
+    actions.schedule_maintenance(
+        acting_user=None,
+        title="Mise à jour de l'ENT",
+        message="L'ENT est arrêté.",
+        starts_at=begins,
+        ends_at=begins + dt.timedelta(hours=1),
+        services=[service],
+    )
+    snapshot.refresh(now=START)
+    probing.run_round(now=START + dt.timedelta(minutes=1))
+    published = snapshot.current()
+    assert published is not None
+    state = next(s for s in published["services"] if s["slug"] == service.slug)["state"]
+    assert state == "operationnel"
+    snapshot.forget()
+    probing.run_round(now=begins + dt.timedelta(seconds=30))
+    snapshot.forget()
+    published = snapshot.current()
+    assert published is not None
+    state = next(s for s in published["services"] if s["slug"] == service.slug)["state"]
+    assert state == "maintenance"
+
+
+def test_an_older_snapshot_never_replaces_a_newer_one(service: Service) -> None:
+    older = snapshot.build(now=START)
+    newer = snapshot.build(now=START)
+    newer["marker"] = "newer"
+    snapshot.publish(newer)
+    snapshot.publish(older)
+    snapshot.forget()
+    published = snapshot.current()
+    assert published is not None
+    assert published.get("marker") == "newer"

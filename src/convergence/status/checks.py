@@ -8,10 +8,12 @@ reason otherwise (shown to the DSI, never to the public).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.client
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -63,6 +65,37 @@ def _host_port(target: str, default_port: int) -> tuple[str, int, bool]:
     return host, port, secure
 
 
+class _Deadline:
+    """The whole check's time limit. Socket timeouts bound each call, not their sum: a target
+    sending one byte every half second would hold a check for ever. When the deadline
+    passes, the socket is shut down, which wakes whatever call is waiting on it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._timer: threading.Timer | None = None
+
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None or self._timer is not None:
+            return
+
+        def cut() -> None:
+            self.fired = True
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+        self._timer = threading.Timer(self.seconds, cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> None:
+        """Stop watching; a check cut short is a timeout, whatever it read before."""
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.fired:
+            raise TimeoutError("deadline")
+
+
 def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
@@ -89,7 +122,11 @@ def _check_http(spec: Spec) -> dt.datetime | None:
         )
     else:
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=spec.timeout)
+    # Connecting is bounded by the timeout; from then on, the whole exchange too.
+    deadline = _Deadline(spec.timeout * 2)
     try:
+        connection.connect()
+        deadline.watch(connection.sock)
         connection.request(
             "GET", path, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*"}
         )
@@ -105,6 +142,7 @@ def _check_http(spec: Spec) -> dt.datetime | None:
         return expires
     finally:
         connection.close()
+        deadline.cancel()
 
 
 def _read_line(sock: socket.socket) -> bytes:
@@ -120,16 +158,20 @@ def _read_line(sock: socket.socket) -> bytes:
 
 def _check_greeting(spec: Spec, default_port: int, expected: bytes, label: str) -> None:
     host, port, secure = _host_port(spec.target, default_port)
+    deadline = _Deadline(spec.timeout * 2)
     with socket.create_connection((host, port), timeout=spec.timeout) as raw:
-        sock: socket.socket = raw
-        if secure:
-            sock = _tls_context().wrap_socket(raw, server_hostname=host)
-        line = _read_line(sock)
-        if not line.startswith(expected):
-            shown = line[:60].decode("ascii", "replace") or "rien"
-            raise CheckFailed(f"accueil {label} inattendu : « {shown} »")
-        if sock is not raw:
-            sock.close()
+        deadline.watch(raw)
+        try:
+            if secure:
+                with _tls_context().wrap_socket(raw, server_hostname=host) as wrapped:
+                    line = _read_line(wrapped)
+            else:
+                line = _read_line(raw)
+        finally:
+            deadline.cancel()
+    if not line.startswith(expected):
+        shown = line[:60].decode("ascii", "replace") or "rien"
+        raise CheckFailed(f"accueil {label} inattendu : « {shown} »")
 
 
 def _check_tcp(spec: Spec) -> None:

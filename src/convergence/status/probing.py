@@ -85,6 +85,14 @@ def settle(probe: Probe, outcome: checks.Outcome, now: dt.datetime) -> str | Non
     return None
 
 
+def _claim_horizon(probe: Probe) -> dt.timedelta:
+    """How far a claim pushes the next check: the interval, or longer than the check itself
+    may last (each try bounded at twice the timeout), so a slow round is not overtaken by the
+    next one checking the same probe."""
+    longest = probe.timeout_seconds * 2 * (probe.retries + 1) + 5
+    return dt.timedelta(seconds=max(probe.interval_seconds, longest))
+
+
 def _claim(probes: list[Probe], now: dt.datetime) -> list[Probe]:
     """The probes this round won: each one's next check moved on, if nobody else did."""
     claimed = []
@@ -92,7 +100,7 @@ def _claim(probes: list[Probe], now: dt.datetime) -> list[Probe]:
         moved = (
             Probe.objects.filter(pk=probe.pk)
             .filter(Q(next_check_at__isnull=True) | Q(next_check_at=probe.next_check_at))
-            .update(next_check_at=now + dt.timedelta(seconds=probe.interval_seconds))
+            .update(next_check_at=now + _claim_horizon(probe))
         )
         if moved:
             claimed.append(probe)
@@ -212,6 +220,7 @@ def run_round(*, now: dt.datetime | None = None) -> list[Transition]:
             actions.react_to_probes(service_ids=services, now=finished)
     for transition in transitions:
         logger.info("Probe %s: %s -> %s", transition.probe, transition.before, transition.after)
-    if probes or transitions:
-        snapshot.refresh(now=finished)
+    if probes or transitions or snapshot.needs_refresh(finished):
+        # A state change shows in the uptimes at once, not at the next hourly recount.
+        snapshot.refresh(now=finished, with_history=bool(transitions))
     return transitions

@@ -180,6 +180,7 @@ def build(
     *, now: dt.datetime | None = None, history: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The snapshot, from the database; ``history`` reused if given, computed otherwise."""
+    read_at = time.time()
     now = now or timezone.now()
     if history is None:
         history_at, history = now, _history(now)
@@ -190,10 +191,11 @@ def build(
         "service_id", "state", "state_since", "last_checked_at"
     ):
         probes[probe.service_id].append(probe)
-    incidents = list(
-        Incident.objects.published()
-        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=now - dt.timedelta(days=90)))
-        .prefetch_related("services", "updates")[: RECENT_INCIDENTS + 20]
+    # Every unresolved incident (each one raises its services' state), then the latest
+    # resolved ones.
+    published = Incident.objects.published().prefetch_related("services", "updates")
+    incidents = list(published.unresolved()) + list(
+        published.filter(resolved_at__gte=now - dt.timedelta(days=90))[:RECENT_INCIDENTS]
     )
     windows = list(Maintenance.objects.upcoming(now).prefetch_related("services"))
     open_incidents = [incident for incident in incidents if incident.resolved_at is None]
@@ -235,6 +237,9 @@ def build(
     ).hexdigest()[:16]
     return {
         "generated_at": _iso(now),
+        # The real time the database was read (``now`` may be given): of two snapshots, the
+        # one read later wins (``publish``).
+        "built_at": read_at,
         "history_at": _iso(history_at),
         # Changes only with what a tile or a banner shows: their cached parts are keyed by it.
         "states_version": digest,
@@ -242,6 +247,27 @@ def build(
         "incidents": [_incident(incident) for incident in incidents],
         "maintenances": [_maintenance(window, now) for window in windows],
     }
+
+
+# A snapshot older than this is rebuilt by the next round even when no probe was due, so
+# that maintenance windows start and end on the pages without a probe (unmonitored services).
+STALE_SECONDS = 60
+
+
+def needs_refresh(now: dt.datetime) -> bool:
+    """Whether the published snapshot is missing, old, or a maintenance window has started or
+    ended since it was made."""
+    published = _read_shared()
+    if not published or not published.get("generated_at"):
+        return True
+    made = dt.datetime.fromisoformat(published["generated_at"])
+    if abs((now - made).total_seconds()) >= STALE_SECONDS:
+        return True
+    return (
+        Maintenance.objects.scheduled()
+        .filter(Q(starts_at__gt=made, starts_at__lte=now) | Q(ends_at__gt=made, ends_at__lte=now))
+        .exists()
+    )
 
 
 def path() -> Path:
@@ -262,7 +288,13 @@ def _write_file(snapshot: dict[str, Any]) -> None:
 
 
 def publish(snapshot: dict[str, Any]) -> None:
-    """Make ``snapshot`` the one every reader gets (cache and file; either may fail)."""
+    """Make ``snapshot`` the one every reader gets (cache and file; either may fail), unless
+    the one published already was read from the database later (a slow round finishing
+    after a DSI's change must not bring the old state back)."""
+    published = _read_shared()
+    if published and float(published.get("built_at") or 0) > float(snapshot.get("built_at") or 0):
+        logger.info("Status snapshot: a newer one is already published; this one is dropped.")
+        return
     if _cache_is_shared():
         try:
             cache.set(CACHE_KEY, snapshot, timeout=None)
