@@ -70,9 +70,11 @@ MAX_PAGES = 40
 MAX_VARIANTS = 1
 
 # Links never followed: signing out, downloads, the SSO endpoints (they redirect to the
-# services), the administration (the DSI's walk visits a few of its pages by name).
+# services), the administration (the DSI's walk visits a few of its pages by name), and the
+# documents that are not pages (the status feed and JSON document).
 SKIPPED_PATHS = re.compile(
     r"/deconnexion/|/export/|/pdf/|/lettre/|^/oidc/|^/cas/|^/administration/|^/media/|^/static/"
+    r"|\.atom$|\.json$"
 )
 
 # The anonymous test's pages (the same for everyone), left out of the signed-in walks: the
@@ -81,6 +83,7 @@ PUBLIC_PAGES = re.compile(
     r"^/(connexion|activation|mot-de-passe-oublie|identifiant-oublie)/"
     r"|^/(mentions-legales|donnees-personnelles|accessibilite)/$"
     r"|^/aide/(guides|recherche|depannage)/"
+    r"|^/statut/"
 )
 # Pages named by a slug rather than a number, one shape each kind (a guide, a step).
 SLUGGED = re.compile(r"^/aide/(guides|depannage)/")

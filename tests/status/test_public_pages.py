@@ -182,7 +182,7 @@ def test_the_page_draws_90_days_with_a_text_alternative(client, status):
     assert "<rect" not in content
     assert 'data-tone="bad"' in content
     page = _squeeze(text_of(client.get("/statut/")))
-    assert "2 sous 100 %, le plus bas à 90" in page
+    assert "sous 100 % : 2 ; le plus bas : 90" in page
     assert "Le détail jour par jour de ENT" in page
     # The service's own page: one bar per day, each with its title, and the table.
     content = response_html(client, "/statut/services/ent/")
@@ -270,7 +270,7 @@ def test_the_signed_in_person_sees_the_subscribe_button(client, teacher, status)
 
 
 def test_subscription_requires_sign_in(client, status):
-    response = client.post("/statut/services/ent/abonnement/", {"action": "subscribe"})
+    response = client.post("/abonnements/statut/ent/", {"action": "subscribe"})
     assert response.status_code == 302
     assert "/connexion/" in response["Location"]
     assert not Subscription.objects.exists()
@@ -278,19 +278,19 @@ def test_subscription_requires_sign_in(client, status):
 
 def test_subscription_refuses_a_service_the_person_cannot_see(client, pupil, status):
     client.force_login(pupil)
-    response = client.post("/statut/services/arena/abonnement/", {"action": "subscribe"})
+    response = client.post("/abonnements/statut/arena/", {"action": "subscribe"})
     assert response.status_code == 404
     assert not Subscription.objects.filter(user=pupil).exists()
 
 
 def test_subscription_is_post_only(client, teacher, status):
     client.force_login(teacher)
-    assert client.get("/statut/services/ent/abonnement/").status_code == 405
+    assert client.get("/abonnements/statut/ent/").status_code == 405
 
 
 def test_subscribe_then_unsubscribe_with_audit(client, teacher, status):
     client.force_login(teacher)
-    response = client.post("/statut/services/ent/abonnement/", {"action": "subscribe"})
+    response = client.post("/abonnements/statut/ent/", {"action": "subscribe"})
     assert response.status_code == 302
     assert response["Location"] == "/statut/services/ent/"
     assert Subscription.objects.filter(user=teacher, service__slug="ent").exists()
@@ -298,7 +298,7 @@ def test_subscribe_then_unsubscribe_with_audit(client, teacher, status):
     page = text_of(client.get(response["Location"]))
     assert "Vous serez prévenu par courriel des incidents et maintenances de" in page
 
-    response = client.post("/statut/services/ent/abonnement/", {"action": "unsubscribe"})
+    response = client.post("/abonnements/statut/ent/", {"action": "unsubscribe"})
     assert response.status_code == 302
     assert not Subscription.objects.filter(user=teacher).exists()
     assert AuditEvent.objects.filter(event_type="status.unsubscribed", actor=teacher).exists()
@@ -307,6 +307,37 @@ def test_subscribe_then_unsubscribe_with_audit(client, teacher, status):
 
 def test_subscription_with_an_unknown_action_is_refused(client, teacher, status):
     client.force_login(teacher)
-    response = client.post("/statut/services/ent/abonnement/", {"action": "tout"})
+    response = client.post("/abonnements/statut/ent/", {"action": "tout"})
     assert response.status_code == 400
     assert not Subscription.objects.exists()
+
+
+def test_query_strings_do_not_make_new_copies_of_the_page(client, status, monkeypatch):
+    """No status page reads its query string: ``?a=1``, ``?a=2``… are one cached page, so a
+    visitor cannot fill the cache (and Redis) with copies."""
+    from convergence.core import fragments
+
+    drawn: list[str] = []
+    original = fragments.cached
+
+    def counting(key, render, timeout=fragments.FRAGMENT_SECONDS):
+        def counted():
+            drawn.append(key)
+            return render()
+
+        return original(key, counted, timeout)
+
+    monkeypatch.setattr(fragments, "cached", counting)
+    for number in range(5):
+        assert client.get(f"/statut/?a={number}").status_code == 200
+    pages = [key for key in drawn if key.startswith("fragment:status-page:")]
+    assert len(pages) == 1
+
+
+def test_a_person_who_no_longer_sees_a_service_can_still_leave_it(client, pupil, status):
+    arena = Service.objects.get(slug="arena")
+    Subscription.objects.create(user=pupil, service=arena)
+    client.force_login(pupil)
+    response = client.post("/abonnements/statut/arena/", {"action": "unsubscribe"})
+    assert response.status_code == 302
+    assert not Subscription.objects.filter(user=pupil, service=arena).exists()

@@ -49,6 +49,7 @@ class StatusConfig(AppConfig):
         personal_data.register()
         # Whether a service is down must be readable when the portal is closed for
         # maintenance, and by someone who cannot get further than the sign-in page.
+        # Reading only: the subscription form posts outside /statut/.
         open_urls.register(
             "/statut/",
             during=(open_urls.During.MAINTENANCE, open_urls.During.ENROLMENT),

@@ -9,7 +9,8 @@ urlpatterns = [
     path("statut/flux.atom", views.feed, name="feed"),
     path("statut/api.json", views.api, name="api"),
     path("statut/services/<slug:slug>/", views.service, name="service"),
-    path("statut/services/<slug:slug>/abonnement/", views.subscription, name="subscription"),
+    # Outside /statut/, which stays open during maintenance and before enrolment: a write.
+    path("abonnements/statut/<slug:slug>/", views.subscription, name="subscription"),
     path("statut/incidents/<int:pk>/", views.incident, name="incident"),
     path("gestion/statut/", manage_views.overview, name="manage"),
     path("gestion/statut/incidents/nouveau/", manage_views.new_incident, name="new_incident"),

@@ -42,7 +42,7 @@ from convergence.core.views import dependency_outage, render_error
 from convergence.portal.models import Service
 from convergence.status import actions, charts, snapshot
 from convergence.status.models import Impact, Stage, State, Subscription
-from convergence.status.presentation import look
+from convergence.status.presentation import look, printable
 
 logger = logging.getLogger(__name__)
 
@@ -159,11 +159,12 @@ def _incident(entry: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         "services": [
             {
                 "slug": slug,
-                "name": names.get(slug, slug),
+                "name": names[slug],
                 # Only a service of the snapshot has a page.
                 "url": reverse("status:service", args=[slug]) if slug in names else "",
             }
             for slug in entry.get("services", [])
+            if slug in names
         ],
         "latest": updates[0] if updates else None,
         "updates": updates,
@@ -181,7 +182,9 @@ def _maintenance(entry: dict[str, Any], names: dict[str, str]) -> dict[str, Any]
         "ends_at": _when(entry.get("ends_at")),
         "active": bool(entry.get("active")),
         "services": [
-            {"slug": slug, "name": names.get(slug, slug)} for slug in entry.get("services", [])
+            {"slug": slug, "name": names[slug]}
+            for slug in entry.get("services", [])
+            if slug in names
         ],
     }
 
@@ -203,6 +206,7 @@ def _common(current: dict[str, Any] | None) -> dict[str, Any]:
 # reloaded by everyone when a service is down costs a dictionary lookup. Kept a second, so a
 # renamed académie (in the shell of the page) shows within a second.
 RECENT_PAGE_SECONDS = 1.0
+SHARED_PAGE_SECONDS = 60
 RECENT_PAGES_KEPT = 64
 _recent_pages: dict[tuple[str, str, str], tuple[float, bytes]] = {}
 
@@ -216,7 +220,7 @@ def _fresh_browser(request: HttpRequest) -> bool:
     return (
         context_processors.shows_nothing_personal(request)
         and not getattr(request, "htmx", False)
-        and len(request.get_full_path()) <= 300
+        and len(request.path) <= 300
     )
 
 
@@ -250,8 +254,10 @@ def _respond(
 
     try:
         if _fresh_browser(request):
+            # By path: no status page reads its query string, so ``?x=1``, ``?x=2``… are the
+            # same page and cannot fill the cache with copies.
             memo_key = (
-                request.get_full_path(),
+                request.path,
                 request.get_host(),
                 str(current.get("generated_at") or "") if current else "",
             )
@@ -260,11 +266,14 @@ def _respond(
                 return HttpResponse(remembered[1])
             key = fragments.key(
                 "status-page",
-                request.get_full_path(),
+                request.path,
                 current.get("generated_at") if current else "",
                 *context_processors.shell_facts(request),
             )
-            html: str = fragments.fill_csrf(fragments.cached(key, shared), request)
+            # A new snapshot every round: a copy is not kept longer than a few rounds.
+            html: str = fragments.fill_csrf(
+                fragments.cached(key, shared, timeout=SHARED_PAGE_SECONDS), request
+            )
             if len(_recent_pages) >= RECENT_PAGES_KEPT:
                 _recent_pages.clear()
             _recent_pages[memo_key] = (time.monotonic(), html.encode())
@@ -454,6 +463,14 @@ class _StatusFeed(feedgenerator.Atom1Feed):
         super().__init__(*args, **kwargs)
         self.generated_at = generated_at
 
+    def add_item(self, *args: Any, **kwargs: Any) -> None:
+        # Whatever reached the snapshot, the feed stays well-formed XML.
+        cleaned = {
+            name: printable(value) if isinstance(value, str) else value
+            for name, value in kwargs.items()
+        }
+        super().add_item(*args, **cleaned)  # type: ignore[arg-type]
+
     def latest_post_date(self) -> dt.datetime:
         now = timezone.now()
         dates = [
@@ -487,7 +504,7 @@ def feed(request: HttpRequest) -> HttpResponse:
         latest = updates[0] if updates else {}
         opened = _moment(entry.get("opened_at"))
         updated = _moment(latest.get("posted_at")) or opened
-        concerned = ", ".join(names.get(slug, slug) for slug in entry.get("services", []))
+        concerned = ", ".join(names[slug] for slug in entry.get("services", []) if slug in names)
         summary = _("%(stage)s — %(message)s (services concernés : %(services)s)") % {
             "stage": _stage_label(latest.get("stage", entry.get("stage"))),
             "message": latest.get("message", ""),
@@ -513,7 +530,9 @@ def feed(request: HttpRequest) -> HttpResponse:
         summary = _("Du %(start)s au %(end)s (services concernés : %(services)s). %(message)s") % {
             "start": _when(window.get("starts_at")),
             "end": _when(window.get("ends_at")),
-            "services": ", ".join(names.get(slug, slug) for slug in window.get("services", [])),
+            "services": ", ".join(
+                names[slug] for slug in window.get("services", []) if slug in names
+            ),
             "message": window.get("message", ""),
         }
         atom.add_item(
@@ -617,8 +636,15 @@ def subscription(request: HttpRequest, slug: str) -> HttpResponse:
     ``unsubscribe``), then back to its page."""
     user = request.user
     assert isinstance(user, User)
-    found = get_object_or_404(Service.objects.visible_to(user), slug=slug)
     action = request.POST.get("action", "")
+    # Following needs the service to be the person's; leaving one they no longer see (a
+    # role ended) is always possible.
+    choices = (
+        Service.objects.visible_to(user)
+        if action != "unsubscribe"
+        else Service.objects.filter(subscriptions__user=user)
+    )
+    found = get_object_or_404(choices, slug=slug)
     handlers: dict[str, Callable[..., bool]] = {
         "subscribe": actions.subscribe,
         "unsubscribe": actions.unsubscribe,
