@@ -67,8 +67,8 @@ def test_bars_are_a_named_image_with_a_summary():
     assert root.get("aria-labelledby") == "disponibilite-ent-resume"
     title = root.find(f"{SVG}title")
     assert title.get("id") == "disponibilite-ent-resume"
-    assert "90 jours mesurés" in title.text
-    assert "2 sous 100" in title.text
+    assert "jours mesurés : 90" in title.text
+    assert "sous 100 % : 2" in title.text
     assert f"96{NBSP}%" in title.text
 
 

@@ -124,3 +124,19 @@ def test_the_json_document_follows_the_snapshot(client, status):
     arena = next(service for service in document["services"] if service["slug"] == "arena")
     assert arena["state"] == "indisponible"
     assert arena["state_label"] == "Indisponible"
+
+
+def test_a_control_character_typed_by_the_dsi_never_breaks_the_feed(client, status, dsi):
+    from convergence.portal.models import Service
+    from convergence.status import actions, snapshot
+
+    actions.open_incident(
+        acting_user=dsi,
+        title="Messagerie\x0b lente",
+        impact="perturbe",
+        services=[Service.objects.get(slug="messagerie")],
+        message="Collé depuis un traitement de texte :\x0b\x0c la messagerie est lente.",
+    )
+    snapshot.refresh()
+    titles = [entry.title for entry in _entries(client).values()]
+    assert "Messagerie lente" in titles

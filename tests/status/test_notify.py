@@ -111,3 +111,13 @@ def test_a_maintenance_window_and_its_cancellation_are_told(messagerie, subscrib
     mail.outbox.clear()
     assert notify.send("maintenance", window.pk) == 2
     assert mail.outbox[0].subject == "Maintenance annulée : Mise à jour de la messagerie"
+
+
+def test_a_subscriber_who_no_longer_sees_the_service_is_not_told(demo, pupil):
+    """Léa followed Arena when she could see it (a role since ended): no more news of it."""
+    arena = Service.objects.get(slug="arena")
+    Subscription.objects.create(user=pupil, service=arena)
+    incident = open_incident(arena)
+    mail.outbox.clear()
+    assert notify.send("incident", incident.pk) == 0
+    assert mail.outbox == []

@@ -31,6 +31,7 @@ from convergence.core.models import Establishment
 from convergence.portal import service_states
 from convergence.portal.contexts import Context, contexts_of, is_grouped
 from convergence.portal.models import Audience, Favourite, Service, audience_of
+from convergence.portal.service_states import TileState
 
 if TYPE_CHECKING:
     from convergence.accounts.models import User
@@ -160,10 +161,15 @@ class Catalogue:
         common = [pk for pk in services if pk in common_ids]
         return cls(services, favourites, catalogue_version, sections, common)
 
-    def template_context(self, services: dict[int, Service]) -> dict[str, Any]:
-        """What ``portal/_favourites_and_catalogue.html`` reads, from the services by id."""
+    def template_context(
+        self, services: dict[int, Service], states: dict[str, TileState] | None = None
+    ) -> dict[str, Any]:
+        """What ``portal/_favourites_and_catalogue.html`` reads, from the services by id;
+        ``states``: the tiles' states, when the caller already read them (with the version
+        keying what it caches)."""
         shown = [services[pk] for pk in self.services if pk in services]
-        _version, states = service_states.current()
+        if states is None:
+            _version, states = service_states.current()
         return {
             "tile_states": states,
             "query": "",
@@ -222,7 +228,8 @@ def render_favourites_and_catalogue(request: HttpRequest, user: User) -> SafeStr
     rendered once per (catalogue, sections, favourites) and filled with this request's CSRF
     token."""
     catalogue = Catalogue.for_request(request) if request.user == user else Catalogue.of(user)
-    states_version, _states = service_states.current()
+    # One read: the cached fragment shows the states its key names.
+    states_version, states = service_states.current()
     key = fragments.key(
         "favourites-and-catalogue",
         catalogue.version,
@@ -237,7 +244,7 @@ def render_favourites_and_catalogue(request: HttpRequest, user: User) -> SafeStr
             "portal/_favourites_and_catalogue.html",
             {
                 **fragments.csrf_placeholder_context(),
-                **catalogue.template_context(Service.objects.in_bulk(catalogue.services)),
+                **catalogue.template_context(Service.objects.in_bulk(catalogue.services), states),
             },
         )
 

@@ -32,6 +32,7 @@ from convergence.status.models import (
     Stage,
     Subscription,
 )
+from convergence.status.presentation import printable
 
 
 class StatusError(Exception):
@@ -39,12 +40,20 @@ class StatusError(Exception):
 
 
 def _after_commit(*, tell: tuple[str, int] | None = None) -> None:
-    def run() -> None:
-        snapshot.refresh()
-        if tell is not None:
-            notify.tell_subscribers(kind=tell[0], object_id=tell[1])
+    """Once committed: subscribers told (first: a failing rebuild must not silence them),
+    then the snapshot rebuilt; each on its own, a failure of one logged, never raised to a
+    person whose change is already made."""
+    if tell is not None:
+        kind, object_id = tell
+        transaction.on_commit(
+            lambda: notify.tell_subscribers(kind=kind, object_id=object_id), robust=True
+        )
+    transaction.on_commit(snapshot.refresh, robust=True)
 
-    transaction.on_commit(run)
+
+def _text(value: str) -> str:
+    """What a person typed, trimmed, without the control characters XML cannot carry."""
+    return printable(value).strip()
 
 
 def _service_ids(services: Iterable[Service]) -> list[int]:
@@ -75,7 +84,7 @@ def open_incident(
     if stage == Stage.RESOLVED:
         raise StatusError(_("Un incident s'ouvre à une autre étape que « Résolu »."))
     incident = Incident.objects.create(
-        title=title.strip(),
+        title=_text(title),
         impact=Impact(impact),
         is_published=publish,
         opened_automatically=automatic,
@@ -86,7 +95,7 @@ def open_incident(
     IncidentUpdate.objects.create(
         incident=incident,
         stage=Stage(stage),
-        message=message.strip(),
+        message=_text(message),
         posted_at=moment,
         author=acting_user,
     )
@@ -121,13 +130,13 @@ def publish_draft(
         raise StatusError(_("Cet incident est déjà publié."))
     if incident.resolved_at is not None:
         raise StatusError(_("Ce brouillon a été clos : ouvrez un nouvel incident si besoin."))
-    incident.title = title.strip()
+    incident.title = _text(title)
     incident.impact = Impact(impact)
     incident.is_published = True
     incident.save(update_fields=["title", "impact", "is_published"])
     first = incident.updates.order_by("posted_at", "pk").first()
-    if first is not None and message.strip():
-        first.message = message.strip()
+    if first is not None and _text(message):
+        first.message = _text(message)
         first.author = acting_user
         first.save(update_fields=["message", "author"])
     record_event(
@@ -148,19 +157,24 @@ def post_update(
     stage: str,
     message: str,
     now: dt.datetime | None = None,
+    only_draft: bool = False,
     request: HttpRequest | None = None,
 ) -> IncidentUpdate:
-    """A new French message on the incident; « Résolu » closes it (time to resolve)."""
+    """A new French message on the incident; « Résolu » closes it (time to resolve).
+    ``only_draft``: closing a draft as a false alarm, whose reason stays internal — refused
+    if a colleague published it meanwhile (checked under the row's lock)."""
     moment = now or timezone.now()
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.resolved_at is not None:
         raise StatusError(_("Cet incident est résolu : il ne reçoit plus de mise à jour."))
-    if not message.strip():
+    if only_draft and incident.is_published:
+        raise StatusError(_("Cet incident vient d'être publié : il ne peut plus être clos ainsi."))
+    if not _text(message):
         raise StatusError(_("Écrivez le message de la mise à jour."))
     update = IncidentUpdate.objects.create(
         incident=incident,
         stage=Stage(stage),
-        message=message.strip(),
+        message=_text(message),
         posted_at=moment,
         author=acting_user,
     )
@@ -186,7 +200,7 @@ def set_postmortem(
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.resolved_at is None:
         raise StatusError(_("Le retour d'expérience s'écrit une fois l'incident résolu."))
-    incident.postmortem = text.strip()
+    incident.postmortem = _text(text)
     incident.save(update_fields=["postmortem"])
     record_event(
         event_type=events.INCIDENT_UPDATED,
@@ -215,8 +229,8 @@ def schedule_maintenance(
     if ends_at <= starts_at:
         raise StatusError(_("La fin de la maintenance doit suivre son début."))
     window = Maintenance.objects.create(
-        title=title.strip(),
-        message=message.strip(),
+        title=_text(title),
+        message=_text(message),
         starts_at=starts_at,
         ends_at=ends_at,
         created_by=acting_user,
@@ -311,7 +325,9 @@ def react_to_probes(*, service_ids: Iterable[int], now: dt.datetime) -> dict[str
     closed: list[int] = []
     services = Service.objects.in_bulk(list(service_ids))
     for service_id, (states, down_since) in _service_probe_states(services).items():
-        service = services[service_id]
+        # Two rounds may react to the same service at once (a slow round overlapping the
+        # next): the service's row, locked until commit, lets one decide at a time.
+        service = Service.objects.select_for_update().get(pk=service_id)
         down = states.count(ProbeState.DOWN)
         open_here = Incident.objects.unresolved().affecting(service)
         if down:

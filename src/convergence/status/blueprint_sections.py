@@ -137,10 +137,27 @@ def load_status_peaks(data: list[dict[str, Any]], report: LoadReport) -> None:
                 end_time=end_time,
             )
         )
-    PeakPeriod.objects.all().delete()
-    PeakPeriod.objects.bulk_create(periods)
-    for _period in periods:
-        report.count("périodes chargées", created=True)
+    # Found by name: the same blueprint loaded again changes nothing; a period the blueprint
+    # no longer names is removed.
+    kept = []
+    for period in periods:
+        existing = PeakPeriod.objects.filter(name=period.name).first()
+        if existing is not None:
+            period.pk = existing.pk
+            period._state.adding = False
+        created = existing is None
+        try:
+            period.full_clean(validate_unique=False)
+        except ValidationError as error:
+            raise BlueprintError(f"Période chargée « {period.name} » : {error.messages}") from error
+        if created or any(
+            getattr(existing, field) != getattr(period, field)
+            for field in ("starts_on", "ends_on", "weekday", "start_time", "end_time")
+        ):
+            period.save()
+            report.count("périodes chargées", created=created)
+        kept.append(period.pk)
+    PeakPeriod.objects.exclude(pk__in=kept).delete()
 
 
 def load_status_demo_history(data: dict[str, Any], report: LoadReport) -> None:

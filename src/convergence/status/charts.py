@@ -101,8 +101,8 @@ def uptime_summary(days: Sequence[Sequence[Any]]) -> str:
         return _("Disponibilité sur %(count)s jours : aucune mesure.") % {"count": len(ordered)}
     below = sum(1 for value in measured if value < 100)
     return _(
-        "Disponibilité jour par jour sur %(count)s jours : %(measured)s jours mesurés, "
-        "%(below)s sous 100 %%, le plus bas à %(lowest)s."
+        "Disponibilité jour par jour sur %(count)s jours — jours mesurés : %(measured)s ; "
+        "sous 100 %% : %(below)s ; le plus bas : %(lowest)s."
     ) % {
         "count": len(ordered),
         "measured": len(measured),

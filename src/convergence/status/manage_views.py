@@ -159,6 +159,7 @@ def _apply(request: AuthenticatedRequest, incident: Incident, intent: str, form:
             incident=incident,
             stage=Stage.RESOLVED,
             message=form.cleaned_message(),
+            only_draft=True,
             request=request,
         )
         return _("Le brouillon est clos sans avoir été publié.")

@@ -113,13 +113,17 @@ class Probe(models.Model):
         _("état"), max_length=8, choices=ProbeState.choices, default=ProbeState.UNKNOWN
     )
     state_since = models.DateTimeField(_("depuis"), null=True, blank=True)
-    consecutive_failures = models.PositiveIntegerField(default=0)
-    consecutive_successes = models.PositiveIntegerField(default=0)
-    consecutive_slow = models.PositiveIntegerField(default=0)
+    consecutive_failures = models.PositiveIntegerField(_("échecs consécutifs"), default=0)
+    consecutive_successes = models.PositiveIntegerField(_("succès consécutifs"), default=0)
+    consecutive_slow = models.PositiveIntegerField(_("réponses lentes consécutives"), default=0)
     last_checked_at = models.DateTimeField(_("dernière mesure"), null=True, blank=True)
-    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_check_at = models.DateTimeField(
+        _("prochaine mesure"), null=True, blank=True, db_index=True
+    )
     last_error = models.CharField(_("dernière erreur"), max_length=200, blank=True)
-    last_response_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_response_ms = models.PositiveIntegerField(
+        _("dernier temps de réponse (ms)"), null=True, blank=True
+    )
     certificate_expires_at = models.DateTimeField(
         _("expiration du certificat"), null=True, blank=True
     )
@@ -164,15 +168,19 @@ class ProbeResultQuerySet(models.QuerySet["ProbeResult"]):
 class ProbeResult(models.Model):
     """One check, kept raw for ``STATUS_RAW_RETENTION_DAYS``."""
 
-    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="results")
-    checked_at = models.DateTimeField()
-    ok = models.BooleanField()
-    response_ms = models.PositiveIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=200, blank=True)
+    probe = models.ForeignKey(
+        Probe, on_delete=models.CASCADE, related_name="results", verbose_name=_("sonde")
+    )
+    checked_at = models.DateTimeField(_("mesuré le"))
+    ok = models.BooleanField(_("réussie"))
+    response_ms = models.PositiveIntegerField(_("temps de réponse (ms)"), null=True, blank=True)
+    error = models.CharField(_("erreur"), max_length=200, blank=True)
 
     objects = ProbeResultQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("mesure")
+        verbose_name_plural = _("mesures")
         indexes: ClassVar = [
             models.Index(fields=["probe", "checked_at"], name="status_result_probe_time"),
             models.Index(fields=["checked_at"], name="status_result_time"),
@@ -185,14 +193,18 @@ class ProbeResult(models.Model):
 class HourlyStat(models.Model):
     """One probe's checks over one hour (UTC), kept ``STATUS_HOURLY_RETENTION_DAYS``."""
 
-    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="hourly")
-    hour = models.DateTimeField()
-    checks = models.PositiveIntegerField(default=0)
-    failures = models.PositiveIntegerField(default=0)
-    total_ms = models.PositiveBigIntegerField(default=0)
-    max_ms = models.PositiveIntegerField(default=0)
+    probe = models.ForeignKey(
+        Probe, on_delete=models.CASCADE, related_name="hourly", verbose_name=_("sonde")
+    )
+    hour = models.DateTimeField(_("heure"))
+    checks = models.PositiveIntegerField(_("mesures"), default=0)
+    failures = models.PositiveIntegerField(_("échecs"), default=0)
+    total_ms = models.PositiveBigIntegerField(_("temps de réponse cumulé (ms)"), default=0)
+    max_ms = models.PositiveIntegerField(_("temps de réponse maximal (ms)"), default=0)
 
     class Meta:
+        verbose_name = _("bilan horaire d'une sonde")
+        verbose_name_plural = _("bilans horaires des sondes")
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["probe", "hour"], name="status_hourly_unique"),
             models.CheckConstraint(
@@ -236,7 +248,7 @@ class Incident(models.Model):
     went down) that the DSI confirms or rewords, or by the DSI directly."""
 
     title = models.CharField(_("titre"), max_length=160)
-    impact = models.CharField(_("impact"), max_length=12, choices=Impact.choices)
+    impact = models.CharField(_("gravité"), max_length=12, choices=Impact.choices)
     services = models.ManyToManyField(
         Service, related_name="incidents", verbose_name=_("services concernés")
     )
@@ -253,14 +265,15 @@ class Incident(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("déclaré par"),
     )
 
     objects = IncidentQuerySet.as_manager()
 
     class Meta:
         ordering: ClassVar = ["-opened_at"]
-        verbose_name = _("incident")
-        verbose_name_plural = _("incidents")
+        verbose_name = _("incident de service")
+        verbose_name_plural = _("incidents de service")
         constraints: ClassVar = [
             models.CheckConstraint(
                 condition=Q(impact__in=Impact.values), name="incident_impact_valid"
@@ -282,15 +295,24 @@ class Incident(models.Model):
 class IncidentUpdate(models.Model):
     """One French message on an incident, at a stage of its handling."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="updates", verbose_name=_("incident")
+    )
     stage = models.CharField(_("étape"), max_length=12, choices=Stage.choices)
-    message = models.TextField(_("message"), max_length=4000)
+    message = models.TextField(_("texte"), max_length=4000)
     posted_at = models.DateTimeField(_("publié le"), default=timezone.now)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("auteur"),
     )
 
     class Meta:
+        verbose_name = _("mise à jour d'incident")
+        verbose_name_plural = _("mises à jour d'incidents")
         ordering: ClassVar = ["-posted_at", "-pk"]
         constraints: ClassVar = [
             models.CheckConstraint(condition=Q(stage__in=Stage.values), name="update_stage_valid")
@@ -317,26 +339,31 @@ class Maintenance(models.Model):
     « en maintenance », and failing probes of its services open no incident."""
 
     title = models.CharField(_("titre"), max_length=160)
-    message = models.TextField(_("message"), max_length=4000)
+    message = models.TextField(_("texte"), max_length=4000)
     starts_at = models.DateTimeField(_("début"))
     ends_at = models.DateTimeField(_("fin"))
     services = models.ManyToManyField(
         Service, related_name="maintenances", verbose_name=_("services concernés")
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("programmée par"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("programmée le"), default=timezone.now)
     # Busy periods the window fell in, as the DSI was warned of them (kept for the record).
-    peak_warnings = models.JSONField(default=list, blank=True)
+    peak_warnings = models.JSONField(_("périodes chargées signalées"), default=list, blank=True)
     cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
 
     objects = MaintenanceQuerySet.as_manager()
 
     class Meta:
         ordering: ClassVar = ["starts_at"]
-        verbose_name = _("maintenance")
-        verbose_name_plural = _("maintenances")
+        verbose_name = _("maintenance programmée")
+        verbose_name_plural = _("maintenances programmées")
         constraints: ClassVar = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="maintenance_ends_after_start"
@@ -408,12 +435,19 @@ class Subscription(models.Model):
     """A person told by e-mail of a service's incidents and maintenance windows."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="status_subscriptions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="status_subscriptions",
+        verbose_name=_("personne"),
     )
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="subscriptions")
-    created_at = models.DateTimeField(default=timezone.now)
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="subscriptions", verbose_name=_("service")
+    )
+    created_at = models.DateTimeField(_("depuis le"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("abonnement à l'état d'un service")
+        verbose_name_plural = _("abonnements à l'état des services")
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["user", "service"], name="status_subscription_unique")
         ]

@@ -14,11 +14,13 @@ from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
+from django_tasks import task
 
 from convergence.accounts.mailing import contact_address
 from convergence.accounts.models import AccountState, User
 from convergence.core.links import absolute_url
 from convergence.outbox import mail
+from convergence.portal.models import Service
 from convergence.status.models import Incident, Maintenance
 
 logger = logging.getLogger(__name__)
@@ -26,20 +28,33 @@ logger = logging.getLogger(__name__)
 
 def tell_subscribers(*, kind: str, object_id: int) -> None:
     """Queue the message about ``kind`` (``incident`` or ``maintenance``) ``object_id``."""
-    from convergence.status import tasks
-
     try:
-        tasks.tell_subscribers.enqueue(kind, object_id)
+        deliver.enqueue(kind, object_id)
     except Exception:
         # The queue is down: the page that caused it still answers; the change is public.
         logger.exception("Status: subscribers of %s %s could not be told", kind, object_id)
 
 
 def _recipients(service_ids: list[int]) -> list[str]:
+    """The subscribers who still see one of the services (a role ended: no more news)."""
     people = User.objects.filter(
         Q(status_subscriptions__service_id__in=service_ids), state=AccountState.ACTIVE
     ).distinct()
-    return sorted({address for address in map(contact_address, people) if address})
+    return sorted(
+        {
+            address
+            for person in people
+            if Service.objects.visible_to(person).filter(pk__in=service_ids).exists()
+            and (address := contact_address(person))
+        }
+    )
+
+
+@task()
+def deliver(kind: str, object_id: int) -> int:
+    """The task the worker runs (here rather than in ``tasks.py``: the actions queue it, and
+    ``tasks.py`` imports the probing that calls the actions)."""
+    return send(kind, object_id)
 
 
 def send(kind: str, object_id: int) -> int:

@@ -3,6 +3,7 @@ feed: words first, a DSFR icon beside them, a tone for the badge (never colour a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
@@ -29,3 +30,12 @@ LOOKS: dict[str, Look] = {
 
 def look(state: str) -> Look:
     return LOOKS.get(state, LOOKS[State.UNKNOWN])
+
+
+# Control characters XML 1.0 cannot carry (a vertical tab pasted from a word processor would
+# make the Atom feed unwritable): dropped from every text the DSI writes, and from the feed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    return _CONTROL.sub("", text)

@@ -15,7 +15,7 @@ def register() -> None:
         _("État des services"),
         "status:page",
         order=40,
-        keywords=_("état, panne, incident, maintenance, disponibilité, ENT, messagerie"),
+        keywords=_("état, panne, incident, maintenance, disponibilité, en service"),
     )
     sitemap.register(
         sitemap.Section.MANAGEMENT,

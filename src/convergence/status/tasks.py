@@ -1,11 +1,11 @@
-"""Background work of service status: rounds of probes, the daily purge, the subscribers'
-messages."""
+"""Background work of service status: rounds of probes and the daily purge (the subscribers'
+messages are ``notify.deliver``)."""
 
 from __future__ import annotations
 
 from django_tasks import task
 
-from convergence.status import notify, probing, retention
+from convergence.status import probing, retention
 
 
 @task()
@@ -18,8 +18,3 @@ def run_probes() -> int:
 def purge_old_results() -> int:
     """Drop raw results past seven days and hourly aggregates past ninety."""
     return retention.purge()
-
-
-@task()
-def tell_subscribers(kind: str, object_id: int) -> int:
-    return notify.send(kind, object_id)

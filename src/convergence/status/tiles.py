@@ -127,10 +127,10 @@ def _upcoming(current: dict[str, Any], visible: set[int]) -> list[Notice]:
     ids = {service["slug"]: service.get("id") for service in current.get("services", [])}
     found = []
     for window in current.get("maintenances", []):
-        if window.get("active"):
-            continue
+        # By the clock, not the snapshot's flag: a window that has begun is told as « en
+        # maintenance » by the state, one that is over is no news.
         starts = dt.datetime.fromisoformat(window["starts_at"])
-        if starts - now > ANNOUNCE_AHEAD:
+        if starts <= now or starts - now > ANNOUNCE_AHEAD:
             continue
         concerned = [slug for slug in window["services"] if ids.get(slug) in visible]
         if not concerned:
