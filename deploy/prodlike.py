@@ -429,7 +429,11 @@ class ProdLike:
         if self._worker:
             self.start_worker()
         if self._scheduler:
-            self._child("scheduler", [PYTHON, "-m", "django", "run_scheduled", "--loop"]).start()
+            # As the systemd unit: every 15 s, the period of the rounds of status probes.
+            self._child(
+                "scheduler",
+                [PYTHON, "-m", "django", "run_scheduled", "--loop", "--interval", "15"],
+            ).start()
         self.start_nginx()
         wait_until(
             lambda: self.get(f"{self.url}/sante/pret") == 200, timeout=60, what="nginx → portal"

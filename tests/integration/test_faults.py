@@ -103,6 +103,8 @@ def test_postgresql_stopped_under_load_is_a_branded_503_and_heals(shape, postgre
     load.run("dashboard", lambda: reader.get("/"))
     load.run("sign-in", lambda: Visitor(shape.url).sign_in(*NADIA))
     load.run("wrong password", lambda: Visitor(shape.url).sign_in(NADIA[0], "pas-le-bon"))
+    # Whether it is them or the service: the public status page, from its snapshot.
+    load.run("status page", lambda: Visitor(shape.url).get("/statut/"))
     time.sleep(2)
 
     stopped_at = time.monotonic()
@@ -127,7 +129,12 @@ def test_postgresql_stopped_under_load_is_a_branded_503_and_heals(shape, postgre
 
     errors = [a for a in load.answers if a.status >= 500 and a.status != 503]
     assert not errors, errors
+    status_pages = [a for a in load.answers if a.what == "status page"]
+    status_during = [a for a in status_pages if down_at < a.sent and a.at < restarting_at]
+    assert status_during, "the status page was not asked during the outage"
+    assert all(a.status == 200 for a in status_pages), status_pages
     unavailable = [a for a in load.answers if a.status == 503]
+    assert not [a for a in unavailable if a.what == "status page"]
     assert unavailable, "the outage was never seen"
     unbranded = [a for a in unavailable if not (a.retry_after and a.branded)]
     assert not unbranded, unbranded
