@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from convergence.audit.models import AuditEvent
 from convergence.portal.models import Service
@@ -157,20 +157,7 @@ def test_the_page_announces_the_maintenance_in_french(client, status):
     assert "Mise à niveau d'Arena" in section
     assert "Prévue" in section
     starts = timezone.localtime(status["window"].starts_at)
-    month = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ][starts.month - 1]
+    month = formats.date_format(starts, "F")
     assert f"Du {starts.day} {month} {starts.year} à {starts:%H}h{starts:%M}" in section
 
 

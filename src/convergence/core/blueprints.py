@@ -7,6 +7,8 @@ inside one transaction, so a bad file changes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,28 @@ from django.db import transaction
 
 class BlueprintError(ValueError):
     """A blueprint that cannot be applied; the message says where and why, in French."""
+
+
+_TIME_RANGE = re.compile(r"^\s*(\d{1,2})[:h](\d{2})?\s*[-\N{EN DASH}]\s*(\d{1,2})[:h](\d{2})?\s*$")
+
+
+def time_range(
+    text: object, *, where: str, backwards: str = "finit avant de commencer"
+) -> tuple[dt.time, dt.time]:
+    """``"8:00-12:00"`` (or ``8h-12h``, an en dash between the two) as two ordered times of a day; a
+    French ``BlueprintError`` naming ``where`` otherwise (``backwards``: what to say of a
+    range whose end comes first)."""
+    match = _TIME_RANGE.match(str(text))
+    if not match:
+        raise BlueprintError(f"{where} : horaire illisible « {str(text).strip()} ».")
+    try:
+        start = dt.time(int(match[1]), int(match[2] or 0))
+        end = dt.time(int(match[3]), int(match[4] or 0))
+    except ValueError as error:
+        raise BlueprintError(f"{where} : heure impossible « {str(text).strip()} ».") from error
+    if end <= start:
+        raise BlueprintError(f"{where} : « {str(text).strip()} » {backwards}.")
+    return start, end
 
 
 @dataclass

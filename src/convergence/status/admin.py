@@ -15,26 +15,13 @@ from django.utils.translation import gettext_lazy as _
 
 from convergence.core.admin import AuditedModelAdmin
 from convergence.status.models import (
+    PROBE_RUNNING_FIELDS,
     Incident,
     IncidentUpdate,
     Maintenance,
     PeakPeriod,
     Probe,
     Subscription,
-)
-
-# The probe's running state, written by the worker after each check.
-PROBE_RUNNING_FIELDS = (
-    "state",
-    "state_since",
-    "consecutive_failures",
-    "consecutive_successes",
-    "consecutive_slow",
-    "last_checked_at",
-    "next_check_at",
-    "last_response_ms",
-    "last_error",
-    "certificate_expires_at",
 )
 
 

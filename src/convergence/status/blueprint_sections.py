@@ -10,13 +10,12 @@ relative to the day the demo is loaded (``days_ago``, ``in_days``), through the 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from convergence.core.blueprints import BlueprintError, LoadReport
+from convergence.core.blueprints import BlueprintError, LoadReport, time_range
 from convergence.portal.models import Service
 from convergence.status.models import Incident, Maintenance, PeakPeriod, Probe, ProbeKind
 
@@ -33,7 +32,6 @@ PROBE_FIELDS = {
     "enabled": "is_enabled",
 }
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_TIMES = re.compile(r"^\s*(\d{1,2})[:h](\d{2})?\s*[-\N{EN DASH}]\s*(\d{1,2})[:h](\d{2})?\s*$")
 
 
 def _service(slug: object, where: str) -> Service:
@@ -78,17 +76,7 @@ def load_status_probes(data: list[dict[str, Any]], report: LoadReport) -> None:
 
 
 def _times(text: object, where: str) -> tuple[dt.time, dt.time]:
-    match = _TIMES.match(str(text))
-    if not match:
-        raise BlueprintError(f"{where} : horaire illisible « {text} ».")
-    try:
-        start = dt.time(int(match[1]), int(match[2] or 0))
-        end = dt.time(int(match[3]), int(match[4] or 0))
-    except ValueError as error:
-        raise BlueprintError(f"{where} : heure impossible « {text} ».") from error
-    if end <= start:
-        raise BlueprintError(f"{where} : « {text} » finit avant de commencer.")
-    return start, end
+    return time_range(text, where=where)
 
 
 def _date(value: object, where: str) -> dt.date:

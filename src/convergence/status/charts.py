@@ -151,36 +151,7 @@ def uptime_bars(
     ordered = _days(days)
     summary_id = f"{ident}-resume"
     width = max(len(ordered), 1) * (BAR_WIDTH + BAR_GAP) - BAR_GAP
-    if not detailed:
-        return format_html(
-            '<svg class="cv-status-bars" xmlns="http://www.w3.org/2000/svg" role="img" '
-            'aria-labelledby="{}" viewBox="0 0 {} {}" width="100%" height="{}" '
-            'preserveAspectRatio="none" focusable="false">'
-            '<title id="{}">{}</title>{}</svg>',
-            summary_id,
-            width,
-            BAR_HEIGHT,
-            BAR_HEIGHT,
-            summary_id,
-            uptime_summary(days),
-            _compact_bars(ordered),
-        )
-    bars = []
-    for index, (day, value) in enumerate(ordered):
-        shown = percent(value) if value is not None else _("pas de mesure")
-        bars.append(
-            format_html(
-                '<rect x="{}" y="0" width="{}" height="{}" rx="1" fill="{}" data-tone="{}">'
-                "<title>{} : {}</title></rect>",
-                index * (BAR_WIDTH + BAR_GAP),
-                BAR_WIDTH,
-                BAR_HEIGHT,
-                COLOURS[tone(value)],
-                tone(value),
-                _date(day),
-                shown,
-            )
-        )
+    bars = _compact_bars(ordered) if not detailed else _detailed_bars(ordered)
     return format_html(
         '<svg class="cv-status-bars" xmlns="http://www.w3.org/2000/svg" role="img" '
         'aria-labelledby="{}" viewBox="0 0 {} {}" width="100%" height="{}" '
@@ -192,7 +163,28 @@ def uptime_bars(
         BAR_HEIGHT,
         summary_id,
         uptime_summary(days),
-        format_html_join("", "{}", ((bar,) for bar in bars)),
+        bars,
+    )
+
+
+def _detailed_bars(ordered: list[tuple[str, float | None]]) -> SafeString:
+    """One bar a day, its date and uptime as its title."""
+    return format_html_join(
+        "",
+        '<rect x="{}" y="0" width="{}" height="{}" rx="1" fill="{}" data-tone="{}">'
+        "<title>{} : {}</title></rect>",
+        (
+            (
+                index * (BAR_WIDTH + BAR_GAP),
+                BAR_WIDTH,
+                BAR_HEIGHT,
+                COLOURS[tone(value)],
+                tone(value),
+                _date(day),
+                percent(value) if value is not None else _("pas de mesure"),
+            )
+            for index, (day, value) in enumerate(ordered)
+        ),
     )
 
 

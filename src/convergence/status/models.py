@@ -56,6 +56,22 @@ class ProbeState(models.TextChoices):
     DOWN = "down", _("ne répond pas")
 
 
+# A probe's running state: written by the worker after each check (``status.probing``), read
+# only in the administration.
+PROBE_RUNNING_FIELDS = (
+    "state",
+    "state_since",
+    "consecutive_failures",
+    "consecutive_successes",
+    "consecutive_slow",
+    "last_checked_at",
+    "next_check_at",
+    "last_response_ms",
+    "last_error",
+    "certificate_expires_at",
+)
+
+
 class ProbeQuerySet(models.QuerySet["Probe"]):
     def enabled(self) -> ProbeQuerySet:
         return self.filter(is_enabled=True, service__is_published=True)

@@ -28,7 +28,13 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from convergence.status import actions, checks, snapshot
-from convergence.status.models import HourlyStat, Probe, ProbeResult, ProbeState
+from convergence.status.models import (
+    PROBE_RUNNING_FIELDS,
+    HourlyStat,
+    Probe,
+    ProbeResult,
+    ProbeState,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -196,21 +202,7 @@ def run_round(*, now: dt.datetime | None = None) -> list[Transition]:
             after = settle(probe, outcome, finished)
             if after is not None:
                 transitions.append(Transition(probe=probe, before=before, after=after))
-        Probe.objects.bulk_update(
-            probes,
-            [
-                "state",
-                "state_since",
-                "consecutive_failures",
-                "consecutive_successes",
-                "consecutive_slow",
-                "last_checked_at",
-                "next_check_at",
-                "last_error",
-                "last_response_ms",
-                "certificate_expires_at",
-            ],
-        )
+        Probe.objects.bulk_update(probes, PROBE_RUNNING_FIELDS)
         roll_up((probe.pk for probe in probes), finished)
         # Services whose probes changed state, and those still down (a maintenance window
         # ended over a service that had gone down during it: its draft opens now).

@@ -9,36 +9,24 @@ blueprint's, so loading the same file twice changes nothing. ``hours`` maps ``we
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from convergence.core.blueprints import BlueprintError, LoadReport
+from convergence.core.blueprints import BlueprintError, LoadReport, time_range
 from convergence.core.models import Department
 from convergence.support import contacts
 from convergence.support.models import OpeningException, OpeningHours, SupportContact
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_RANGE = re.compile(r"^\s*(\d{1,2})[:h](\d{2})?\s*[-\N{EN DASH}]\s*(\d{1,2})[:h](\d{2})?\s*$")
 
 
 def parse_ranges(text: str, *, where: str) -> list[tuple[dt.time, dt.time]]:
     """``"8:00-12:00, 13:30-17:30"`` (or ``8h-12h``) as ordered pairs of times."""
-    ranges = []
-    for part in str(text).split(","):
-        match = _RANGE.match(part)
-        if not match:
-            raise BlueprintError(f"{where} : horaire illisible « {part.strip()} ».")
-        try:
-            opens = dt.time(int(match[1]), int(match[2] or 0))
-            closes = dt.time(int(match[3]), int(match[4] or 0))
-        except ValueError as error:
-            raise BlueprintError(f"{where} : heure impossible « {part.strip()} ».") from error
-        if closes <= opens:
-            raise BlueprintError(f"{where} : « {part.strip()} » ferme avant d'ouvrir.")
-        ranges.append((opens, closes))
-    return sorted(ranges)
+    return sorted(
+        time_range(part, where=where, backwards="ferme avant d'ouvrir")
+        for part in str(text).split(",")
+    )
 
 
 def _day(value: Any, *, where: str) -> dt.date:
