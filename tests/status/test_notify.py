@@ -121,3 +121,31 @@ def test_a_subscriber_who_no_longer_sees_the_service_is_not_told(demo, pupil):
     mail.outbox.clear()
     assert notify.send("incident", incident.pk) == 0
     assert mail.outbox == []
+
+
+def test_a_draft_opened_by_a_probe_is_mailed_to_the_dsi_only(messagerie, subscribers, dsi):
+    draft = actions.open_incident(
+        acting_user=None,
+        title="Messagerie indisponible",
+        impact=Impact.DOWN,
+        services=[messagerie],
+        message="La messagerie ne répond plus depuis 8 h 02.",
+        publish=False,
+        automatic=True,
+    )
+    mail.outbox.clear()
+    assert notify.send("draft", draft.pk) == 1
+    (message,) = mail.outbox
+    assert message.to == [dsi.email]
+    assert message.subject == "À confirmer : Messagerie indisponible"
+    assert f"/gestion/statut/incidents/{draft.pk}/" in message.body
+    # Once published it is no draft: the DSI is not asked again.
+    actions.publish_draft(
+        acting_user=dsi,
+        incident=draft,
+        title="Messagerie indisponible",
+        impact=Impact.DOWN,
+        message="La messagerie ne répond plus.",
+    )
+    mail.outbox.clear()
+    assert notify.send("draft", draft.pk) == 0

@@ -110,7 +110,11 @@ def open_incident(
             "automatic": automatic,
         },
     )
-    _after_commit(tell=("incident", incident.pk) if publish else None)
+    # Published: its subscribers are told; a draft a probe opened: the DSI is.
+    if publish:
+        _after_commit(tell=("incident", incident.pk))
+    else:
+        _after_commit(tell=("draft", incident.pk) if automatic else None)
     return incident
 
 

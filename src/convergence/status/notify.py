@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django_tasks import task
 
-from convergence.accounts.mailing import contact_address
+from convergence.accounts.mailing import contact_address, dsi_addresses
 from convergence.accounts.models import AccountState, User
 from convergence.core.links import absolute_url
 from convergence.outbox import mail
@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 
 def tell_subscribers(*, kind: str, object_id: int) -> None:
-    """Queue the message about ``kind`` (``incident`` or ``maintenance``) ``object_id``."""
+    """Queue the message about ``kind`` ``object_id``: an ``incident`` or a ``maintenance``
+    to the subscribers of its services, a ``draft`` a probe opened to the DSI."""
     try:
         deliver.enqueue(kind, object_id)
     except Exception:
@@ -73,6 +74,24 @@ def send(kind: str, object_id: int) -> int:
             "link": absolute_url(reverse("status:incident", args=[incident.pk])),
         }
         template = "status/mail/incident"
+    elif kind == "draft":
+        # A probe opened a draft: the DSI is asked to confirm or close it (never the public).
+        incident = Incident.objects.filter(pk=object_id).drafts().first()
+        if incident is None:
+            return 0
+        addresses = dsi_addresses()
+        if addresses:
+            mail.send(
+                addresses,
+                "status/mail/draft",
+                {
+                    "incident": incident,
+                    "update": incident.updates.first(),
+                    "services": list(incident.services.all()),
+                    "link": absolute_url(reverse("status:manage_incident", args=[incident.pk])),
+                },
+            )
+        return len(addresses)
     elif kind == "maintenance":
         window = Maintenance.objects.filter(pk=object_id).first()
         if window is None:
