@@ -439,3 +439,30 @@ def test_an_older_snapshot_never_replaces_a_newer_one(service: Service) -> None:
     published = snapshot.current()
     assert published is not None
     assert published.get("marker") == "newer"
+
+
+def test_planned_maintenance_is_not_counted_as_downtime(
+    server: tuple[str, Behaviour], service: Service
+) -> None:
+    url, behaviour = server
+    probe = make_probe(service, url, down_after=2)
+    rounds = Rounds()
+    rounds.run(2)  # two good checks before the window
+    actions.schedule_maintenance(
+        acting_user=None,
+        title="Mise à jour de l'ENT",
+        message="L'ENT est arrêté pendant sa mise à jour.",
+        starts_at=rounds.now,
+        ends_at=rounds.now + dt.timedelta(minutes=3),
+        services=[service],
+    )
+    behaviour.status = 503
+    rounds.run(3)  # three failures, all inside the window
+    assert ProbeResult.objects.filter(probe=probe, during_maintenance=True).count() == 3
+    stat = HourlyStat.objects.get(probe=probe)
+    assert (stat.checks, stat.failures) == (2, 0)
+    assert service_state(service.slug, rounds.last)["uptime"]["24h"] == 100.0
+    # After the window, a failure is downtime again.
+    rounds.run()
+    stat.refresh_from_db()
+    assert (stat.checks, stat.failures) == (3, 1)

@@ -191,6 +191,8 @@ class ProbeResult(models.Model):
     ok = models.BooleanField(_("réussie"))
     response_ms = models.PositiveIntegerField(_("temps de réponse (ms)"), null=True, blank=True)
     error = models.CharField(_("erreur"), max_length=200, blank=True)
+    # Made while a maintenance window covered the service: kept, but not counted in uptime.
+    during_maintenance = models.BooleanField(_("pendant une maintenance"), default=False)
 
     objects = ProbeResultQuerySet.as_manager()
 

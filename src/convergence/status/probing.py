@@ -31,6 +31,7 @@ from convergence.status import actions, checks, snapshot
 from convergence.status.models import (
     PROBE_RUNNING_FIELDS,
     HourlyStat,
+    Maintenance,
     Probe,
     ProbeResult,
     ProbeState,
@@ -135,17 +136,20 @@ def roll_up(probe_ids: Iterable[int], now: dt.datetime) -> int:
     if not ids:
         return 0
     previous, current = _hours(now)
+    counted = Q(during_maintenance=False)
     rows = []
     for hour in (previous, current):
         end = hour + dt.timedelta(hours=1)
         for row in (
             ProbeResult.objects.filter(probe_id__in=ids, checked_at__gte=hour, checked_at__lt=end)
             .values("probe_id")
+            # Planned work is not downtime: checks made during a maintenance window of the
+            # probe's service count in neither the uptime nor the response times.
             .annotate(
-                checks=Count("pk"),
-                failures=Count("pk", filter=Q(ok=False)),
-                total=Sum("response_ms"),
-                longest=Max("response_ms"),
+                checks=Count("pk", filter=counted),
+                failures=Count("pk", filter=counted & Q(ok=False)),
+                total=Sum("response_ms", filter=counted),
+                longest=Max("response_ms", filter=counted),
             )
         ):
             rows.append(
@@ -184,6 +188,11 @@ def run_round(*, now: dt.datetime | None = None) -> list[Transition]:
     outcomes = run_checks(probes)
     finished = now or timezone.now()
     transitions: list[Transition] = []
+    in_maintenance = set(
+        Maintenance.objects.active_at(finished)
+        .filter(services__in={probe.service_id for probe in probes})
+        .values_list("services", flat=True)
+    )
     with transaction.atomic():
         ProbeResult.objects.bulk_create(
             [
@@ -193,6 +202,7 @@ def run_round(*, now: dt.datetime | None = None) -> list[Transition]:
                     ok=outcome.ok,
                     response_ms=outcome.response_ms,
                     error=outcome.error,
+                    during_maintenance=probe.service_id in in_maintenance,
                 )
                 for probe, outcome in zip(probes, outcomes, strict=True)
             ]
