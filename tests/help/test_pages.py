@@ -66,3 +66,28 @@ def test_fresh_browser_gets_the_cached_page_and_a_signed_in_person_a_live_one(
     page = client.get("/aide/guides/facteur-perdu/").content.decode()
     assert rendered == [1]
     assert "J&#x27;ai perdu" in page
+
+
+def test_query_strings_no_page_reads_are_never_stored(client, db, library, monkeypatch):
+    """A bot looping over ``?a=1``, ``?a=2``… or searching random words must not fill the
+    cache (Redis refuses writes when full, and the portal then answers 503): only the
+    profile asked, one of three, is part of a stored page."""
+    from convergence.core import fragments
+
+    stored: list[str] = []
+    original = fragments.cached
+
+    def counting(key, render, timeout=fragments.FRAGMENT_SECONDS):
+        if key.startswith("fragment:help-page:"):
+            stored.append(key)
+        return original(key, render, timeout)
+
+    monkeypatch.setattr(fragments, "cached", counting)
+    for number in range(3):
+        assert client.get(f"/aide/guides/facteur-perdu/?a={number}").status_code == 200
+        assert client.get(f"/aide/recherche/?q=mot{number}").status_code == 200
+        assert client.get(f"/aide/?profil=inconnu{number}").status_code == 200
+    assert stored == []
+    for profile in ("", "eleve", "parent", "personnel"):
+        assert client.get(f"/aide/?profil={profile}").status_code == 200
+    assert len(stored) == 4
