@@ -328,3 +328,16 @@ def test_a_person_who_no_longer_sees_a_service_can_still_leave_it(client, pupil,
     response = client.post("/abonnements/statut/arena/", {"action": "unsubscribe"})
     assert response.status_code == 302
     assert not Subscription.objects.filter(user=pupil, service=arena).exists()
+
+
+def test_old_information_is_said_to_be_old(client, status):
+    """The worker stopped measuring: the last states are shown with a warning, never as if
+    they were current."""
+    fresh = text_of(client.get("/statut/"))
+    assert "ne sont peut-être plus à jour" not in fresh
+    snapshot.publish(snapshot.build(now=timezone.now() - dt.timedelta(minutes=10)))
+    snapshot.forget()
+    for path in ("/statut/", "/statut/services/ent/"):
+        page = _squeeze(text_of(client.get(path)))
+        assert "Ces informations ne sont peut-être plus à jour" in page
+        assert "la surveillance est peut-être interrompue" in page

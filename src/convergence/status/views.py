@@ -189,9 +189,25 @@ def _maintenance(entry: dict[str, Any], names: dict[str, str]) -> dict[str, Any]
     }
 
 
+# A snapshot older than this means the worker or the scheduler has stopped measuring: the
+# pages say so rather than show old states as if they were current.
+STALE_AFTER = dt.timedelta(minutes=3)
+
+
+def _stale(current: dict[str, Any] | None) -> bool:
+    if not current or not current.get("generated_at"):
+        return False
+    try:
+        made = dt.datetime.fromisoformat(str(current["generated_at"]))
+    except ValueError:
+        return True
+    return timezone.now() - made > STALE_AFTER
+
+
 def _common(current: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "current": current is not None,
+        "stale": _stale(current),
         "generated_at": _when(current.get("generated_at")) if current else "",
         "feed_url": reverse("status:feed"),
         "api_url": reverse("status:api"),
@@ -256,11 +272,9 @@ def _respond(
         if _fresh_browser(request):
             # By path: no status page reads its query string, so ``?x=1``, ``?x=2``… are the
             # same page and cannot fill the cache with copies.
-            memo_key = (
-                request.path,
-                request.get_host(),
-                str(current.get("generated_at") or "") if current else "",
-            )
+            stale = _stale(current)
+            version = str(current.get("generated_at") or "") if current else ""
+            memo_key = (request.path, request.get_host(), f"{version}{'!' if stale else ''}")
             remembered = _recent_pages.get(memo_key)
             if remembered is not None and time.monotonic() - remembered[0] < RECENT_PAGE_SECONDS:
                 return HttpResponse(remembered[1])
@@ -268,6 +282,7 @@ def _respond(
                 "status-page",
                 request.path,
                 current.get("generated_at") if current else "",
+                stale,
                 *context_processors.shell_facts(request),
             )
             # A new snapshot every round: a copy is not kept longer than a few rounds.
