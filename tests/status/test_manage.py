@@ -296,6 +296,22 @@ def test_a_window_over_a_busy_period_is_confirmed_twice(client, dsi, monday_peak
     assert AuditEvent.objects.filter(event_type="status.maintenance_scheduled").exists()
 
 
+def test_the_busy_period_rule_is_the_action_s_whoever_calls_it(dsi, monday_peak):
+    """Not only the form: the action itself refuses an unconfirmed window in a busy period."""
+    starts_at = next_weekday(0, at=dt.time(8, 0))
+    with pytest.raises(actions.BusyPeriods) as refused:
+        actions.schedule_maintenance(
+            acting_user=dsi,
+            title="Mise à jour de la messagerie",
+            message="La messagerie est arrêtée une heure.",
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(hours=1),
+            services=[service()],
+        )
+    assert "Lundi matin" in refused.value.periods[0]
+    assert not planned().exists()
+
+
 def test_a_window_clear_of_busy_periods_is_scheduled_at_once(client, dsi, monday_peak):
     client.force_login(dsi)
     starts_at = next_weekday(2, at=dt.time(22, 0))
@@ -332,6 +348,7 @@ def test_the_dsi_cancels_a_window(client, dsi):
         starts_at=starts_at,
         ends_at=starts_at + dt.timedelta(hours=1),
         services=[service()],
+        despite_busy_periods=True,
     )
     client.force_login(dsi)
     page = text_of(client.get(reverse("status:manage")))

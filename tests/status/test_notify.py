@@ -99,6 +99,7 @@ def test_a_maintenance_window_and_its_cancellation_are_told(messagerie, subscrib
         starts_at=starts_at,
         ends_at=starts_at + dt.timedelta(hours=2),
         services=[messagerie],
+        despite_busy_periods=True,
     )
     mail.outbox.clear()
     assert notify.send("maintenance", window.pk) == 2

@@ -81,6 +81,7 @@ def make_status(dsi: Any) -> dict[str, Any]:
         starts_at=now + dt.timedelta(days=2),
         ends_at=now + dt.timedelta(days=2, hours=2),
         services=[arena],
+        despite_busy_periods=True,
     )
     hour = now.replace(minute=0, second=0, microsecond=0)
     for offset in range(1, 5):

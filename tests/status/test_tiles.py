@@ -84,6 +84,7 @@ def test_a_planned_maintenance_is_announced_to_the_people_concerned(client, teac
         starts_at=start,
         ends_at=start + dt.timedelta(hours=2),
         services=[Service.objects.get(slug="ent")],
+        despite_busy_periods=True,
     )
     snapshot.refresh()
     client.force_login(teacher)
@@ -96,6 +97,7 @@ def test_a_planned_maintenance_is_announced_to_the_people_concerned(client, teac
         starts_at=start,
         ends_at=start + dt.timedelta(hours=2),
         services=[arena_window],
+        despite_busy_periods=True,
     )
     snapshot.refresh()
     client.force_login(pupil)
@@ -113,6 +115,7 @@ def test_a_maintenance_in_progress_shows_on_tiles_and_notices(client, teacher, p
         starts_at=now - dt.timedelta(minutes=5),
         ends_at=now + dt.timedelta(hours=2),
         services=[Service.objects.get(slug="ent")],
+        despite_busy_periods=True,
     )
     snapshot.refresh()
     client.force_login(teacher)

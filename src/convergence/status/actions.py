@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from convergence.accounts.models import User
 from convergence.audit.actions import record_event
 from convergence.portal.models import Service
-from convergence.status import events, notify, snapshot
+from convergence.status import events, notify, peaks, snapshot
 from convergence.status.models import (
     Impact,
     Incident,
@@ -37,6 +37,15 @@ from convergence.status.presentation import printable
 
 class StatusError(Exception):
     """The action does not apply as things are (a French message)."""
+
+
+class BusyPeriods(StatusError):
+    """The window falls in busy periods of the school year (``periods``, each in French) and
+    the DSI has not yet said to keep it there."""
+
+    def __init__(self, periods: list[str]) -> None:
+        super().__init__(_("Cette maintenance tombe pendant une période chargée."))
+        self.periods = periods
 
 
 def _after_commit(*, tell: tuple[str, int] | None = None) -> None:
@@ -225,20 +234,25 @@ def schedule_maintenance(
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     services: Sequence[Service],
-    peak_warnings: Sequence[str] = (),
+    despite_busy_periods: bool = False,
     request: HttpRequest | None = None,
 ) -> Maintenance:
-    """A planned window; the busy periods it overlaps were shown to the DSI, who confirmed."""
+    """A planned window. One that falls in busy periods of the school calendar
+    (``peaks.overlapping``) is refused with ``BusyPeriods`` until the DSI confirms it
+    (``despite_busy_periods``); the periods confirmed are kept on the window."""
     ids = _service_ids(services)
     if ends_at <= starts_at:
         raise StatusError(_("La fin de la maintenance doit suivre son début."))
+    peak_warnings = peaks.overlapping(starts_at, ends_at)
+    if peak_warnings and not despite_busy_periods:
+        raise BusyPeriods(peak_warnings)
     window = Maintenance.objects.create(
         title=_text(title),
         message=_text(message),
         starts_at=starts_at,
         ends_at=ends_at,
         created_by=acting_user,
-        peak_warnings=list(peak_warnings),
+        peak_warnings=peak_warnings,
     )
     window.services.set(ids)
     record_event(

@@ -199,5 +199,7 @@ def load_status_demo_history(data: dict[str, Any], report: LoadReport) -> None:
             services=[
                 _service(slug, f"Maintenance « {item['title']} »") for slug in item["services"]
             ],
+            # Written in the file on purpose: a busy period it meets is kept on the window.
+            despite_busy_periods=True,
         )
         report.count("maintenances", created=True)

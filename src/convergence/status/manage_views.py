@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from convergence.accounts.http import AuthenticatedRequest
 from convergence.accounts.permissions import dsi_required
-from convergence.status import actions, peaks
+from convergence.status import actions
 from convergence.status.actions import StatusError
 from convergence.status.forms import (
     DismissDraftForm,
@@ -32,26 +32,11 @@ from convergence.status.forms import (
     UpdateForm,
 )
 from convergence.status.models import Incident, IncidentUpdate, Maintenance, Probe, Stage
+from convergence.status.presentation import duration
 
 # Resolved incidents listed on the overview.
 RECENT_RESOLVED = 10
 RECENT_RESOLVED_DAYS = 30
-
-
-def duration_text(delta: dt.timedelta | None) -> str:
-    """« 2 j 3 h », « 1 h 05 min », « 12 min » (« moins d'une minute » under 60 s)."""
-    if delta is None:
-        return ""
-    minutes = int(delta.total_seconds()) // 60
-    if minutes < 1:
-        return _("moins d'une minute")
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return _("%(days)s j %(hours)s h") % {"days": days, "hours": hours}
-    if hours:
-        return _("%(hours)s h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
-    return _("%(minutes)s min") % {"minutes": minutes}
 
 
 def _incidents() -> Any:
@@ -74,9 +59,7 @@ def overview(request: AuthenticatedRequest) -> HttpResponse:
         {
             "drafts": _incidents().drafts(),
             "open_incidents": _incidents().published().unresolved(),
-            "resolved": [
-                (incident, duration_text(incident.time_to_resolve)) for incident in resolved
-            ],
+            "resolved": [(incident, duration(incident.time_to_resolve)) for incident in resolved],
             "windows": Maintenance.objects.upcoming(now).prefetch_related("services"),
             "probes": [(probe, probe.certificate_expires_soon(now)) for probe in probes],
             "now": now,
@@ -229,7 +212,7 @@ def manage_incident(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         {
             "incident": incident,
             "updates": incident.updates.all(),
-            "time_to_resolve": duration_text(incident.time_to_resolve),
+            "time_to_resolve": duration(incident.time_to_resolve),
             "error": error,
             **forms,
         },
@@ -244,27 +227,27 @@ def new_maintenance(request: AuthenticatedRequest) -> HttpResponse:
     warnings: list[str] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        warnings = peaks.overlapping(data["starts_at"], data["ends_at"])
-        if not warnings or data["confirm_peak"]:
-            try:
-                actions.schedule_maintenance(
-                    acting_user=request.user,
-                    title=data["title"],
-                    message=data["message"],
-                    starts_at=data["starts_at"],
-                    ends_at=data["ends_at"],
-                    services=list(data["services"]),
-                    peak_warnings=warnings,
-                    request=request,
-                )
-            except StatusError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(
-                    request,
-                    _("La maintenance est programmée et annoncée sur la page d'état des services."),
-                )
-                return redirect("status:manage")
+        try:
+            actions.schedule_maintenance(
+                acting_user=request.user,
+                title=data["title"],
+                message=data["message"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                services=list(data["services"]),
+                despite_busy_periods=data["confirm_peak"],
+                request=request,
+            )
+        except actions.BusyPeriods as busy:
+            warnings = busy.periods
+        except StatusError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("La maintenance est programmée et annoncée sur la page d'état des services."),
+            )
+            return redirect("status:manage")
     return render(
         request,
         "status/manage/new_maintenance.html",

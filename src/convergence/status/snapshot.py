@@ -177,15 +177,17 @@ def _history(now: dt.datetime) -> dict[str, Any]:
 
 
 def build(
-    *, now: dt.datetime | None = None, history: dict[str, Any] | None = None
+    *,
+    now: dt.datetime | None = None,
+    history: dict[str, Any] | None = None,
+    history_at: str | None = None,
 ) -> dict[str, Any]:
-    """The snapshot, from the database; ``history`` reused if given, computed otherwise."""
+    """The snapshot, from the database; ``history`` (made at ``history_at``) reused if given,
+    computed otherwise."""
     read_at = time.time()
     now = now or timezone.now()
     if history is None:
-        history_at, history = now, _history(now)
-    else:
-        history_at = now
+        history, history_at = _history(now), _iso(now)
     probes: dict[int, list[Probe]] = defaultdict(list)
     for probe in Probe.objects.enabled().only(
         "service_id", "state", "state_since", "last_checked_at"
@@ -240,7 +242,7 @@ def build(
         # The real time the database was read (``now`` may be given): of two snapshots, the
         # one read later wins (``publish``).
         "built_at": read_at,
-        "history_at": _iso(history_at),
+        "history_at": history_at,
         # Changes only with what a tile or a banner shows: their cached parts are keyed by it.
         "states_version": digest,
         "services": services,
@@ -290,7 +292,8 @@ def _write_file(snapshot: dict[str, Any]) -> None:
 def publish(snapshot: dict[str, Any]) -> None:
     """Make ``snapshot`` the one every reader gets (cache and file; either may fail), unless
     the one published already was read from the database later (a slow round finishing
-    after a DSI's change must not bring the old state back)."""
+    after a DSI's change must not bring the old state back). Read again here, not reused
+    from before the build: another process may have published meanwhile."""
     published = _read_shared()
     if published and float(published.get("built_at") or 0) > float(snapshot.get("built_at") or 0):
         logger.info("Status snapshot: a newer one is already published; this one is dropped.")
@@ -329,9 +332,11 @@ def refresh(*, with_history: bool = False, now: dt.datetime | None = None) -> di
                 }
                 for service in previous.get("services", [])
             }
-    snapshot = build(now=now, history=history)
-    if history is not None and previous:
-        snapshot["history_at"] = previous.get("history_at")
+    snapshot = build(
+        now=now,
+        history=history,
+        history_at=previous.get("history_at") if history is not None and previous else None,
+    )
     publish(snapshot)
     return snapshot
 
@@ -389,13 +394,3 @@ def forget() -> None:
     with _memo_lock:
         _memo.update(at=0.0, snapshot=None)
         _parsed.update(stamp=None, snapshot=None)
-
-
-def states() -> tuple[str, dict[str, str]]:
-    """The version of what tiles show and each service's state, by slug."""
-    snapshot = current()
-    if not snapshot:
-        return "", {}
-    return str(snapshot.get("states_version", "")), {
-        service["slug"]: service["state"] for service in snapshot.get("services", [])
-    }

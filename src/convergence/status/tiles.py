@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from convergence.core.notices import Notice, Place
+from convergence.portal.catalogue import Catalogue
 from convergence.portal.service_states import TileState
 from convergence.status import snapshot
 from convergence.status.models import State
@@ -30,10 +31,18 @@ from convergence.status.presentation import look
 ANNOUNCE_AHEAD = dt.timedelta(days=7)
 
 
+# The tiles' states of the last snapshot seen by this process: every dashboard asks, a new
+# snapshot comes every round.
+_last_tiles: dict[str, Any] = {"made": None, "tiles": ("", {})}
+
+
 def tile_states() -> tuple[str, dict[str, TileState]]:
     current = snapshot.current()
     if not current:
         return "", {}
+    made = (current.get("generated_at"), current.get("built_at"))
+    if _last_tiles["made"] == made:
+        return _last_tiles["tiles"]  # type: ignore[no-any-return]
     shown: dict[str, TileState] = {}
     for service in current.get("services", []):
         slug, state = service["slug"], service["state"]
@@ -46,20 +55,20 @@ def tile_states() -> tuple[str, dict[str, TileState]]:
             tone=appearance.tone,
             url=reverse("status:service", args=[slug]),
         )
-    return str(current.get("states_version", "")), shown
+    tiles = (str(current.get("states_version", "")), shown)
+    _last_tiles.update(made=made, tiles=tiles)
+    return tiles
 
 
 def notices_version() -> str:
-    """What the sign-in notices depend on: the states (and the hour, for their wording)."""
-    version, _states = snapshot.states()
-    return version
+    """What the sign-in notices depend on: the services' states."""
+    current = snapshot.current()
+    return str(current.get("states_version", "")) if current else ""
 
 
 def _visible_ids(request: HttpRequest) -> set[int] | None:
     """The services of the person's catalogue (the portal's, computed once per request and
     cached); None when not signed in."""
-    from convergence.portal.catalogue import Catalogue
-
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None

@@ -42,7 +42,7 @@ from convergence.core.views import dependency_outage, render_error
 from convergence.portal.models import Service
 from convergence.status import actions, charts, snapshot
 from convergence.status.models import Impact, Stage, State, Subscription
-from convergence.status.presentation import look, printable
+from convergence.status.presentation import duration, look, printable
 
 logger = logging.getLogger(__name__)
 
@@ -91,14 +91,6 @@ def _impact_label(impact: object) -> str:
 
 def _state_label(state: object) -> str:
     return str(look(str(state)).label)
-
-
-def duration(start: dt.datetime, end: dt.datetime) -> str:
-    """« 2 h 05 », « 45 min »: how long something lasted, to the minute."""
-    minutes = max(0, round((end - start).total_seconds() / 60))
-    if minutes < 60:
-        return _("%(minutes)s min") % {"minutes": minutes}
-    return _("%(hours)s h %(minutes)02d") % {"hours": minutes // 60, "minutes": minutes % 60}
 
 
 def _names(current: dict[str, Any]) -> dict[str, str]:
@@ -155,7 +147,7 @@ def _incident(entry: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         "opened_at": _when(entry.get("opened_at")),
         "resolved_at": _when(entry.get("resolved_at")),
         "resolved": resolved is not None,
-        "time_to_resolve": duration(opened, resolved) if opened and resolved else "",
+        "time_to_resolve": duration(resolved - opened) if opened and resolved else "",
         "services": [
             {
                 "slug": slug,
@@ -195,13 +187,8 @@ STALE_AFTER = dt.timedelta(minutes=3)
 
 
 def _stale(current: dict[str, Any] | None) -> bool:
-    if not current or not current.get("generated_at"):
-        return False
-    try:
-        made = dt.datetime.fromisoformat(str(current["generated_at"]))
-    except ValueError:
-        return True
-    return timezone.now() - made > STALE_AFTER
+    made = _moment(current.get("generated_at")) if current else None
+    return made is not None and timezone.now() - made > STALE_AFTER
 
 
 def _common(current: dict[str, Any] | None) -> dict[str, Any]:
