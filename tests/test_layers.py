@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("mfa", "devices", "provisioning"),
     ("portal",),
     ("sso",),
-    ("help", "support", "status"),
+    ("help", "support", "status", "mail"),
 ]
 # Project-level modules may import every app; nothing in the product imports the demo.
 PROJECT_MODULES = {"settings", "urls", "asgi", "wsgi", "__init__"}

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "convergence.help",
     "convergence.support",
     "convergence.status",
+    "convergence.mail",
     # After ours, so that core/templates/admin/ overrides the administration's templates.
     "django.contrib.admin",
     "dsfr",
@@ -589,6 +590,35 @@ MAIL_RETRY_MAX_SECONDS = int(_env("CONVERGENCE_MAIL_RETRY_MAX_SECONDS", "3600"))
 if not PRODUCTION and not _env("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+
+# --- Webmail (mail/) ----------------------------------------------------------------------
+# The académie's IMAP server the webmail reads with each person's own token (Dovecot in
+# production, the demo's embedded server on a fresh machine). Security: "tls" (implicit TLS,
+# port 993), "starttls" or "none" (loopback only).
+MAIL_IMAP_HOST = _env("CONVERGENCE_MAIL_IMAP_HOST", "127.0.0.1")
+MAIL_IMAP_PORT = int(_env("CONVERGENCE_MAIL_IMAP_PORT", "1143"))
+MAIL_IMAP_SECURITY = _env("CONVERGENCE_MAIL_IMAP_SECURITY", "none")
+MAIL_SUBMISSION_HOST = _env("CONVERGENCE_MAIL_SUBMISSION_HOST", "127.0.0.1")
+MAIL_SUBMISSION_PORT = int(_env("CONVERGENCE_MAIL_SUBMISSION_PORT", "1587"))
+MAIL_SUBMISSION_SECURITY = _env("CONVERGENCE_MAIL_SUBMISSION_SECURITY", "none")
+MAIL_SIEVE_HOST = _env("CONVERGENCE_MAIL_SIEVE_HOST", "127.0.0.1")
+MAIL_SIEVE_PORT = int(_env("CONVERGENCE_MAIL_SIEVE_PORT", "4190"))
+# The SASL mechanism the webmail logs in with: XOAUTH2 or OAUTHBEARER (RFC 7628).
+MAIL_SASL_MECHANISM = _env("CONVERGENCE_MAIL_SASL_MECHANISM", "XOAUTH2")
+# Every exchange with a mail server is bounded by this many seconds.
+MAIL_TIMEOUT_SECONDS = float(_env("CONVERGENCE_MAIL_TIMEOUT_SECONDS", "5"))
+# One authenticated IMAP connection per person is kept this long between requests; at most
+# this many per process, and per person (never shared between people).
+MAIL_POOL_IDLE_SECONDS = int(_env("CONVERGENCE_MAIL_POOL_IDLE_SECONDS", "60"))
+MAIL_POOL_MAX_CONNECTIONS = int(_env("CONVERGENCE_MAIL_POOL_MAX_CONNECTIONS", "64"))
+MAIL_POOL_MAX_PER_PERSON = int(_env("CONVERGENCE_MAIL_POOL_MAX_PER_PERSON", "2"))
+# The webmail's own client of the single sign-on, and how long its tokens live.
+MAIL_WEBMAIL_CLIENT_ID = _env("CONVERGENCE_MAIL_WEBMAIL_CLIENT_ID", "convergence-webmail")
+MAIL_TOKEN_SECONDS = int(_env("CONVERGENCE_MAIL_TOKEN_SECONDS", "3600"))
+# Messages per page of a folder.
+MAIL_PAGE_SIZE = int(_env("CONVERGENCE_MAIL_PAGE_SIZE", "50"))
+# App passwords one person may hold at once (one per phone or mail client).
+MAIL_APP_PASSWORDS_MAX = int(_env("CONVERGENCE_MAIL_APP_PASSWORDS_MAX", "10"))
 
 # --- Operations: health, metrics, logs (core/health.py, core/metrics.py, core/logs.py) ---
 # Bearer token a Prometheus scraper sends for /metrics (a secret); empty: no token accepted.

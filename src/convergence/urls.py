@@ -36,6 +36,7 @@ urlpatterns = [
     path("oidc/", include("convergence.sso.urls_oidc")),
     path("", include("convergence.sso.urls")),
     path("assistance/", include("convergence.support.urls")),
+    path("", include("convergence.mail.urls")),
     path("recherche/", core_views.search, name="search"),
     path("widgets/<slug:slug>/", core_views.widget, name="widget"),
     path("mentions-legales/", core_views.legal_notice, name="legal_notice"),

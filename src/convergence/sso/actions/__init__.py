@@ -26,6 +26,8 @@ from convergence.sso.actions.sessions import (
 )
 from convergence.sso.actions.tokens import (
     issue_client_token,
+    issue_first_party_token,
+    revoke_first_party_tokens,
     revoke_reused_refresh_token,
     rotate_refresh_token,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "end_user_sso",
     "grant_consent",
     "issue_client_token",
+    "issue_first_party_token",
     "issue_proxy_ticket",
     "issue_service_ticket",
     "purge_expired",
@@ -47,6 +50,7 @@ __all__ = [
     "record_service_login",
     "refuse_validation",
     "revoke_consent",
+    "revoke_first_party_tokens",
     "revoke_reused_code",
     "revoke_reused_refresh_token",
     "rotate_refresh_token",

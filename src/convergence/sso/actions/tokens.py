@@ -9,6 +9,7 @@ revocation, userinfo, ``sso_purge`` — reads them unchanged.
 from __future__ import annotations
 
 import datetime
+import secrets
 from dataclasses import dataclass
 
 from django.db import router, transaction
@@ -150,3 +151,39 @@ def issue_client_token(
     return _access_token(
         value=access_token, application=application, user=None, scope=scope, expires=expires
     )
+
+
+def _first_party_client(client_id: str, name: str) -> Application:
+    """The portal's own part (the webmail) as a client: no redirect, no usable secret, no tile.
+    Created at its first use; its tokens are only ever minted by the portal itself."""
+    application, _created = Application.objects.get_or_create(
+        client_id=client_id,
+        defaults={
+            "name": name,
+            "client_type": Application.CLIENT_CONFIDENTIAL,
+            "authorization_grant_type": Application.GRANT_CLIENT_CREDENTIALS,
+            "client_secret": secrets.token_urlsafe(48),
+            "skip_authorization": True,
+        },
+    )
+    return application
+
+
+def issue_first_party_token(
+    *, user: User, client_id: str, name: str, scope: str, seconds: int
+) -> tuple[str, datetime.datetime]:
+    """A short-lived bearer token of ``user`` for one of the portal's own parts: the webmail
+    logs in to the académie's IMAP server with it (XOAUTH2 / OAUTHBEARER), and the server
+    introspects it. Stored hashed like every token; revoked with the person's other tokens
+    (``end_user_sso``) or by :func:`revoke_first_party_tokens`. Returns the value and its end."""
+    application = _first_party_client(client_id, name)
+    value = secrets.token_urlsafe(32)
+    expires = timezone.now() + datetime.timedelta(seconds=seconds)
+    _access_token(value=value, application=application, user=user, scope=scope, expires=expires)
+    return value, expires
+
+
+def revoke_first_party_tokens(*, user: User, client_id: str) -> int:
+    """End every token of ``user`` for the portal's part ``client_id`` (at sign-out)."""
+    deleted = AccessToken.objects.filter(user=user, application__client_id=client_id).delete()
+    return int(deleted[0])

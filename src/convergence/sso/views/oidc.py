@@ -33,13 +33,12 @@ from oauth2_provider.views import (
 from oauth2_provider.views import IntrospectTokenView as ToolkitIntrospectTokenView
 from oauth2_provider.views import TokenView as ToolkitTokenView
 from oauth2_provider.views.metadata import ServerMetadataViewMixin
-from oauthlib.common import Request as OauthlibRequest
 
 from convergence.accounts.http import signed_in_user
 from convergence.accounts.models import User
 from convergence.core import errors
 from convergence.portal.models import Service
-from convergence.sso import actions, clients, grants, step_up
+from convergence.sso import actions, clients, grants, servers, step_up
 from convergence.sso.access import may_open, refuse, refused_page
 from convergence.sso.actions.sessions import session_auth_time
 from convergence.sso.errors import INVALID_SERVICE_REQUEST, LOGOUT_REFUSED
@@ -352,11 +351,4 @@ class IntrospectTokenView(ToolkitIntrospectTokenView):
     """
 
     def authenticate_client(self, request: HttpRequest) -> bool:
-        core = self.get_oauthlib_core()
-        uri, http_method, body, headers = core._extract_params(request)
-        oauthlib_request = OauthlibRequest(uri, http_method, body, headers)
-        if not core.server.request_validator.authenticate_client(oauthlib_request):
-            return False
-        return OidcClient.objects.filter(
-            application=oauthlib_request.client, service__isnull=True
-        ).exists()
+        return servers.authenticated_server(request) is not None
