@@ -37,6 +37,14 @@ def holds_role(user: Any, *roles: str) -> bool:
     return Assignment.objects.current().holding(user, *roles).exists()
 
 
+def has_academic_mailbox(user: Any) -> bool:
+    """Whether ``user`` has a mailbox on the académie's mail server: every active account
+    holding a role this school year other than parent (a parent's address is their own)."""
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    return Assignment.objects.current().filter(user=user).exclude(role=Role.PARENT).exists()
+
+
 def is_dsi(user: Any) -> bool:
     """Whether ``user`` holds the DSI role this school year (acts on the whole académie)."""
     return holds_role(user, Role.DSI)
@@ -113,3 +121,7 @@ def role_required(*roles: str, refusal: str = "role_page") -> Callable[[_View], 
 manager_required = role_required(*MANAGER_ROLES, refusal="manager_page")
 # Whole-académie pages (imports, rentrée, four-eyes requests): the DSI only.
 dsi_required = role_required(Role.DSI, refusal="dsi_page")
+# The webmail and its app passwords: whoever has a mailbox on the académie's mail server.
+mailbox_required: Callable[[_View], _View] = lambda view: _gate(  # noqa: E731
+    view, has_academic_mailbox, "mailbox_page"
+)

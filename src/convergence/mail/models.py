@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -34,7 +36,7 @@ class AppPasswordQuerySet(models.QuerySet["AppPassword"]):
     def active(self) -> AppPasswordQuerySet:
         return self.filter(revoked_at__isnull=True)
 
-    def of(self, user: object) -> AppPasswordQuerySet:
+    def of(self, user: Any) -> AppPasswordQuerySet:
         return self.filter(user=user)
 
 

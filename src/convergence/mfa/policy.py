@@ -16,6 +16,7 @@ code, a recovery code, a security key, or a passkey sign-in) for the signed-in p
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -71,6 +72,23 @@ def session_used_mfa(request: HttpRequest) -> bool:
         return False
     records = get_authentication_records(request, user)
     return any(isinstance(r, dict) and r.get("method") == MFA_METHOD for r in records)
+
+
+def session_used_mfa_within(request: HttpRequest, seconds: int) -> bool:
+    """True when the signed-in person proved a second factor in this session less than
+    ``seconds`` ago (creating a credential that bypasses the factor asks for a fresh one)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not hasattr(request, "session"):
+        return False
+    since = time.time() - seconds
+    records = get_authentication_records(request, user)
+    return any(
+        isinstance(r, dict)
+        and r.get("method") == MFA_METHOD
+        and isinstance(r.get("at"), int | float)
+        and r["at"] >= since
+        for r in records
+    )
 
 
 def user_has_mfa(user: AbstractBaseUser | AnonymousUser) -> bool:

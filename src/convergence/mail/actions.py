@@ -1,0 +1,211 @@
+"""Every write of the mail app: app passwords (created, revoked, checked by the mail server)
+and the senders whose remote images a person loads.
+
+An app password is 20 random letters and digits from an alphabet without look-alikes (about
+99 bits), shown once in groups of five. It is stored as an HMAC-SHA256 digest keyed with the
+portal's secret key: nothing can be guessed from a digest of a random secret, and the mail
+server's check is one indexed lookup that takes the same time whether the login exists, the
+password is wrong or it was revoked (no enumeration by timing).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from convergence.accounts.models import AccountState, User
+from convergence.audit.actions import record_event
+from convergence.core import links, ratelimit
+from convergence.devices.labels import approximate_place
+from convergence.mail import events, tasks
+from convergence.mail.models import AppPassword, Device, Protocol, TrustedSender
+
+ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+GROUPS = 4
+GROUP_LENGTH = 5
+# The mail server's checks, in a window: failures per login from one address, per client
+# address (a school's NAT: many phones, generous) and per login from everywhere (a bot with
+# many addresses). A secret of 99 bits cannot be guessed anyway: the limits keep the load
+# down, and a phone with a wrong password elsewhere never locks its owner out at school.
+FAILURES_PER_LOGIN_AND_ADDRESS = 10
+FAILURES_PER_ADDRESS = 50
+FAILURES_PER_LOGIN = 100
+FAILURE_WINDOW_SECONDS = 15 * 60
+# Last use is written at most this often per app password (a phone logs in all day long).
+LAST_USE_PRECISION = datetime.timedelta(minutes=1)
+
+
+class AppPasswordError(Exception):
+    """A refusal to show the person, in French."""
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def _normalised(password: str) -> str:
+    return "".join(ch for ch in password.lower() if ch.isalnum())
+
+
+def digest(password: str) -> str:
+    key = hashlib.sha256(f"convergence.mail.app-password|{settings.SECRET_KEY}".encode()).digest()
+    return hmac.new(key, _normalised(password).encode(), hashlib.sha256).hexdigest()
+
+
+def _new_secret() -> str:
+    groups = ("".join(secrets.choice(ALPHABET) for _ in range(GROUP_LENGTH)) for _ in range(GROUPS))
+    return "-".join(groups)
+
+
+@dataclass(frozen=True)
+class NewAppPassword:
+    app_password: AppPassword
+    secret: str  # shown once, never stored
+
+
+def create_app_password(
+    *, user: User, label: str, device: str, request: HttpRequest | None = None
+) -> NewAppPassword:
+    """A new app password for one device of ``user``, audited and mailed to the person."""
+    label = " ".join(label.split())[:60]
+    if not label:
+        raise AppPasswordError(_("Donnez un nom à l'appareil, par exemple « iPhone de Sophie »."))
+    if device not in Device.values:
+        raise AppPasswordError(_("Choisissez le type d'appareil dans la liste."))
+    with transaction.atomic():
+        # One at a time per person: the count below cannot be passed by parallel requests.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if AppPassword.objects.of(user).active().count() >= settings.MAIL_APP_PASSWORDS_MAX:
+            raise AppPasswordError(
+                _(
+                    "Vous avez déjà %(count)d mots de passe d'application : révoquez celui d'un "
+                    "appareil que vous n'utilisez plus avant d'en créer un autre."
+                )
+                % {"count": settings.MAIL_APP_PASSWORDS_MAX}
+            )
+        secret = _new_secret()
+        app_password = AppPassword.objects.create(
+            user=user, label=label, device=device, digest=digest(secret)
+        )
+        record_event(
+            event_type=events.APP_PASSWORD_CREATED,
+            request=request,
+            actor=user,
+            subject=user,
+            data={"app_password": app_password.pk, "label": label, "device": device},
+        )
+        tasks.send_app_password_created.enqueue(
+            user_pk=user.pk,
+            label=label,
+            when=app_password.created_at.isoformat(),
+            base_url=links.base_url(request) if request is not None else "",
+        )
+    return NewAppPassword(app_password=app_password, secret=secret)
+
+
+def revoke_app_password(
+    *, app_password: AppPassword, actor: User, request: HttpRequest | None = None
+) -> bool:
+    """Revoke one app password (no-op if already revoked). True when it was live."""
+    revoked = (
+        AppPassword.objects.filter(pk=app_password.pk).active().update(revoked_at=timezone.now())
+    )
+    if revoked:
+        record_event(
+            event_type=events.APP_PASSWORD_REVOKED,
+            request=request,
+            actor=actor,
+            subject=app_password.user,
+            data={"app_password": app_password.pk, "label": app_password.label},
+        )
+    return bool(revoked)
+
+
+def revoke_all_app_passwords(*, user: User, reason: str, request: HttpRequest | None = None) -> int:
+    """Revoke every live app password of ``user`` (account suspended or archived, password
+    reset). Audited once, with how many."""
+    revoked = AppPassword.objects.of(user).active().update(revoked_at=timezone.now())
+    if revoked:
+        record_event(
+            event_type=events.APP_PASSWORD_REVOKED,
+            request=request,
+            subject=user,
+            data={"count": revoked, "reason": reason},
+        )
+    return revoked
+
+
+def check_app_password(
+    *, login: str, password: str, protocol: str, remote_ip: str, server: str
+) -> User | None:
+    """The mail server asks whether ``password`` is a live app password of ``login`` (an
+    active account). Failures are limited per login and per client address, atomically and
+    failing closed (:class:`ratelimit.LimiterUnavailable` propagates): a bot with many
+    addresses meets the per-login limit, a school behind one address shares a generous one.
+    """
+    login = login.strip().lower()[:150]
+    if protocol not in Protocol.values:
+        return None
+    keys = [
+        ratelimit.key("mail-app-password-pair", login, remote_ip or "-"),
+        ratelimit.key("mail-app-password-address", remote_ip or "-"),
+        ratelimit.key("mail-app-password-login", login),
+    ]
+    # Reserve first: parallel guesses are judged by the value each one got back.
+    counts = ratelimit.reserve_many([(key, FAILURE_WINDOW_SECONDS) for key in keys])
+    limits = (FAILURES_PER_LOGIN_AND_ADDRESS, FAILURES_PER_ADDRESS, FAILURES_PER_LOGIN)
+    if any(count > limit for count, limit in zip(counts, limits, strict=True)):
+        raise Throttled(FAILURE_WINDOW_SECONDS)
+    found = (
+        AppPassword.objects.active()
+        .filter(digest=digest(password), user__login=login, user__state=AccountState.ACTIVE)
+        .select_related("user")
+        .first()
+    )
+    if found is None:
+        if ratelimit.first_time(
+            ratelimit.key("mail-app-password-audited", login), window=FAILURE_WINDOW_SECONDS
+        ):
+            subject = User.objects.filter(login=login).first()
+            record_event(
+                event_type=events.APP_PASSWORD_REFUSED,
+                subject=subject,
+                identifier=login,
+                data={"protocol": protocol, "server": server, "place": _place(remote_ip)},
+            )
+        return None
+    ratelimit.release_many(keys)
+    now = timezone.now()
+    AppPassword.objects.filter(pk=found.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USE_PRECISION)
+    ).update(last_used_at=now, last_used_place=_place(remote_ip)[:80], last_used_protocol=protocol)
+    return found.user
+
+
+def _place(remote_ip: str) -> str:
+    return str(approximate_place(remote_ip or None))
+
+
+def trust_sender(*, user: User, address: str) -> TrustedSender:
+    """Load the remote images of ``address``'s messages for ``user`` from now on."""
+    trusted, _created = TrustedSender.objects.get_or_create(
+        user=user, address=address.strip().lower()[:254]
+    )
+    return trusted
+
+
+def distrust_sender(*, user: User, address: str) -> int:
+    deleted, _ = TrustedSender.objects.filter(user=user, address=address.strip().lower()).delete()
+    return deleted
