@@ -11,6 +11,30 @@ class MailConfig(AppConfig):
     verbose_name = _("Messagerie")
 
     def ready(self) -> None:
+        from convergence.core import open_urls
+        from convergence.core.widgets import Kind, Widget, register
         from convergence.mail import (
+            errors,  # noqa: F401  (declares its error codes)
             events,  # noqa: F401  (declares its audit event types)
+            receivers,
+            widgets,
+        )
+
+        register(
+            Widget(
+                slug="mail",
+                template="mail/_widget.html",
+                context=widgets.latest_messages,
+                order=20,
+                kind=Kind.DEFERRED,
+                title=str(_("Messagerie")),
+                timeout_seconds=4.0,
+            )
+        )
+        receivers.connect()
+        # Phones keep reading their mail while the portal is closed for maintenance: the
+        # mail server's check of an app password is not a page of the portal.
+        open_urls.register(
+            "/messagerie/serveur/",
+            during=(open_urls.During.MAINTENANCE, open_urls.During.ENROLMENT),
         )

@@ -1,0 +1,427 @@
+"""The webmail's pages (thin: check the input, ask the server or an action, render).
+
+Every page that talks to the IMAP server catches :class:`MailUnavailable` and answers the
+branded « Messagerie momentanément indisponible » (503 with ``Retry-After``, a link to the
+status page): the rest of the portal is not involved.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from convergence.accounts.models import User
+from convergence.accounts.permissions import mailbox_required
+from convergence.core import errors, ratelimit
+from convergence.mail import actions, connections, forms, mailbox, rendering
+from convergence.mail.connections import MailRefused, MailUnavailable
+from convergence.mail.errors import MAIL_UNAVAILABLE
+from convergence.mail.models import AppPassword, TrustedSender
+from convergence.mfa.policy import session_used_mfa_within, step_up_url, user_has_mfa
+from convergence.sso.servers import authenticated_server
+
+_View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
+RETRY_AFTER_SECONDS = 30
+# Inline parts shown in the page rather than downloaded: raster images (never SVG).
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+PART_ID = re.compile(r"[1-9][0-9]{0,3}(\.[1-9][0-9]{0,3}){0,9}")
+# A second factor must have been proved this recently to create an app password.
+APP_PASSWORD_MFA_SECONDS = 10 * 60
+
+
+def unavailable(request: HttpRequest) -> HttpResponse:
+    errors.remember(request, MAIL_UNAVAILABLE.code)
+    response = render(request, "mail/unavailable.html", {"error": MAIL_UNAVAILABLE}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def imap_page(view: _View) -> _View:
+    """A page of the webmail: the person must have a mailbox; the server being down is a
+    503 page of its own, never a 500."""
+
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except (MailUnavailable, MailRefused):
+            return unavailable(request)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return cast(_View, never_cache(mailbox_required(wrapper)))
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _folder(request: HttpRequest) -> str:
+    name = request.GET.get("dossier") or request.POST.get("dossier") or mailbox.INBOX
+    return name.replace("\r", "").replace("\n", "")[:200]
+
+
+def _list_url(folder: str, **extra: Any) -> str:
+    from urllib.parse import urlencode
+
+    query = {"dossier": folder, **{k: v for k, v in extra.items() if v}}
+    return f"{reverse('mail:inbox')}?{urlencode(query)}"
+
+
+@imap_page
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    folder = _folder(request)
+    view = request.GET.get("filtre", mailbox.Filter.ALL)
+    if view not in mailbox.Filter.CHOICES:
+        view = mailbox.Filter.ALL
+    try:
+        number = int(request.GET.get("page", "1"))
+    except ValueError:
+        number = 1
+    with connections.session(_user(request)) as connection:
+        folders = mailbox.folders(connection)
+        if folder not in {f.name for f in folders if f.selectable}:
+            folder = mailbox.INBOX
+        current = mailbox.page(connection, folder, number=number, view=view)
+    context = {
+        "folders": folders,
+        "folder": next((f for f in folders if f.name == folder), None),
+        "page": current,
+        "filter": view,
+        "move_targets": [f for f in folders if f.selectable and f.name != folder],
+        "search_form": forms.SearchForm(initial={"dossier": folder}),
+    }
+    return render(request, "mail/inbox.html", context)
+
+
+@imap_page
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    form = forms.SearchForm(request.GET or None)
+    results = None
+    folder = _folder(request)
+    with connections.session(_user(request)) as connection:
+        folders = mailbox.folders(connection)
+        if form.is_valid():
+            folder = form.cleaned_data["dossier"] or mailbox.INBOX
+            if folder not in {f.name for f in folders if f.selectable}:
+                folder = mailbox.INBOX
+            results = mailbox.search(
+                connection, folder, form.query(), number=form.cleaned_data["page"] or 1
+            )
+    return render(
+        request,
+        "mail/search.html",
+        {"form": form, "page": results, "folders": folders, "folder_name": folder},
+    )
+
+
+def _trusted(user: User, address: str) -> bool:
+    return bool(address) and TrustedSender.objects.filter(user=user, address=address).exists()
+
+
+@imap_page
+@require_GET
+def message(request: HttpRequest, uid: int) -> HttpResponse:
+    folder = _folder(request)
+    user = _user(request)
+    with connections.session(user) as connection:
+        try:
+            fetched = mailbox.fetch_message(connection, folder, uid, mark_seen=True)
+        except LookupError:
+            return render(request, "mail/gone.html", {"folder_name": folder}, status=404)
+        folders = mailbox.folders(connection)
+
+    def part_url(part_id: str) -> str:
+        return f"{_part_url(folder, uid, part_id)}&affichage=1"
+
+    rendered = None
+    if not fetched.too_large:
+        # First without remote images, to learn the sender; then with them if trusted.
+        rendered = rendering.render_message(fetched.raw, allow_remote=False, part_url=part_url)
+        sender = rendered.sender.email.lower() if rendered.sender else ""
+        allow = request.GET.get("images") == "1" or _trusted(user, sender)
+        if allow and rendered.blocked_remote:
+            rendered = rendering.render_message(fetched.raw, allow_remote=True, part_url=part_url)
+    context = {
+        "folder_name": folder,
+        "folders": folders,
+        "fetched": fetched,
+        "message": rendered,
+        "uid": uid,
+        "move_targets": [f for f in folders if f.selectable and f.name != folder],
+        "images_url": f"{request.path}?{_query(folder, images='1')}",
+    }
+    return render(request, "mail/message.html", context)
+
+
+def _query(folder: str, **extra: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"dossier": folder, **extra})
+
+
+def _part_url(folder: str, uid: int, part_id: str) -> str:
+    return f"{reverse('mail:part', args=[uid, part_id])}?{_query(folder)}"
+
+
+@imap_page
+@require_GET
+def part(request: HttpRequest, uid: int, part_id: str) -> HttpResponse:
+    """An attachment (always downloaded) or an inline image (shown), served with headers that
+    keep the browser from running anything in the portal's origin."""
+    folder = _folder(request)
+    if not PART_ID.fullmatch(part_id):
+        return render(request, "mail/gone.html", {"folder_name": folder}, status=404)
+    with connections.session(_user(request)) as connection:
+        try:
+            fetched = mailbox.fetch_message(connection, folder, uid, mark_seen=False)
+        except LookupError:
+            return render(request, "mail/gone.html", {"folder_name": folder}, status=404)
+    extracted = rendering.extract_part(fetched.raw, part_id) if not fetched.too_large else None
+    if extracted is None:
+        return render(request, "mail/gone.html", {"folder_name": folder}, status=404)
+    response = HttpResponse(extracted.data)
+    for header, value in rendering.safe_download_headers(extracted).items():
+        response[header] = value
+    if request.GET.get("affichage") == "1" and extracted.content_type in INLINE_IMAGE_TYPES:
+        # An inline (cid:) image of the message, shown in its page: a raster image only.
+        response["Content-Type"] = extracted.content_type
+        response["Content-Disposition"] = "inline"
+    return response
+
+
+def _selected_uids(request: HttpRequest) -> list[int]:
+    uids: list[int] = []
+    for value in request.POST.getlist("uid")[:1000]:
+        if value.isdigit():
+            uids.append(int(value))
+    return uids
+
+
+def _back(request: HttpRequest, folder: str) -> str:
+    target = request.POST.get("retour", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return _list_url(folder)
+
+
+@imap_page
+@require_POST
+def act(request: HttpRequest) -> HttpResponse:
+    folder = _folder(request)
+    action = request.POST.get("action", "")
+    if action not in mailbox.Action.CHOICES:
+        messages.error(request, _("Action inconnue."))
+        return HttpResponseRedirect(_list_url(folder))
+    uids = _selected_uids(request)
+    target = request.POST.get("cible", "")[:200]
+    with connections.session(_user(request)) as connection:
+        if action == mailbox.Action.MOVE:
+            known = {f.name for f in mailbox.folders(connection) if f.selectable}
+            if target not in known:
+                messages.error(request, _("Choisissez un dossier de destination."))
+                return HttpResponseRedirect(_back(request, folder))
+        try:
+            said = mailbox.act(connection, folder, uids, action, target=target)
+        except MailUnavailable:
+            if action == mailbox.Action.ARCHIVE:
+                messages.error(request, _("Votre messagerie n'a pas de dossier d'archives."))
+                return HttpResponseRedirect(_back(request, folder))
+            raise
+    if request.headers.get("HX-Request"):
+        return JsonResponse({"message": said})
+    messages.success(request, said)
+    destination = _back(request, folder)
+    if action in (mailbox.Action.DELETE, mailbox.Action.ARCHIVE, mailbox.Action.MOVE):
+        # The message left this folder: back to the list, not to the message.
+        destination = _list_url(folder)
+    return HttpResponseRedirect(destination)
+
+
+@imap_page
+@require_POST
+def empty_trash(request: HttpRequest) -> HttpResponse:
+    with connections.session(_user(request)) as connection:
+        count = mailbox.empty_trash(connection)
+    messages.success(
+        request,
+        _("Corbeille vidée (%(count)d messages supprimés définitivement).") % {"count": count},
+    )
+    return HttpResponseRedirect(_list_url(mailbox.INBOX))
+
+
+@imap_page
+@require_POST
+def manage_folder(request: HttpRequest) -> HttpResponse:
+    form = forms.FolderForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(str(e) for e in error))
+        return HttpResponseRedirect(_list_url(_folder(request)))
+    operation = form.cleaned_data["operation"]
+    name = form.cleaned_data["nom"]
+    current = form.cleaned_data["dossier"]
+    with connections.session(_user(request)) as connection:
+        folders = {f.name: f for f in mailbox.folders(connection)}
+        if operation == "create":
+            if name in folders:
+                messages.error(request, _("Un dossier porte déjà ce nom."))
+                return HttpResponseRedirect(_list_url(current or mailbox.INBOX))
+            mailbox.create_folder(connection, name)
+            messages.success(request, _("Dossier « %(name)s » créé.") % {"name": name})
+            return HttpResponseRedirect(_list_url(name))
+        existing = folders.get(current)
+        if existing is None or not existing.deletable:
+            messages.error(request, _("Ce dossier ne peut pas être modifié."))
+            return HttpResponseRedirect(_list_url(mailbox.INBOX))
+        if operation == "rename":
+            if name in folders:
+                messages.error(request, _("Un dossier porte déjà ce nom."))
+                return HttpResponseRedirect(_list_url(current))
+            mailbox.rename_folder(connection, current, name)
+            messages.success(request, _("Dossier renommé."))
+            return HttpResponseRedirect(_list_url(name))
+        mailbox.delete_folder(connection, current)
+        messages.success(request, _("Dossier supprimé."))
+        return HttpResponseRedirect(_list_url(mailbox.INBOX))
+
+
+@mailbox_required
+@require_POST
+def trust_sender(request: HttpRequest) -> HttpResponse:
+    address = request.POST.get("adresse", "").strip().lower()
+    folder = _folder(request)
+    if "@" in address and len(address) <= 254:
+        actions.trust_sender(user=_user(request), address=address)
+        messages.success(
+            request,
+            _("Les images de %(address)s seront désormais affichées.") % {"address": address},
+        )
+    return HttpResponseRedirect(_back(request, folder))
+
+
+# --- App passwords and devices -------------------------------------------------------------
+
+
+@never_cache
+@mailbox_required
+@require_http_methods(["GET", "POST"])
+def devices(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    needs_mfa = user_has_mfa(user) and not session_used_mfa_within(
+        request, APP_PASSWORD_MFA_SECONDS
+    )
+    created = None
+    form = forms.AppPasswordForm(request.POST or None)
+    if request.method == "POST":
+        if needs_mfa:
+            return HttpResponseRedirect(step_up_url(user, request.path))
+        if form.is_valid():
+            try:
+                created = actions.create_app_password(
+                    user=user,
+                    label=form.cleaned_data["label"],
+                    device=form.cleaned_data["device"],
+                    request=request,
+                )
+            except actions.AppPasswordError as error:
+                form.add_error(None, str(error))
+            else:
+                form = forms.AppPasswordForm()
+    context = {
+        "form": form,
+        "created": created,
+        "needs_mfa": needs_mfa,
+        "step_up_url": step_up_url(user, request.path) if needs_mfa else "",
+        "app_passwords": AppPassword.objects.of(user).active(),
+        "servers": server_settings(),
+        "trusted_senders": TrustedSender.objects.filter(user=user).order_by("address"),
+        "login": user.login,
+    }
+    response = render(request, "mail/devices.html", context)
+    if created is not None:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@mailbox_required
+@require_POST
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    app_password = get_object_or_404(AppPassword.objects.of(request.user), pk=pk)
+    if actions.revoke_app_password(
+        app_password=app_password, actor=_user(request), request=request
+    ):
+        messages.success(
+            request,
+            _(
+                "Le mot de passe de « %(label)s » est révoqué : cet appareil ne reçoit plus vos "
+                "messages."
+            )
+            % {"label": app_password.label},
+        )
+    return HttpResponseRedirect(reverse("mail:devices"))
+
+
+def server_settings() -> dict[str, Any]:
+    """What a phone or a mail client is told (the académie's public names, not loopback)."""
+    return {
+        "imap_host": settings.MAIL_PUBLIC_IMAP_HOST,
+        "imap_port": settings.MAIL_PUBLIC_IMAP_PORT,
+        "smtp_host": settings.MAIL_PUBLIC_SUBMISSION_HOST,
+        "smtp_port": settings.MAIL_PUBLIC_SUBMISSION_PORT,
+    }
+
+
+# --- The mail server's check of an app password --------------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def server_check(request: HttpRequest) -> HttpResponse:
+    """Dovecot (checkpassword) or the demo server asks whether an app password is valid.
+    Only the académie's servers may ask (their client credentials); the answer never says
+    why a password was refused."""
+    server = authenticated_server(request)
+    if server is None:
+        return JsonResponse({"error": "unauthorized"}, status=401)
+    login = request.POST.get("login", "")
+    password = request.POST.get("password", "")
+    protocol = request.POST.get("protocol", "")
+    remote_ip = request.POST.get("remote_ip", "")[:64]
+    try:
+        user = actions.check_app_password(
+            login=login, password=password, protocol=protocol, remote_ip=remote_ip, server=server
+        )
+    except actions.Throttled as throttled:
+        response = JsonResponse({"error": "throttled"}, status=429)
+        response["Retry-After"] = str(throttled.retry_after)
+        return response
+    except ratelimit.LimiterUnavailable:
+        response = JsonResponse({"error": "unavailable"}, status=503)
+        response["Retry-After"] = "30"
+        return response
+    if user is None:
+        return JsonResponse({"error": "refused"}, status=403)
+    return HttpResponse(json.dumps({"login": user.login}), content_type="application/json")
