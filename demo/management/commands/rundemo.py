@@ -47,6 +47,7 @@ class Command(BaseCommand):
         portal = f"http://{host}:{port}"
         commands = {
             "courriel": [*manage, "mailserver"],
+            "messagerie": [*manage, "demo_mailservers", "--portal", portal],
             "tâches": [*manage, "run_worker"],
             # Daily purges (accounts, audit, codes, SSO) and queued mail, checked every minute.
             # Rounds of status probes are due every STATUS_ROUND_SECONDS: checked every 5 s.
@@ -92,6 +93,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Services de démonstration : ENT (CAS) sur http://127.0.0.1:{options['ent_port']}/, "
             f"Arena (OpenID Connect) sur http://127.0.0.1:{options['arena_port']}/"
+        )
+        self.stdout.write(
+            f"Messagerie de démonstration : IMAP 127.0.0.1:{settings.MAIL_IMAP_PORT}, "
+            f"soumission SMTP 127.0.0.1:{settings.MAIL_SUBMISSION_PORT}, "
+            f"ManageSieve 127.0.0.1:{settings.MAIL_SIEVE_PORT}"
         )
         self.stdout.write(
             f"État des services : http://{host}:{port}/statut/ — pour voir l'ENT passer "
