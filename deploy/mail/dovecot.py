@@ -86,6 +86,8 @@ class Dovecot:
     imap_port: int = 0
     lmtp_port: int = 0
     sieve_port: int = 0
+    # Dovecot's auth service for Postfix's submission (SASL), on the LMTP address.
+    auth_port: int = 0
     listen: str = "*"
     lmtp_address: str = "127.0.0.1"
     ssl_cert: str = ""
@@ -139,7 +141,7 @@ class Dovecot:
             raise ValueError("security must be 'none' or 'tls'")
         if self.security == "tls" and not (self.ssl_cert and self.ssl_key):
             raise ValueError("security 'tls' needs a certificate and its key")
-        for name in ("imap_port", "lmtp_port", "sieve_port"):
+        for name in ("imap_port", "lmtp_port", "sieve_port", "auth_port"):
             if not getattr(self, name):
                 setattr(self, name, free_port())
         internal_user, login_user, mail_user = self._users()
@@ -191,6 +193,7 @@ class Dovecot:
             "imap_port": str(self.imap_port),
             "lmtp_port": str(self.lmtp_port),
             "sieve_port": str(self.sieve_port),
+            "auth_port": str(self.auth_port),
             "introspection_url": introspection_url,
             "timeout_msecs": str(int(self.timeout_seconds * 1000)),
             "portal_url": self.portal_url.rstrip("/"),
@@ -249,7 +252,7 @@ class Dovecot:
                 f"dovecot did not start: {errors.read_text(errors='replace')}\n{self.log_text()}"
             )
         deadline = time.monotonic() + timeout
-        ports = (self.imap_port, self.lmtp_port, self.sieve_port)
+        ports = (self.imap_port, self.lmtp_port, self.sieve_port, self.auth_port)
         while not all(port_answers(port) for port in ports):
             if time.monotonic() > deadline:
                 self.stop()
@@ -319,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument("--imap-port", type=int, default=993)
     render.add_argument("--lmtp-port", type=int, default=24)
     render.add_argument("--sieve-port", type=int, default=4190)
+    render.add_argument(
+        "--auth-port",
+        type=int,
+        default=12345,
+        help="Dovecot's auth service for Postfix (SASL), on --lmtp-address",
+    )
     render.add_argument("--mail-user", default="vmail")
     render.add_argument("--mail-root", type=Path, default=Path("/var/vmail"))
     render.add_argument("--run-dir", type=Path, default=Path("/run/dovecot-convergence"))
@@ -344,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         imap_port=arguments.imap_port,
         lmtp_port=arguments.lmtp_port,
         sieve_port=arguments.sieve_port,
+        auth_port=arguments.auth_port,
         listen=arguments.listen,
         lmtp_address=arguments.lmtp_address,
         ssl_cert=arguments.ssl_cert,
