@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 
+import imapclient
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -27,8 +29,10 @@ from convergence.accounts.models import AccountState, User
 from convergence.audit.actions import record_event
 from convergence.core import links, ratelimit
 from convergence.devices.labels import approximate_place
-from convergence.mail import events, tasks
-from convergence.mail.models import AppPassword, Device, Protocol, TrustedSender
+from convergence.mail import compose, connections, events, mailbox, submission, tasks
+from convergence.mail.models import AppPassword, Device, Protocol, Signature, TrustedSender
+
+logger = logging.getLogger(__name__)
 
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 GROUPS = 4
@@ -209,3 +213,90 @@ def trust_sender(*, user: User, address: str) -> TrustedSender:
 def distrust_sender(*, user: User, address: str) -> int:
     deleted, _ = TrustedSender.objects.filter(user=user, address=address.strip().lower()).delete()
     return deleted
+
+
+# --- Writing ----------------------------------------------------------------------------------
+
+
+class SendLimited(Exception):
+    """The person sent too many messages this hour."""
+
+
+def default_signature(user: User) -> str:
+    """A first signature: the person's name, their roles and establishments this year."""
+    from convergence.accounts.models import Assignment
+
+    lines = [user.get_full_name()]
+    for assignment in (
+        Assignment.objects.current().filter(user=user).select_related("establishment")[:3]
+    ):
+        lines.append(f"{assignment.get_role_display()} — {assignment.establishment.name}")
+    return "\n".join(line for line in lines if line)
+
+
+def signature_of(user: User) -> str:
+    found = Signature.objects.filter(user=user).values_list("text", flat=True).first()
+    return default_signature(user) if found is None else str(found)
+
+
+def save_signature(*, user: User, text: str) -> Signature:
+    cleaned = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n"))
+    signature, _created = Signature.objects.update_or_create(
+        user=user, defaults={"text": cleaned.strip()[:1000]}
+    )
+    return signature
+
+
+def send_message(
+    *,
+    user: User,
+    draft: compose.Draft,
+    replaced_draft: int | None = None,
+    answered: tuple[str, int, bytes] | None = None,
+    request: HttpRequest | None = None,
+) -> None:
+    """Send ``draft`` as ``user`` through the submission server, keep a copy in Sent, drop the
+    draft it came from, flag the message it answers or forwards; audited (how many
+    recipients, never who)."""
+    message = compose.build(user, draft)
+    try:
+        waited = ratelimit.hit(
+            ratelimit.key("mail-send", user.pk), limit=settings.MAIL_SEND_PER_HOUR, window=3600
+        )
+    except ratelimit.LimiterUnavailable as error:
+        raise SendLimited(0) from error
+    if waited:
+        raise SendLimited(waited)
+    submission.send(user, message, draft.recipients)
+    record_event(
+        event_type=events.MESSAGE_SENT,
+        request=request,
+        actor=user,
+        subject=user,
+        data={"recipients": len(draft.recipients), "attachments": len(draft.attachments)},
+    )
+    raw = compose.as_bytes(message)
+    # The message is sent: a failure below loses no mail, so it is logged, not shown.
+    try:
+        with connections.session(user) as connection:
+            sent = mailbox.ensure_special_folder(connection, "\\Sent")
+            mailbox.append(connection, sent, raw, [imapclient.SEEN])
+            if replaced_draft is not None:
+                drafts = mailbox.ensure_special_folder(connection, "\\Drafts")
+                mailbox.remove(connection, drafts, replaced_draft)
+            if answered is not None:
+                folder, uid, flag = answered
+                mailbox.mark(connection, folder, uid, flag)
+    except connections.MailUnavailable:
+        logger.warning("Sent by %s, but the copy in Sent could not be stored.", user.pk)
+
+
+def save_draft(*, user: User, draft: compose.Draft, replaced: int | None = None) -> int | None:
+    """Store ``draft`` in Drafts (replacing its previous version); its new UID if known."""
+    raw = compose.as_bytes(compose.build(user, draft, for_draft=True))
+    with connections.session(user) as connection:
+        drafts = mailbox.ensure_special_folder(connection, "\\Drafts")
+        uid = mailbox.append(connection, drafts, raw, [imapclient.SEEN, imapclient.DRAFT])
+        if replaced is not None:
+            mailbox.remove(connection, drafts, replaced)
+    return uid

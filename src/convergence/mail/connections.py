@@ -176,7 +176,9 @@ def _give_back(connection: _Connection | None, user_pk: int, *, reusable: bool) 
     _close(to_close)
 
 
-def _token(user: User) -> tuple[str, datetime.datetime]:
+def token_for(user: User) -> tuple[str, datetime.datetime]:
+    """The person's webmail token in this process (IMAP and submission), renewed before it
+    ends; a new one is minted only when needed (one INSERT)."""
     with _POOL.lock:
         known = _POOL.tokens.get(user.pk)
     if known is not None and known[1] - TOKEN_MARGIN > timezone.now():
@@ -220,7 +222,7 @@ def _sasl_login(client: imapclient.IMAPClient, mechanism: str, login: str, token
 
 
 def _open(user: User) -> _Connection:
-    token, expires = _token(user)
+    token, expires = token_for(user)
     security = settings.MAIL_IMAP_SECURITY
     timeout = imapclient.SocketTimeout(
         connect=settings.MAIL_TIMEOUT_SECONDS, read=settings.MAIL_TIMEOUT_SECONDS

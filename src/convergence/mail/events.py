@@ -15,3 +15,6 @@ APP_PASSWORD_REFUSED = declare(
     _("Mot de passe d'application refusé par le serveur de messagerie"),
     security=True,
 )
+MESSAGE_SENT = declare(
+    "mail.message_sent", _("Message envoyé depuis la messagerie web"), security=False
+)

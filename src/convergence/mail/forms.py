@@ -99,3 +99,59 @@ class AppPasswordForm(forms.Form):
         help_text=_("Pour le reconnaître plus tard, par exemple « iPhone personnel »."),
     )
     device = forms.ChoiceField(label=_("Type d'appareil"), choices=Device.choices)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class ComposeForm(forms.Form):
+    a = forms.CharField(label=_("À"), required=False, max_length=5000)
+    cc = forms.CharField(label=_("Copie"), required=False, max_length=5000)
+    cci = forms.CharField(
+        label=_("Copie cachée"),
+        required=False,
+        max_length=5000,
+        help_text=_("Les destinataires en copie cachée ne sont pas vus des autres."),
+    )
+    objet = forms.CharField(label=_("Objet"), required=False, max_length=250)
+    texte = forms.CharField(
+        label=_("Message"), required=False, max_length=100_000, widget=forms.Textarea
+    )
+    pieces = MultipleFileField(label=_("Pièces jointes"), required=False)
+    # Where the message comes from (a reply, a forward, a draft being edited).
+    en_reponse_a = forms.CharField(required=False, max_length=998, widget=forms.HiddenInput)
+    references = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+    brouillon_uid = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    origine_dossier = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    origine_uid = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    origine = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", ""),
+            ("reponse", "reponse"),
+            ("transfert", "transfert"),
+            ("transfert_piece", "transfert_piece"),
+        ],
+        widget=forms.HiddenInput,
+    )
+
+
+class SignatureForm(forms.Form):
+    texte = forms.CharField(
+        label=_("Signature"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Ajoutée sous chaque message que vous écrivez. 1 000 caractères au plus."),
+    )

@@ -358,7 +358,8 @@ def sorted_uids(connection: _Connection, criteria: list[Any]) -> list[int]:
     client = connection.client
     if "SORT" in connection.capabilities:
         return [int(uid) for uid in client.sort(["REVERSE ARRIVAL"], criteria)]
-    return sorted((int(uid) for uid in client.search(criteria)), reverse=True)
+    charset = "UTF-8" if any(isinstance(c, str) and not c.isascii() for c in criteria) else None
+    return sorted((int(uid) for uid in client.search(criteria, charset=charset)), reverse=True)
 
 
 def page(connection: _Connection, folder: str, *, number: int = 1, view: str = Filter.ALL) -> Page:
@@ -534,3 +535,51 @@ def parse_date(value: str) -> datetime.datetime | None:
         return email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
+
+
+# --- Writing: drafts, Sent, answered ---------------------------------------------------------
+
+DEFAULT_NAMES = {"\\Sent": "Sent", "\\Drafts": "Drafts", "\\Trash": "Trash"}
+
+
+def ensure_special_folder(connection: _Connection, use: str) -> str:
+    """The folder with special use ``use``, created under its usual name if missing."""
+    found = special_folder(connection, use)
+    if found:
+        return found
+    name = DEFAULT_NAMES[use]
+    connection.client.create_folder(name)
+    return name
+
+
+def _appended_uid(answer: Any) -> int | None:
+    """The UID of an APPEND, from the server's APPENDUID (RFC 4315), if it sent one."""
+    text = _decode(answer)
+    marker = "APPENDUID "
+    if marker not in text:
+        return None
+    parts = text.split(marker, 1)[1].split("]", 1)[0].split()
+    return int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else None
+
+
+def append(connection: _Connection, folder: str, raw: bytes, flags: Sequence[bytes]) -> int | None:
+    """Store ``raw`` in ``folder`` with ``flags``; its UID when the server says it."""
+    connection.selected = None
+    return _appended_uid(connection.client.append(folder, raw, flags=list(flags)))
+
+
+def remove(connection: _Connection, folder: str, uid: int) -> None:
+    """Delete one message for good (a draft replaced by its next version, or sent)."""
+    _select(connection, folder, readonly=False)
+    client = connection.client
+    client.add_flags([uid], [imapclient.DELETED], silent=True)
+    if "UIDPLUS" in connection.capabilities:
+        client.uid_expunge([uid])
+    else:
+        client.expunge()
+
+
+def mark(connection: _Connection, folder: str, uid: int, flag: bytes) -> None:
+    """Add ``flag`` (\\Answered, $Forwarded) to one message; gone messages are ignored."""
+    _select(connection, folder, readonly=False)
+    connection.client.add_flags([uid], [flag], silent=True)

@@ -92,3 +92,24 @@ class TrustedSender(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class Signature(models.Model):
+    """The text added under the messages a person writes (one per person: their académie
+    address is their one identity)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="mail_signature",
+        verbose_name=_("personne"),
+    )
+    text = models.TextField(_("signature"), max_length=1000, blank=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("signature des messages")
+        verbose_name_plural = _("signatures des messages")
+
+    def __str__(self) -> str:
+        return self.text[:40]
