@@ -168,6 +168,34 @@ class UserQuerySet(models.QuerySet["User"]):
             )
         return accounts
 
+    def reachable_by(self, person: User) -> UserQuerySet:
+        """Accounts ``person`` may find in the académie's directory to write to.
+
+        Only active accounts with an académie mailbox (a role this school year other than
+        parent), and only if ``person`` has one too. A pupil reaches the staff (every role
+        but élève and parent) of the establishments where they are a pupil this year: never
+        other pupils, never parents. Staff reach every staff member of the académie and the
+        pupils of the establishments where they hold a staff role this year. A parent reaches
+        nobody. Someone who is both (a pupil who is also staff) reaches the union. The one
+        place this is decided (docs/mail.md); evaluated as one query, roles included.
+        """
+        if not person.is_active:
+            return self.none()
+        current = Assignment.objects.current()
+        staff_roles = sorted(STAFF_ROLES)
+        staff_at = current.filter(user=person, role__in=staff_roles).values("establishment")
+        pupil_at = current.filter(user=person, role=Role.ELEVE).values("establishment")
+        staff = current.filter(role__in=staff_roles)
+        # Every staff member of the académie, for a person who is staff this year.
+        all_staff = models.Q(models.Exists(staff_at), pk__in=staff.values("user"))
+        # The staff of a pupil's own establishments.
+        own_staff = models.Q(pk__in=staff.filter(establishment__in=pupil_at).values("user"))
+        # The pupils of a staff member's own establishments.
+        own_pupils = models.Q(
+            pk__in=current.filter(role=Role.ELEVE, establishment__in=staff_at).values("user")
+        )
+        return self.filter(all_staff | own_staff | own_pupils, state=AccountState.ACTIVE)
+
     def managed_by(self, actor: User) -> UserQuerySet:
         """Accounts ``actor`` may act on for another person (reset, letters, lost factor).
 
@@ -207,6 +235,9 @@ class UserManager(BaseUserManager["User"]):
 
     def protected(self) -> UserQuerySet:
         return self.get_queryset().protected()
+
+    def reachable_by(self, person: User) -> UserQuerySet:
+        return self.get_queryset().reachable_by(person)
 
     def children_of(self, parent: User) -> UserQuerySet:
         return self.get_queryset().children_of(parent)
