@@ -164,6 +164,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "convergence.core.context_processors.academie",
                 "convergence.core.context_processors.navigation",
+                "convergence.core.context_processors.header_links",
             ],
         },
     },
@@ -629,6 +630,17 @@ MAIL_WEBMAIL_CLIENT_ID = _env("CONVERGENCE_MAIL_WEBMAIL_CLIENT_ID", "convergence
 MAIL_TOKEN_SECONDS = int(_env("CONVERGENCE_MAIL_TOKEN_SECONDS", "3600"))
 # Messages per page of a folder.
 MAIL_PAGE_SIZE = int(_env("CONVERGENCE_MAIL_PAGE_SIZE", "50"))
+# What one message may carry in attachments, in Mo: pupils, and staff.
+MAIL_ATTACHMENT_MAX_MB_PUPIL = int(_env("CONVERGENCE_MAIL_ATTACHMENT_MAX_MB_PUPIL", "5"))
+MAIL_ATTACHMENT_MAX_MB_STAFF = int(_env("CONVERGENCE_MAIL_ATTACHMENT_MAX_MB_STAFF", "20"))
+# Messages one person may send per hour from the webmail (a stolen session is not a spam cannon).
+MAIL_SEND_PER_HOUR = int(_env("CONVERGENCE_MAIL_SEND_PER_HOUR", "60"))
+# Apple configuration profiles (mail/setup.py): PEM files of the signer's certificate (then its
+# intermediates) and its unencrypted private key; both empty: profiles are unsigned.
+MAIL_MOBILECONFIG_CERTIFICATE = _env("CONVERGENCE_MAIL_MOBILECONFIG_CERTIFICATE", "")
+MAIL_MOBILECONFIG_KEY = _env("CONVERGENCE_MAIL_MOBILECONFIG_KEY", "")
+# The provider's name Thunderbird's autoconfig shows (empty: the académie's name).
+MAIL_AUTOCONFIG_DISPLAY_NAME = _env("CONVERGENCE_MAIL_AUTOCONFIG_DISPLAY_NAME", "")
 # App passwords one person may hold at once (one per phone or mail client).
 MAIL_APP_PASSWORDS_MAX = int(_env("CONVERGENCE_MAIL_APP_PASSWORDS_MAX", "10"))
 

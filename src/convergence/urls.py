@@ -37,6 +37,8 @@ urlpatterns = [
     path("", include("convergence.sso.urls")),
     path("assistance/", include("convergence.support.urls")),
     path("", include("convergence.mail.urls")),
+    path("", include("convergence.mail.urls_setup")),
+    path("", include("convergence.mail.urls_directory")),
     path("recherche/", core_views.search, name="search"),
     path("widgets/<slug:slug>/", core_views.widget, name="widget"),
     path("mentions-legales/", core_views.legal_notice, name="legal_notice"),

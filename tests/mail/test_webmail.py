@@ -386,3 +386,29 @@ def test_a_revoked_token_is_refused_in_one_round_trip(
     # refusal: docs/mail.md, "Known limits".)
     settings.MAIL_TIMEOUT_SECONDS = 10
     assert browser.get(reverse("mail:inbox")).status_code == 200
+
+
+def test_the_header_shows_the_unread_count_after_the_page(
+    teacher: Any, parent: Any, sophie_box: Mailbox
+) -> None:
+    sophie_box.append(_message("Nouveau"))
+    browser = client_of(teacher)
+    page = browser.get(reverse("portal:dashboard")).content.decode()
+    assert 'id="header-link-mail"' in page
+    assert f'hx-get="{reverse("mail:unread_badge")}"' in page
+    badge = text_of(browser.get(reverse("mail:unread_badge")))
+    assert "1" in badge and "message non lu" in badge
+    # Reading it clears the badge at once (the count is cached a minute otherwise).
+    (uid,) = sophie_box.uids()
+    browser.get(reverse("mail:message", args=[uid]) + "?dossier=INBOX")
+    assert browser.get(reverse("mail:unread_badge")).content == b""
+    # A parent has no mailbox: no link in the header.
+    assert 'id="header-link-mail"' not in client_of(parent).get("/").content.decode()
+
+
+def test_the_header_badge_is_silent_when_the_server_is_down(teacher: Any, settings: Any) -> None:
+    settings.MAIL_IMAP_PORT = free_port()
+    settings.MAIL_TIMEOUT_SECONDS = 1
+    response = client_of(teacher).get(reverse("mail:unread_badge"))
+    assert response.status_code == 200
+    assert response.content == b""

@@ -47,7 +47,8 @@ def test_parent_sees_one_section_per_child_with_their_schools_services(client, k
     found = sections(client.get("/"))
     assert found["Léa — 4e B"] == ["cdi-victor-hugo", "transports-doubs"]
     assert found["Yanis — 1re G2"] == ["cdi-charles-nodier", "transports-jura"]
-    assert found["Services communs"] == ["messagerie", "ent", "vie-scolaire", "educonnect"]
+    # No « Messagerie »: a parent has no académie mailbox (their address is their own).
+    assert found["Services communs"] == ["ent", "vie-scolaire", "educonnect"]
 
 
 def test_each_child_section_names_the_school_and_its_town(client, karim):

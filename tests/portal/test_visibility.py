@@ -32,7 +32,6 @@ EXPECTED = {
         "transports-jura",
     },
     "parent": {
-        "messagerie",
         "ent",
         "vie-scolaire",
         "educonnect",
@@ -132,7 +131,7 @@ def test_unpublished_service_for_everyone_is_invisible(dsi):
 
 def test_assignment_of_a_past_school_year_grants_nothing(pupil):
     Assignment.objects.filter(user=pupil).update(school_year=previous_school_year())
-    assert slugs(pupil) == {"messagerie"}
+    assert slugs(pupil) == set()
 
 
 def test_former_teacher_keeps_only_the_services_of_this_years_school(teacher):

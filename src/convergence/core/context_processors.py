@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from convergence.core import header_links as header_links_registry
 from convergence.core.models import Academie
 from convergence.core.navigation import menu_context
 
@@ -53,3 +54,8 @@ def shows_nothing_personal(request: HttpRequest) -> bool:
 def navigation(request: HttpRequest) -> dict[str, str]:
     """Which entry of the header menu is current (``core/navigation.py``)."""
     return menu_context(request)
+
+
+def header_links(request: HttpRequest) -> dict[str, Any]:
+    """The links other apps add to the header's tools (``core/header_links.py``)."""
+    return {"header_links": header_links_registry.for_request(request)}

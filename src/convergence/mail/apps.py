@@ -11,7 +11,7 @@ class MailConfig(AppConfig):
     verbose_name = _("Messagerie")
 
     def ready(self) -> None:
-        from convergence.core import open_urls
+        from convergence.core import header_links, open_urls
         from convergence.core.widgets import Kind, Widget, register
         from convergence.mail import (
             errors,  # noqa: F401  (declares its error codes)
@@ -31,10 +31,27 @@ class MailConfig(AppConfig):
                 timeout_seconds=4.0,
             )
         )
+        header_links.register(
+            header_links.HeaderLink(
+                slug="mail",
+                label=_("Messagerie"),
+                icon="fr-icon-mail-line",
+                url_name="mail:inbox",
+                shown_to=widgets.shows_mail_link,
+                badge_url_name="mail:unread_badge",
+            )
+        )
         receivers.connect()
         # Phones keep reading their mail while the portal is closed for maintenance: the
         # mail server's check of an app password is not a page of the portal.
         open_urls.register(
             "/messagerie/serveur/",
             during=(open_urls.During.MAINTENANCE, open_urls.During.ENROLMENT),
+        )
+        # A mail client's set-up document and a phone's profile download (by its one-time
+        # token) are not portal pages either.
+        open_urls.register(
+            "/.well-known/autoconfig/",
+            "/mail/config-v1.1.xml",
+            during=(open_urls.During.MAINTENANCE,),
         )

@@ -9,6 +9,9 @@ app_name = "mail"
 urlpatterns = [
     path("messagerie/", views.inbox, name="inbox"),
     path("messagerie/recherche/", views.search, name="search"),
+    path("messagerie/ecrire/", views.write, name="write"),
+    path("messagerie/signature/", views.signature, name="signature"),
+    path("messagerie/non-lus/", views.unread_badge, name="unread_badge"),
     path("messagerie/message/<int:uid>/", views.message, name="message"),
     path(
         "messagerie/message/<int:uid>/partie/<str:part_id>/",

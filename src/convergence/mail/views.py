@@ -30,9 +30,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from convergence.accounts.models import User
-from convergence.accounts.permissions import mailbox_required
+from convergence.accounts.permissions import has_academic_mailbox, mailbox_required
 from convergence.core import errors, ratelimit
-from convergence.mail import actions, connections, forms, mailbox, rendering
+from convergence.mail import (
+    actions,
+    compose,
+    connections,
+    forms,
+    mailbox,
+    rendering,
+    submission,
+    widgets,
+)
 from convergence.mail.connections import MailRefused, MailUnavailable
 from convergence.mail.errors import MAIL_UNAVAILABLE
 from convergence.mail.models import AppPassword, TrustedSender
@@ -109,6 +118,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "filter": view,
         "move_targets": [f for f in folders if f.selectable and f.name != folder],
         "search_form": forms.SearchForm(initial={"dossier": folder}),
+        "page_query": _query(folder, filtre=view) + "&",
+        "drafts": any(f.name == folder and f.special_use == "\\Drafts" for f in folders),
     }
     return render(request, "mail/inbox.html", context)
 
@@ -128,10 +139,18 @@ def search(request: HttpRequest) -> HttpResponse:
             results = mailbox.search(
                 connection, folder, form.query(), number=form.cleaned_data["page"] or 1
             )
+    kept = request.GET.copy()
+    kept.pop("page", None)
     return render(
         request,
         "mail/search.html",
-        {"form": form, "page": results, "folders": folders, "folder_name": folder},
+        {
+            "form": form,
+            "page": results,
+            "folders": folders,
+            "folder_name": folder,
+            "page_query": kept.urlencode() + "&",
+        },
     )
 
 
@@ -150,6 +169,7 @@ def message(request: HttpRequest, uid: int) -> HttpResponse:
         except LookupError:
             return render(request, "mail/gone.html", {"folder_name": folder}, status=404)
         folders = mailbox.folders(connection)
+    widgets.forget_unread(user.pk)
 
     def part_url(part_id: str) -> str:
         return f"{_part_url(folder, uid, part_id)}&affichage=1"
@@ -250,6 +270,7 @@ def act(request: HttpRequest) -> HttpResponse:
                 messages.error(request, _("Votre messagerie n'a pas de dossier d'archives."))
                 return HttpResponseRedirect(_back(request, folder))
             raise
+    widgets.forget_unread(_user(request).pk)
     if request.headers.get("HX-Request"):
         return JsonResponse({"message": said})
     messages.success(request, said)
@@ -425,3 +446,252 @@ def server_check(request: HttpRequest) -> HttpResponse:
     if user is None:
         return JsonResponse({"error": "refused"}, status=403)
     return HttpResponse(json.dumps({"login": user.login}), content_type="application/json")
+
+
+# --- Writing --------------------------------------------------------------------------------
+
+
+def _original(user: User, folder: str, uid: int) -> tuple[bytes, rendering.RenderedMessage] | None:
+    """A message of the person's, parsed (to answer, forward, or edit as a draft)."""
+    with connections.session(user) as connection:
+        try:
+            fetched = mailbox.fetch_message(connection, folder, uid, mark_seen=False)
+        except LookupError:
+            return None
+    if fetched.too_large:
+        return None
+    rendered = rendering.render_message(fetched.raw, allow_remote=False, part_url=lambda p: "")
+    return fetched.raw, rendered
+
+
+def _attachments_of(raw: bytes, rendered: rendering.RenderedMessage) -> list[compose.Upload]:
+    uploads = []
+    for attachment in rendered.attachments:
+        if attachment.inline:
+            continue
+        part = rendering.extract_part(raw, attachment.part_id)
+        if part is not None:
+            uploads.append(compose.Upload(part.filename, part.content_type, part.data))
+    return uploads
+
+
+def _initial(request: HttpRequest, user: User) -> tuple[dict[str, Any], list[str]]:
+    """The form's first values and the names of attachments carried over."""
+    folder = _folder(request)
+    signature = actions.signature_of(user)
+    signed = f"\n\n-- \n{signature}" if signature else ""
+    for key, origin in (("repondre", "reponse"), ("transferer", "transfert")):
+        value = request.GET.get(key, "")
+        if not value.isdigit():
+            continue
+        found = _original(user, folder, int(value))
+        if found is None:
+            break
+        raw, rendered = found
+        as_piece = origin == "transfert" and request.GET.get("piece") == "1"
+        if origin == "reponse":
+            draft = compose.reply(user, rendered, to_all=request.GET.get("tous") == "1")
+            carried: list[str] = []
+        else:
+            draft = compose.forward(rendered, raw, as_attachment=as_piece)
+            carried = (
+                [f"{rendered.subject or 'message'}.eml"]
+                if as_piece
+                else [a.filename for a in draft.attachments]
+            )
+        return {
+            "a": ", ".join(draft.to),
+            "cc": ", ".join(draft.cc),
+            "objet": draft.subject,
+            "texte": signed + draft.body if origin == "reponse" else draft.body + signed,
+            "en_reponse_a": draft.in_reply_to,
+            "references": draft.references,
+            "origine_dossier": folder,
+            "origine_uid": int(value),
+            "origine": "transfert_piece" if as_piece else origin,
+        }, carried
+    value = request.GET.get("brouillon", "")
+    if value.isdigit():
+        with connections.session(user) as connection:
+            drafts = mailbox.ensure_special_folder(connection, "\\Drafts")
+        found = _original(user, drafts, int(value))
+        if found is not None:
+            raw, rendered = found
+            return {
+                "a": ", ".join(a.email for a in rendered.to),
+                "cc": ", ".join(a.email for a in rendered.cc),
+                "objet": rendered.subject,
+                "texte": rendered.text,
+                "brouillon_uid": int(value),
+                "en_reponse_a": rendered.in_reply_to,
+            }, [a.filename for a in rendered.attachments if not a.inline]
+    return {"a": request.GET.get("a", "")[:500], "texte": signed}, []
+
+
+def _draft_from(
+    user: User, form: forms.ComposeForm, files: list[Any]
+) -> tuple[compose.Draft, tuple[str, int, bytes] | None]:
+    data = form.cleaned_data
+    draft = compose.Draft(
+        to=compose.parse_addresses(data["a"] or ""),
+        cc=compose.parse_addresses(data["cc"] or ""),
+        bcc=compose.parse_addresses(data["cci"] or ""),
+        subject=data["objet"] or "",
+        body=(data["texte"] or "").replace("\r\n", "\n"),
+        in_reply_to=data["en_reponse_a"] or "",
+        references=data["references"] or "",
+    )
+    limit = compose.attachment_limit_bytes(user)
+    if sum(upload.size or 0 for upload in files) > limit:
+        # Refused before reading a byte of the files.
+        raise compose.ComposeError(
+            _(
+                "Les pièces jointes dépassent la limite de votre compte (%(limit)s Mo par "
+                "message). Votre texte est conservé : retirez ou allégez des pièces jointes."
+            )
+            % {"limit": limit // 1048576}
+        )
+    for upload in files:
+        draft.attachments.append(
+            compose.Upload(
+                upload.name or "piece-jointe",
+                upload.content_type or "application/octet-stream",
+                upload.read(),
+            )
+        )
+    answered = None
+    origin, origin_uid = data["origine"], data["origine_uid"]
+    origin_folder = data["origine_dossier"] or mailbox.INBOX
+    if origin and origin_uid:
+        found = _original(user, origin_folder, origin_uid)
+        if found is not None:
+            raw, rendered = found
+            if origin == "transfert":
+                draft.attachments.extend(_attachments_of(raw, rendered))
+            elif origin == "transfert_piece":
+                draft.attached_message = raw
+            flag = b"\\Answered" if origin == "reponse" else b"$Forwarded"
+            answered = (origin_folder, origin_uid, flag)
+    if data["brouillon_uid"]:
+        with connections.session(user) as connection:
+            drafts = mailbox.ensure_special_folder(connection, "\\Drafts")
+        found = _original(user, drafts, data["brouillon_uid"])
+        if found is not None:
+            draft.attachments.extend(_attachments_of(*found))
+    return draft, answered
+
+
+@imap_page
+@require_http_methods(["GET", "POST"])
+def write(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if request.method == "GET":
+        initial, carried = _initial(request, user)
+        form = forms.ComposeForm(initial=initial)
+        return render(request, "mail/compose.html", _compose_context(user, form, carried))
+    form = forms.ComposeForm(request.POST, request.FILES)
+    saving = request.POST.get("action") == "brouillon"
+    carried = request.POST.getlist("reportees")[:50]
+    status = 400
+    if form.is_valid():
+        files = list(form.cleaned_data["pieces"])
+        try:
+            draft, answered = _draft_from(user, form, files)
+            if saving:
+                uid = actions.save_draft(
+                    user=user, draft=draft, replaced=form.cleaned_data["brouillon_uid"]
+                )
+                return _draft_saved(request, form, uid, carried)
+            actions.send_message(
+                user=user,
+                draft=draft,
+                replaced_draft=form.cleaned_data["brouillon_uid"],
+                answered=answered,
+                request=request,
+            )
+        except compose.ComposeError as error:
+            form.add_error(None, str(error))
+        except actions.SendLimited as limited:
+            status = 429
+            form.add_error(
+                None,
+                _(
+                    "Vous avez envoyé beaucoup de messages en peu de temps : réessayez dans "
+                    "%(minutes)d minutes. Votre message est conservé ci-dessous."
+                )
+                % {"minutes": max(1, (limited.args[0] or 60) // 60)},
+            )
+        except submission.SendRefused as refused:
+            status = 502
+            form.add_error(
+                None,
+                _(
+                    "Le serveur de messagerie a refusé ce message (%(reason)s). Votre message "
+                    "est conservé ci-dessous."
+                )
+                % {"reason": refused.reason[:200]},
+            )
+        except MailUnavailable:
+            status = 503
+            form.add_error(
+                None,
+                _(
+                    "La messagerie est momentanément indisponible : le message n'est pas parti. "
+                    "Votre texte est conservé ci-dessous ; réessayez dans quelques minutes."
+                ),
+            )
+        else:
+            messages.success(request, _("Message envoyé."))
+            return HttpResponseRedirect(reverse("mail:inbox"))
+    response = render(
+        request, "mail/compose.html", _compose_context(user, form, carried), status=status
+    )
+    if status == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _draft_saved(
+    request: HttpRequest, form: forms.ComposeForm, uid: int | None, carried: list[str]
+) -> HttpResponse:
+    if request.headers.get("HX-Request"):
+        return render(request, "mail/_draft_saved.html", {"uid": uid})
+    messages.success(request, _("Brouillon enregistré."))
+    data = form.cleaned_data
+    data["brouillon_uid"] = uid
+    fresh = forms.ComposeForm(initial={k: v for k, v in data.items() if k != "pieces"})
+    return render(request, "mail/compose.html", _compose_context(_user(request), fresh, carried))
+
+
+def _compose_context(user: User, form: forms.ComposeForm, carried: list[str]) -> dict[str, Any]:
+    return {
+        "form": form,
+        "carried": carried,
+        "limit_mb": compose.attachment_limit_bytes(user) // 1048576,
+    }
+
+
+@mailbox_required
+@require_http_methods(["GET", "POST"])
+def signature(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = forms.SignatureForm(request.POST or None, initial={"texte": actions.signature_of(user)})
+    if request.method == "POST" and form.is_valid():
+        actions.save_signature(user=user, text=form.cleaned_data["texte"])
+        messages.success(request, _("Signature enregistrée."))
+        return HttpResponseRedirect(reverse("mail:signature"))
+    return render(request, "mail/signature.html", {"form": form})
+
+
+@never_cache
+@require_GET
+def unread_badge(request: HttpRequest) -> HttpResponse:
+    """The header's unread count (htmx, after the page): empty when there is nothing to say
+    or the server cannot say — never an error in the header."""
+    user = request.user
+    if not user.is_authenticated or not has_academic_mailbox(user):
+        return HttpResponse("")
+    count = widgets.unread_count(user)
+    if not count:
+        return HttpResponse("")
+    return render(request, "mail/_unread_badge.html", {"count": count})
