@@ -138,13 +138,23 @@ def test_message_delivered_by_lmtp_lands_in_the_inbox(dovecot: Dovecot, teacher:
 
 
 def test_app_password_logs_in_through_the_portal(dovecot: Dovecot, teacher: Any) -> None:
-    """Waits for the portal's /messagerie/serveur/authentification/ endpoint."""
     new = create_app_password(user=teacher, label="iPhone de Sophie", device="iphone")
 
     with imap(dovecot) as client:
         client.login(teacher.login, new.secret)
 
         assert b"EXISTS" in client.select_folder("INBOX")
+
+
+def test_revoked_app_password_is_refused_by_dovecot(dovecot: Dovecot, teacher: Any) -> None:
+    from convergence.mail.actions import revoke_app_password
+
+    new = create_app_password(user=teacher, label="Téléphone perdu", device="android")
+    with imap(dovecot) as client:
+        client.login(teacher.login, new.secret)
+    revoke_app_password(app_password=new.app_password, actor=teacher)
+    with imap(dovecot) as client, pytest.raises(LoginError):
+        client.login(teacher.login, new.secret)
 
 
 def test_wrong_app_password_is_refused(dovecot: Dovecot, teacher: Any) -> None:

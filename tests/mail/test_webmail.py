@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import email.message
+import email.policy
 import email.utils
 import time
 from collections.abc import Iterator
@@ -412,3 +413,29 @@ def test_the_header_badge_is_silent_when_the_server_is_down(teacher: Any, settin
     response = client_of(teacher).get(reverse("mail:unread_badge"))
     assert response.status_code == 200
     assert response.content == b""
+
+
+def _in_thread(subject: str, number: int, *, previous: list[str]) -> bytes:
+    raw = _message(subject if number == 0 else f"Re: {subject}", text=f"Message {number}")
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    if previous:
+        parsed["In-Reply-To"] = previous[-1]
+        parsed["References"] = " ".join(previous)
+    previous.append(str(parsed["Message-ID"]))
+    return parsed.as_bytes()
+
+
+def test_conversations_group_a_thread_where_the_server_threads(
+    teacher: Any, sophie_box: Mailbox
+) -> None:
+    chain: list[str] = []
+    for n in range(4):
+        sophie_box.append(_in_thread("Sortie au musée du Temps", n, previous=chain))
+    sophie_box.append(_message("Seul dans sa conversation"))
+    browser = client_of(teacher)
+    plain = text_of(browser.get(reverse("mail:inbox")))
+    assert "Par conversation" in plain  # Dovecot has THREAD=REFERENCES
+    grouped = text_of(browser.get(reverse("mail:inbox") + "?dossier=INBOX&vue=conversations"))
+    assert grouped.count("Sortie au musée du Temps") == 1
+    assert "4 messages" in grouped
+    assert "Seul dans sa conversation" in grouped

@@ -583,3 +583,57 @@ def mark(connection: _Connection, folder: str, uid: int, flag: bytes) -> None:
     """Add ``flag`` (\\Answered, $Forwarded) to one message; gone messages are ignored."""
     _select(connection, folder, readonly=False)
     connection.client.add_flags([uid], [flag], silent=True)
+
+
+# --- Conversations (THREAD=REFERENCES) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conversation:
+    latest: Summary
+    count: int
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    folder: str
+    conversations: list[Conversation]
+    total: int
+    number: int
+    pages: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def can_thread(connection: _Connection) -> bool:
+    return "THREAD=REFERENCES" in connection.capabilities
+
+
+def conversations(
+    connection: _Connection, folder: str, *, number: int = 1
+) -> ConversationPage | None:
+    """``folder`` grouped in conversations by the server (RFC 5256 THREAD=REFERENCES), the
+    most recent first, each shown by its latest message; ``None`` when the server cannot."""
+    threads = thread_roots(connection, folder)
+    if threads is None:
+        return None
+    threads = [thread for thread in threads if thread]
+    threads.sort(key=max, reverse=True)
+    size = settings.MAIL_PAGE_SIZE
+    pages = _pages(len(threads), size)
+    number = min(max(1, number), pages)
+    chosen = threads[(number - 1) * size : number * size]
+    latest = _fetch_summaries(connection, [max(thread) for thread in chosen])
+    by_uid = {summary.uid: summary for summary in latest}
+    items = [
+        Conversation(latest=by_uid[max(thread)], count=len(thread))
+        for thread in chosen
+        if max(thread) in by_uid
+    ]
+    return ConversationPage(folder, items, len(threads), number, pages)

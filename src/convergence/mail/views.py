@@ -106,11 +106,20 @@ def inbox(request: HttpRequest) -> HttpResponse:
         number = int(request.GET.get("page", "1"))
     except ValueError:
         number = 1
+    grouped = request.GET.get("vue") == "conversations"
+    threads = None
     with connections.session(_user(request)) as connection:
         folders = mailbox.folders(connection)
         if folder not in {f.name for f in folders if f.selectable}:
             folder = mailbox.INBOX
-        current = mailbox.page(connection, folder, number=number, view=view)
+        can_thread = mailbox.can_thread(connection)
+        if grouped and can_thread and view == mailbox.Filter.ALL:
+            threads = mailbox.conversations(connection, folder, number=number)
+        current = (
+            mailbox.page(connection, folder, number=number, view=view)
+            if threads is None
+            else mailbox.Page(folder, [], threads.total, threads.number, threads.pages, view)
+        )
     context = {
         "folders": folders,
         "folder": next((f for f in folders if f.name == folder), None),
@@ -118,7 +127,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "filter": view,
         "move_targets": [f for f in folders if f.selectable and f.name != folder],
         "search_form": forms.SearchForm(initial={"dossier": folder}),
-        "page_query": _query(folder, filtre=view) + "&",
+        "page_query": _query(folder, filtre=view, **({"vue": "conversations"} if threads else {}))
+        + "&",
+        "threads": threads,
+        "can_thread": can_thread,
         "drafts": any(f.name == folder and f.special_use == "\\Drafts" for f in folders),
     }
     return render(request, "mail/inbox.html", context)
