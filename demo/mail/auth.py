@@ -99,9 +99,12 @@ class PortalChecker:
             logger.warning("Introspection refusée par le portail (HTTP %s).", response.status_code)
             return None
         answer: Any = response.json()
+        # The webmail's tokens only, as Dovecot's username_attribute = mailbox: the portal
+        # names the mailbox for tokens of scope "mail" alone, so a token a service of the
+        # catalogue holds never opens it.
         if not isinstance(answer, dict) or answer.get("active") is not True:
             return None
-        username = answer.get("username")
+        username = answer.get("mailbox")
         if not isinstance(username, str) or not username:
             return None
         if offer.login and offer.login.lower() != username.lower():

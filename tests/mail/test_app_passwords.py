@@ -212,3 +212,54 @@ def test_a_bot_with_many_addresses_meets_the_per_login_limit(
     assert (
         _check(mail_server_client, teacher.login, "x", remote_ip="203.0.113.99").status_code == 429
     )
+
+
+def test_past_the_per_login_limit_the_right_password_still_works(
+    teacher: Any, mail_server_client: ServerClient, monkeypatch: Any
+) -> None:
+    """A bot guessing her login from many addresses must not lock her phone out."""
+    made = _create(teacher)
+    monkeypatch.setattr(actions, "FAILURES_PER_LOGIN", 3)
+    for n in range(4):
+        _check(mail_server_client, teacher.login, "x", remote_ip=f"203.0.113.{n}")
+    assert (
+        _check(mail_server_client, teacher.login, "x", remote_ip="203.0.113.50").status_code == 429
+    )
+    assert (
+        _check(mail_server_client, teacher.login, made.secret, remote_ip="198.51.100.7").status_code
+        == 200
+    )
+
+
+def test_a_school_nat_full_of_failures_does_not_lock_out_a_right_password(
+    teacher: Any, cpe: Any, mail_server_client: ServerClient, monkeypatch: Any
+) -> None:
+    made = _create(teacher)
+    monkeypatch.setattr(actions, "FAILURES_PER_ADDRESS", 2)
+    for n in range(3):
+        _check(mail_server_client, cpe.login, f"faux-{n}", remote_ip="192.0.2.1")
+    assert (
+        _check(mail_server_client, teacher.login, made.secret, remote_ip="192.0.2.1").status_code
+        == 200
+    )
+
+
+def test_the_address_may_be_typed_instead_of_the_login(
+    teacher: Any, mail_server_client: ServerClient
+) -> None:
+    made = _create(teacher)
+    for typed in (teacher.email.upper(), f"{teacher.login}@ac-besancon.fr"):
+        response = _check(mail_server_client, typed, made.secret)
+        assert response.status_code == 200, typed
+        assert response.json() == {"login": teacher.login}
+
+
+def test_an_app_password_dies_with_the_mailbox(
+    teacher: Any, mail_server_client: ServerClient
+) -> None:
+    from convergence.accounts.models import Assignment
+
+    made = _create(teacher)
+    # She left the académie's schools this year (no role any more): no mailbox, no access.
+    Assignment.objects.filter(user=teacher).delete()
+    assert _check(mail_server_client, teacher.login, made.secret).status_code == 403

@@ -32,7 +32,7 @@ from tests.mail.dovecot import (  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TIMEOUT = 12  # Dovecot may take ~4 s to introspect again after a refusal (docs/mail.md)
+TIMEOUT = 5
 
 
 def webmail_token(person: Any) -> str:
@@ -92,6 +92,17 @@ def test_webmail_token_logs_in_with_oauthbearer(dovecot: Dovecot, teacher: Any) 
 
 def test_unknown_token_is_refused(dovecot: Dovecot, teacher: Any) -> None:
     assert xoauth2_refused(dovecot, teacher.login, "jeton-inconnu")
+
+
+def test_a_token_held_by_a_service_of_the_catalogue_is_refused(
+    dovecot: Dovecot, teacher: Any
+) -> None:
+    """A relying party holds the person's token too (scopes openid, profile…): it must not
+    open the mailbox. Only the webmail's tokens (scope "mail") do."""
+    token, _expires = issue_first_party_token(
+        user=teacher, client_id="arena", name="Arena", scope="openid profile", seconds=300
+    )
+    assert xoauth2_refused(dovecot, teacher.login, token)
 
 
 def test_token_of_another_person_is_refused(dovecot: Dovecot, teacher: Any, pupil: Any) -> None:

@@ -26,8 +26,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from convergence.accounts.models import AccountState, User
+from convergence.accounts.permissions import has_academic_mailbox
 from convergence.audit.actions import record_event
 from convergence.core import links, ratelimit
+from convergence.core.models import Academie
 from convergence.devices.labels import approximate_place
 from convergence.mail import compose, connections, events, mailbox, submission, tasks
 from convergence.mail.models import AppPassword, Device, Protocol, Signature, TrustedSender
@@ -151,17 +153,42 @@ def revoke_all_app_passwords(*, user: User, reason: str, request: HttpRequest | 
     return revoked
 
 
+def _login_of(typed: str) -> str:
+    """The portal login a mail client typed: the login itself, ``login@domain``, or the
+    person's address (Thunderbird's autoconfig offers the address). One query whatever the
+    answer, so that the time taken says nothing about which accounts exist."""
+    typed = typed.strip().lower()[:254]
+    if "@" not in typed:
+        return typed[:150]
+    local, _at, domain = typed.rpartition("@")
+    own_domain = domain == Academie.current().mail_domain.lower()
+    rows = list(
+        User.objects.filter(
+            Q(email__iexact=typed) | Q(login=local if own_domain else "")
+        ).values_list("login", "email")[:3]
+    )
+    by_login = [login for login, _email in rows if own_domain and login == local]
+    by_address = [login for login, email in rows if email and email.lower() == typed]
+    if by_login:
+        return by_login[0]
+    return by_address[0] if len(by_address) == 1 else typed[:150]
+
+
 def check_app_password(
     *, login: str, password: str, protocol: str, remote_ip: str, server: str
 ) -> User | None:
     """The mail server asks whether ``password`` is a live app password of ``login`` (an
-    active account). Failures are limited per login and per client address, atomically and
-    failing closed (:class:`ratelimit.LimiterUnavailable` propagates): a bot with many
-    addresses meets the per-login limit, a school behind one address shares a generous one.
+    active account that still has an académie mailbox).
+
+    Failures are counted per login from one address, per address and per login, atomically
+    and failing closed (:class:`ratelimit.LimiterUnavailable` propagates). Only the first is
+    a hard stop: past the other two (a school's NAT where many phones failed, a bot with many
+    addresses guessing one login), a right password is still accepted — one indexed lookup —
+    so an attacker elsewhere can never lock the owner's phone out; only wrong ones wait.
     """
-    login = login.strip().lower()[:150]
     if protocol not in Protocol.values:
         return None
+    login = _login_of(login)
     keys = [
         ratelimit.key("mail-app-password-pair", login, remote_ip or "-"),
         ratelimit.key("mail-app-password-address", remote_ip or "-"),
@@ -169,8 +196,7 @@ def check_app_password(
     ]
     # Reserve first: parallel guesses are judged by the value each one got back.
     counts = ratelimit.reserve_many([(key, FAILURE_WINDOW_SECONDS) for key in keys])
-    limits = (FAILURES_PER_LOGIN_AND_ADDRESS, FAILURES_PER_ADDRESS, FAILURES_PER_LOGIN)
-    if any(count > limit for count, limit in zip(counts, limits, strict=True)):
+    if counts[0] > FAILURES_PER_LOGIN_AND_ADDRESS:
         raise Throttled(FAILURE_WINDOW_SECONDS)
     found = (
         AppPassword.objects.active()
@@ -178,7 +204,11 @@ def check_app_password(
         .select_related("user")
         .first()
     )
+    if found is not None and not has_academic_mailbox(found.user):
+        found = None  # left the académie's schools, or a parent only: no mailbox any more
     if found is None:
+        if counts[1] > FAILURES_PER_ADDRESS or counts[2] > FAILURES_PER_LOGIN:
+            raise Throttled(FAILURE_WINDOW_SECONDS)
         if ratelimit.first_time(
             ratelimit.key("mail-app-password-audited", login), window=FAILURE_WINDOW_SECONDS
         ):
@@ -254,10 +284,11 @@ def send_message(
     replaced_draft: int | None = None,
     answered: tuple[str, int, bytes] | None = None,
     request: HttpRequest | None = None,
-) -> None:
+) -> dict[str, str]:
     """Send ``draft`` as ``user`` through the submission server, keep a copy in Sent, drop the
     draft it came from, flag the message it answers or forwards; audited (how many
-    recipients, never who)."""
+    recipients, never who). Returns the recipients the server refused while it accepted the
+    others (the message left: it is a sent message, the person is told whom it missed)."""
     message = compose.build(user, draft)
     try:
         waited = ratelimit.hit(
@@ -267,13 +298,16 @@ def send_message(
         raise SendLimited(0) from error
     if waited:
         raise SendLimited(waited)
-    submission.send(user, message, draft.recipients)
+    refused = submission.send(user, message, draft.recipients)
     record_event(
         event_type=events.MESSAGE_SENT,
         request=request,
         actor=user,
         subject=user,
-        data={"recipients": len(draft.recipients), "attachments": len(draft.attachments)},
+        data={
+            "recipients": len(draft.recipients) - len(refused),
+            "attachments": len(draft.attachments),
+        },
     )
     raw = compose.as_bytes(message)
     # The message is sent: a failure below loses no mail, so it is logged, not shown.
@@ -289,6 +323,7 @@ def send_message(
                 mailbox.mark(connection, folder, uid, flag)
     except connections.MailUnavailable:
         logger.warning("Sent by %s, but the copy in Sent could not be stored.", user.pk)
+    return refused
 
 
 def save_draft(*, user: User, draft: compose.Draft, replaced: int | None = None) -> int | None:

@@ -12,7 +12,7 @@ import datetime
 import secrets
 from dataclasses import dataclass
 
-from django.db import router, transaction
+from django.db import IntegrityError, OperationalError, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken, set_token_value
@@ -156,17 +156,23 @@ def issue_client_token(
 def _first_party_client(client_id: str, name: str) -> Application:
     """The portal's own part (the webmail) as a client: no redirect, no usable secret, no tile.
     Created at its first use; its tokens are only ever minted by the portal itself."""
-    application, _created = Application.objects.get_or_create(
-        client_id=client_id,
-        defaults={
-            "name": name,
-            "client_type": Application.CLIENT_CONFIDENTIAL,
-            "authorization_grant_type": Application.GRANT_CLIENT_CREDENTIALS,
-            "client_secret": secrets.token_urlsafe(48),
-            "skip_authorization": True,
-        },
-    )
-    return application
+    found = Application.objects.filter(client_id=client_id).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            created: Application = Application.objects.create(
+                client_id=client_id,
+                name=name,
+                client_type=Application.CLIENT_CONFIDENTIAL,
+                authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+                client_secret=secrets.token_urlsafe(48),
+                skip_authorization=True,
+            )
+    except (IntegrityError, OperationalError):
+        # A page and its deferred widget, at the very first use: the other request made it.
+        return Application.objects.get(client_id=client_id)
+    return created
 
 
 def issue_first_party_token(

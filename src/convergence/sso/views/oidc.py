@@ -352,3 +352,15 @@ class IntrospectTokenView(ToolkitIntrospectTokenView):
 
     def authenticate_client(self, request: HttpRequest) -> bool:
         return servers.authenticated_server(request) is not None
+
+    @staticmethod
+    def get_token_response(token_value: str | None = None) -> HttpResponse:
+        """The toolkit's answer, plus ``mailbox`` (the login) for a token of the webmail
+        (scope ``mail``): the mail server takes its user name from that attribute only, so a
+        token a service of the catalogue holds (people's scopes) never opens the mailbox."""
+        response: HttpResponse = ToolkitIntrospectTokenView.get_token_response(token_value)
+        data = json.loads(response.content)
+        if data.get("active") is True and "mail" in str(data.get("scope", "")).split():
+            data["mailbox"] = data.get("username", "")
+            return JsonResponse(data)
+        return response
