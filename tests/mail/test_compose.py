@@ -242,3 +242,17 @@ def test_sending_is_limited_per_hour(teacher: Any, settings: Any, servers: MailS
         for n in range(3)
     ]
     assert statuses == [302, 302, 429]
+
+
+def test_the_colleagues_pdf_downloads_from_the_demo_server(
+    teacher: Any, servers: MailServers
+) -> None:
+    mine = _imap(servers, teacher)
+    uid = _uid_of(mine, "INBOX", "Progression commune de 4e")
+    browser = client_of(teacher)
+    page = browser.get(reverse("mail:message", args=[uid]) + "?dossier=INBOX")
+    attachment = next(a for a in page.context["message"].attachments if not a.inline)
+    download = browser.get(reverse("mail:part", args=[uid, attachment.part_id]) + "?dossier=INBOX")
+    assert download.status_code == 200
+    assert download.content.startswith(b"%PDF-")
+    assert download["Content-Disposition"].startswith("attachment")

@@ -219,3 +219,40 @@ def test_address_tables_give_each_address_to_one_login() -> None:
             "ac-exemple.fr",
             [Mailbox("sbernard"), Mailbox("sophie", ("sbernard@ac-exemple.fr",))],
         )
+
+
+def test_the_webmail_sends_through_postfix_and_reports_refused_recipients(
+    postfix: Postfix, dovecot: Dovecot, teacher: Any, head_of_school: Any, settings: Any
+) -> None:
+    """The webmail itself, as in production: IMAP on Dovecot, submission on Postfix with the
+    person's token. One unknown address among good ones: the message leaves for the others,
+    is kept in Sent, and the person is told whom it missed."""
+    from django.urls import reverse
+
+    from convergence.mail import connections
+    from tests.helpers import client_of, text_of
+
+    settings.MAIL_IMAP_PORT = dovecot.imap_port
+    settings.MAIL_SUBMISSION_PORT = postfix.submission_port
+    settings.MAIL_IMAP_SECURITY = settings.MAIL_SUBMISSION_SECURITY = "none"
+    connections.reset()
+    browser = client_of(teacher)
+    response = browser.post(
+        reverse("mail:write"),
+        {
+            "a": f"{head_of_school.email}, personne.inconnue@{settings.MAIL_DOMAIN}",
+            "objet": "Conseil de classe de 3e B",
+            "texte": "Bonjour, voici les appréciations.",
+            "action": "envoyer",
+        },
+        follow=True,
+    )
+    page = text_of(response)
+    assert "Message envoyé." in page
+    assert "personne.inconnue@" in page and "Les autres ont reçu le message." in page
+    assert "Conseil de classe de 3e B" in " ".join(
+        subjects_received(dovecot, head_of_school, "Conseil de classe de 3e B")
+    )
+    sent = text_of(browser.get(reverse("mail:inbox") + "?dossier=Sent"))
+    assert "Conseil de classe de 3e B" in sent
+    connections.reset()

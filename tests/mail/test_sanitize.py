@@ -261,3 +261,28 @@ def test_html_to_text_keeps_lines_and_drops_hidden_content() -> None:
     )
 
     assert text == "Bonjour Mme Bernard,\n\nLa réunion\nest jeudi."
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        " http://traceur.example/p.gif",
+        "ht&#9;tp://traceur.example/p.gif",
+        "&#10;https://traceur.example/p.gif",
+        "HTTPS://TRACEUR.EXAMPLE/P.GIF",
+    ],
+)
+def test_a_remote_image_disguised_by_spaces_or_controls_is_still_blocked(source: str) -> None:
+    cleaned = clean_html(
+        f'<img src="{source}" alt="x">', allow_remote=False, cid_url=lambda c: None
+    )
+    assert "traceur" not in cleaned.html.lower()
+    assert cleaned.blocked_remote == 1
+
+
+def test_a_messages_headings_go_below_the_pages() -> None:
+    cleaned = clean_html(
+        "<h1>Lettre</h1><h2>Édito</h2><h5>x</h5>", allow_remote=False, cid_url=lambda c: None
+    )
+    assert "<h1" not in cleaned.html and "<h2" not in cleaned.html
+    assert "<h3>Lettre</h3>" in cleaned.html and "<h4>Édito</h4>" in cleaned.html

@@ -53,5 +53,6 @@ class MailConfig(AppConfig):
         open_urls.register(
             "/.well-known/autoconfig/",
             "/mail/config-v1.1.xml",
+            "/messagerie/appareils/iphone/profil/",
             during=(open_urls.During.MAINTENANCE,),
         )

@@ -107,6 +107,11 @@ def build(user: User, draft: Draft, *, for_draft: bool = False) -> EmailMessage:
     """The message ``user`` sends (or keeps as a draft), checked for size and injection."""
     if not for_draft and not draft.recipients:
         raise ComposeError(_("Indiquez au moins un destinataire."))
+    if len(draft.recipients) > MAX_ADDRESSES:
+        raise ComposeError(
+            _("Un message peut avoir au plus %(count)d destinataires en tout.")
+            % {"count": MAX_ADDRESSES}
+        )
     subject = _clean_header(draft.subject, _("Objet"))
     size = sum(len(upload.data) for upload in draft.attachments) + len(
         draft.attached_message or b""

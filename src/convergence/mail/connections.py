@@ -291,6 +291,12 @@ def session(user: User) -> Iterator[_Connection]:
         _give_back(connection, user.pk, reusable=reusable)
 
 
+def forget_token(user_pk: int) -> None:
+    """Drop the token this process knows for a person (the server refused it)."""
+    with _POOL.lock:
+        _POOL.tokens.pop(user_pk, None)
+
+
 def forget(user_pk: int) -> None:
     """Close every idle connection of a person and drop their token from this process (their
     account was suspended, their password reset). Busy ones close when given back."""

@@ -179,6 +179,22 @@ def extract_part(raw: bytes, part_id: str) -> Part | None:
     return None
 
 
+def part_from_fetch(part_id: str, mime_headers: bytes, body: bytes) -> Part | None:
+    """One leaf part fetched alone from the server (``BODY[<id>.MIME]`` and ``BODY[<id>]``),
+    decoded like :func:`extract_part`; ``None`` for a container (multipart) or nothing."""
+    if not mime_headers.strip():
+        return None
+    part = parse_message(mime_headers.rstrip(b"\r\n") + b"\r\n\r\n" + body)
+    if part.is_multipart() or part.get_content_maintype() == "multipart":
+        return None
+    return Part(
+        part_id=part_id,
+        filename=_filename(part),
+        content_type=_content_type(part),
+        data=_payload(part),
+    )
+
+
 def safe_download_headers(part: Part) -> dict[str, str]:
     """Response headers that make a browser download ``part``, never render it in our origin."""
     content_type = part.content_type

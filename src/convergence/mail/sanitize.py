@@ -117,11 +117,19 @@ def clean_html(
 
     def first_filter(tag: str, attribute: str, value: str) -> str | None:
         nonlocal blocked
-        remote = tag == "img" and attribute == "src" and value.lower().startswith(REMOTE_SCHEMES)
-        if remote and not allow_remote:
-            blocked += 1
+        if tag != "img" or attribute != "src":
+            return value
+        # Browsers ignore spaces and control characters in a URL (" http:", "ht\ttp:"): judge
+        # the value as they read it. Without the reader's consent an image may only be a part
+        # of the message (cid:); anything else is blocked, and counted when it is remote.
+        seen = "".join(ch for ch in value if ord(ch) > 32 and ord(ch) != 127).lower()
+        if seen.startswith("cid:"):
+            return value
+        if not allow_remote:
+            if seen.startswith(REMOTE_SCHEMES) or seen.startswith("//"):
+                blocked += 1
             return None
-        return value
+        return value if seen.startswith(REMOTE_SCHEMES) else None
 
     first = nh3.Cleaner(
         tags=TAGS,
@@ -230,6 +238,7 @@ class _LinkRewriter(HTMLParser):
         return resolved
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        tag = HEADING_SHIFT.get(tag, tag)
         kept: list[tuple[str, str | None]] = []
         href: str | None = None
         for name, value in attrs:
@@ -253,6 +262,7 @@ class _LinkRewriter(HTMLParser):
         self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
+        tag = HEADING_SHIFT.get(tag, tag)
         self.out.append(f"</{tag}>")
         if tag == "a":
             href, text = self.link_href, "".join(self.link_text)
@@ -266,6 +276,11 @@ class _LinkRewriter(HTMLParser):
         if self.link_href is not None:
             self.link_text.append(data)
         self.out.append(html.escape(data, quote=False))
+
+
+# The page has its own h1 (the subject) and h2: a message's headings go below them, so that
+# the page's outline stays the page's for a screen reader.
+HEADING_SHIFT = {"h1": "h3", "h2": "h4", "h3": "h5", "h4": "h6", "h5": "h6"}
 
 
 def _start_tag(tag: str, attrs: list[tuple[str, str | None]]) -> str:

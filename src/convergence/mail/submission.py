@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from django.conf import settings
 
 from convergence.accounts.models import User
-from convergence.mail.connections import MailUnavailable, token_for
+from convergence.mail.connections import MailUnavailable, forget_token, token_for
 
 
 class SendRefused(Exception):
@@ -46,11 +46,25 @@ def _authenticate(smtp: smtplib.SMTP, login: str, token: str) -> None:
     if code == 334:
         code, reply = smtp.docmd("")
     if code != 235:
-        raise SendRefused(code, reply.decode("utf-8", "replace"))
+        raise AuthRefused(code, reply.decode("utf-8", "replace"))
 
 
-def send(user: User, message: EmailMessage, recipients: list[str]) -> None:
-    """Submit ``message`` to ``recipients`` (envelope) as ``user``."""
+class AuthRefused(SendRefused):
+    """The server refused the person's token (expired, revoked at a sign-out elsewhere)."""
+
+
+def send(user: User, message: EmailMessage, recipients: list[str]) -> dict[str, str]:
+    """Submit ``message`` to ``recipients`` (envelope) as ``user``; the recipients the server
+    refused while accepting the others, with its reason (empty: all accepted). A refused
+    token is renewed once (another session's sign-out revokes the webmail's tokens)."""
+    try:
+        return _send_once(user, message, recipients)
+    except AuthRefused:
+        forget_token(user.pk)
+        return _send_once(user, message, recipients)
+
+
+def _send_once(user: User, message: EmailMessage, recipients: list[str]) -> dict[str, str]:
     token, _expires = token_for(user)
     security = settings.MAIL_SUBMISSION_SECURITY
     timeout = settings.MAIL_TIMEOUT_SECONDS
@@ -70,9 +84,10 @@ def send(user: User, message: EmailMessage, recipients: list[str]) -> None:
                 smtp.ehlo()
             _authenticate(smtp, user.login, token)
             refused = smtp.send_message(message, from_addr=user.email, to_addrs=recipients)
-            if refused:
-                code, reason = next(iter(refused.values()))
-                raise SendRefused(code, reason.decode("utf-8", "replace"))
+            return {
+                address: reason.decode("utf-8", "replace")
+                for address, (_code, reason) in refused.items()
+            }
         finally:
             try:
                 smtp.quit()

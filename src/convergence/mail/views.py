@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from convergence.accounts.models import User
 from convergence.accounts.permissions import has_academic_mailbox, mailbox_required
 from convergence.core import errors, ratelimit
+from convergence.core.middleware import content_security_policy
 from convergence.mail import (
     actions,
     compose,
@@ -50,6 +51,8 @@ from convergence.sso.servers import authenticated_server
 
 _View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
 RETRY_AFTER_SECONDS = 30
+# Every page lists the folders with their counts: their number is bounded.
+MAX_FOLDERS = 200
 # Inline parts shown in the page rather than downloaded: raster images (never SVG).
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 PART_ID = re.compile(r"[1-9][0-9]{0,3}(\.[1-9][0-9]{0,3}){0,9}")
@@ -187,6 +190,7 @@ def message(request: HttpRequest, uid: int) -> HttpResponse:
         return f"{_part_url(folder, uid, part_id)}&affichage=1"
 
     rendered = None
+    allow = remote_shown = False
     if not fetched.too_large:
         # First without remote images, to learn the sender; then with them if trusted.
         rendered = rendering.render_message(fetched.raw, allow_remote=False, part_url=part_url)
@@ -194,6 +198,7 @@ def message(request: HttpRequest, uid: int) -> HttpResponse:
         allow = request.GET.get("images") == "1" or _trusted(user, sender)
         if allow and rendered.blocked_remote:
             rendered = rendering.render_message(fetched.raw, allow_remote=True, part_url=part_url)
+            remote_shown = True
     context = {
         "folder_name": folder,
         "folders": folders,
@@ -203,7 +208,15 @@ def message(request: HttpRequest, uid: int) -> HttpResponse:
         "move_targets": [f for f in folders if f.selectable and f.name != folder],
         "images_url": f"{request.path}?{_query(folder, images='1')}",
     }
-    return render(request, "mail/message.html", context)
+    response = render(request, "mail/message.html", context)
+    if rendered is not None and allow and rendered.blocked_remote == 0 and remote_shown:
+        # The reader chose to see this message's remote images: its page alone may load
+        # images from elsewhere (the portal's policy allows its own only); the Referer stays
+        # home (Referrer-Policy: same-origin), scripts and the rest stay forbidden.
+        response["Content-Security-Policy"] = content_security_policy().replace(
+            "img-src 'self' data:", "img-src 'self' data: https: http:"
+        )
+    return response
 
 
 def _query(folder: str, **extra: str) -> str:
@@ -225,11 +238,8 @@ def part(request: HttpRequest, uid: int, part_id: str) -> HttpResponse:
     if not PART_ID.fullmatch(part_id):
         return render(request, "mail/gone.html", {"folder_name": folder}, status=404)
     with connections.session(_user(request)) as connection:
-        try:
-            fetched = mailbox.fetch_message(connection, folder, uid, mark_seen=False)
-        except LookupError:
-            return render(request, "mail/gone.html", {"folder_name": folder}, status=404)
-    extracted = rendering.extract_part(fetched.raw, part_id) if not fetched.too_large else None
+        fetched = mailbox.fetch_part(connection, folder, uid, part_id)
+    extracted = rendering.part_from_fetch(part_id, *fetched) if fetched is not None else None
     if extracted is None:
         return render(request, "mail/gone.html", {"folder_name": folder}, status=404)
     response = HttpResponse(extracted.data)
@@ -242,10 +252,15 @@ def part(request: HttpRequest, uid: int, part_id: str) -> HttpResponse:
     return response
 
 
+def _is_uid(value: str) -> bool:
+    """An IMAP UID as typed in a form or a link (ASCII digits, at most 32 bits)."""
+    return 0 < len(value) <= 10 and value.isascii() and value.isdigit() and int(value) < 2**32
+
+
 def _selected_uids(request: HttpRequest) -> list[int]:
     uids: list[int] = []
     for value in request.POST.getlist("uid")[:1000]:
-        if value.isdigit():
+        if _is_uid(value):
             uids.append(int(value))
     return uids
 
@@ -321,6 +336,16 @@ def manage_folder(request: HttpRequest) -> HttpResponse:
         if operation == "create":
             if name in folders:
                 messages.error(request, _("Un dossier porte déjà ce nom."))
+                return HttpResponseRedirect(_list_url(current or mailbox.INBOX))
+            if len(folders) >= MAX_FOLDERS:
+                messages.error(
+                    request,
+                    _(
+                        "Vous avez atteint %(count)d dossiers : supprimez-en un avant d'en "
+                        "créer un autre."
+                    )
+                    % {"count": MAX_FOLDERS},
+                )
                 return HttpResponseRedirect(_list_url(current or mailbox.INBOX))
             mailbox.create_folder(connection, name)
             messages.success(request, _("Dossier « %(name)s » créé.") % {"name": name})
@@ -409,8 +434,10 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             _(
-                "Le mot de passe de « %(label)s » est révoqué : cet appareil ne reçoit plus vos "
-                "messages."
+                "Le mot de passe de « %(label)s » est révoqué : cet appareil ne pourra plus se "
+                "connecter. S'il est connecté en ce moment, il peut le rester jusqu'à sa "
+                "prochaine connexion ; si l'appareil a été perdu ou volé, changez aussi votre "
+                "mot de passe."
             )
             % {"label": app_password.label},
         )
@@ -494,7 +521,7 @@ def _initial(request: HttpRequest, user: User) -> tuple[dict[str, Any], list[str
     signed = f"\n\n-- \n{signature}" if signature else ""
     for key, origin in (("repondre", "reponse"), ("transferer", "transfert")):
         value = request.GET.get(key, "")
-        if not value.isdigit():
+        if not _is_uid(value):
             continue
         found = _original(user, folder, int(value))
         if found is None:
@@ -523,7 +550,7 @@ def _initial(request: HttpRequest, user: User) -> tuple[dict[str, Any], list[str
             "origine": "transfert_piece" if as_piece else origin,
         }, carried
     value = request.GET.get("brouillon", "")
-    if value.isdigit():
+    if _is_uid(value):
         with connections.session(user) as connection:
             drafts = mailbox.ensure_special_folder(connection, "\\Drafts")
         found = _original(user, drafts, int(value))
@@ -614,7 +641,7 @@ def write(request: HttpRequest) -> HttpResponse:
                     user=user, draft=draft, replaced=form.cleaned_data["brouillon_uid"]
                 )
                 return _draft_saved(request, form, uid, carried)
-            actions.send_message(
+            missed = actions.send_message(
                 user=user,
                 draft=draft,
                 replaced_draft=form.cleaned_data["brouillon_uid"],
@@ -654,6 +681,15 @@ def write(request: HttpRequest) -> HttpResponse:
             )
         else:
             messages.success(request, _("Message envoyé."))
+            if missed:
+                messages.warning(
+                    request,
+                    _(
+                        "Le serveur a refusé ces destinataires : %(addresses)s. Les autres ont "
+                        "reçu le message."
+                    )
+                    % {"addresses": ", ".join(sorted(missed))[:500]},
+                )
             return HttpResponseRedirect(reverse("mail:inbox"))
     response = render(
         request, "mail/compose.html", _compose_context(user, form, carried), status=status
