@@ -254,13 +254,17 @@ def special_folder(connection: _Connection, use: str) -> str | None:
     return None
 
 
-def _select(connection: _Connection, folder: str, *, readonly: bool) -> dict[bytes, Any]:
+def _select(
+    connection: _Connection, folder: str, *, readonly: bool, count: bool = True
+) -> dict[bytes, Any]:
     """Select ``folder`` unless this pooled connection already has it open (read-write
     serves reads too): Dovecot's SELECT of a 100,000-message folder costs tens of
     milliseconds, a NOOP and a STATUS well under one. The NOOP makes the session catch up with
     what arrived or left meanwhile, so message numbers and the count agree."""
     current = connection.selected
     if current is not None and current[0] == folder and (readonly or not current[1]):
+        if not count:
+            return {}  # by UID: what arrived or left meanwhile changes nothing
         client = connection.client
         client.noop()
         # imaplib keeps every untagged answer it saw; nothing here reads them.
@@ -436,17 +440,19 @@ def thread_roots(connection: _Connection, folder: str) -> list[list[int]] | None
 
 def fetch_message(connection: _Connection, folder: str, uid: int, *, mark_seen: bool) -> Fetched:
     """The whole message (BODY.PEEK: reading it does not mark it seen by itself)."""
-    _select(connection, folder, readonly=not mark_seen)
+    _select(connection, folder, readonly=not mark_seen, count=False)
     client = connection.client
-    head = client.fetch([uid], [b"FLAGS", b"RFC822.SIZE"])
-    if uid not in head:
+    # One exchange: flags, size, and the message up to the limit (a larger one is not shown).
+    wanted = [b"FLAGS", b"RFC822.SIZE", f"BODY.PEEK[]<0.{MAX_MESSAGE_BYTES + 1}>".encode()]
+    fetched = client.fetch([uid], wanted)
+    if uid not in fetched:
         raise LookupError(uid)
-    flags = {_decode(flag) for flag in head[uid].get(b"FLAGS", ())}
-    size = int(head[uid].get(b"RFC822.SIZE", 0))
+    data = fetched[uid]
+    flags = {_decode(flag) for flag in data.get(b"FLAGS", ())}
+    size = int(data.get(b"RFC822.SIZE", 0))
     if size > MAX_MESSAGE_BYTES:
         return Fetched(uid, b"", "\\Seen" in flags, "\\Flagged" in flags, size, too_large=True)
-    body = client.fetch([uid], [b"BODY.PEEK[]"])
-    raw = body.get(uid, {}).get(b"BODY[]", b"")
+    raw = data.get(b"BODY[]<0>", b"") or b""
     if mark_seen and "\\Seen" not in flags:
         client.add_flags([uid], [imapclient.SEEN], silent=True)
         flags.add("\\Seen")
@@ -459,7 +465,7 @@ def fetch_part(
     """One part of a message, alone: its MIME header and its (still encoded) body; ``None``
     when the message or the part is not there. A page's inline images cost their own size,
     never the whole message's."""
-    _select(connection, folder, readonly=True)
+    _select(connection, folder, readonly=True, count=False)
     items = [f"BODY.PEEK[{part_id}.MIME]".encode(), f"BODY.PEEK[{part_id}]".encode()]
     fetched = connection.client.fetch([uid], items)
     data = fetched.get(uid)
@@ -505,7 +511,7 @@ def act(
     """Apply ``action`` to ``uids`` of ``folder``; the French sentence saying what was done."""
     if not uids:
         return _("Aucun message sélectionné.")
-    _select(connection, folder, readonly=False)
+    _select(connection, folder, readonly=False, count=False)
     client = connection.client
     count = len(uids)
     if action == Action.READ:
@@ -522,7 +528,7 @@ def act(
         return _("Suivi retiré.")
     if action == Action.DELETE:
         trash = special_folder(connection, "\\Trash")
-        _select(connection, folder, readonly=False)
+        _select(connection, folder, readonly=False, count=False)
         if trash and trash != folder:
             _move(connection, uids, trash)
             return _("Déplacé dans la corbeille.")
@@ -536,7 +542,7 @@ def act(
         archive = special_folder(connection, "\\Archive")
         if not archive:
             raise MailUnavailable("no archive folder")
-        _select(connection, folder, readonly=False)
+        _select(connection, folder, readonly=False, count=False)
         if archive != folder:
             _move(connection, uids, archive)
         return _("Archivé.")
@@ -603,7 +609,7 @@ def append(connection: _Connection, folder: str, raw: bytes, flags: Sequence[byt
 
 def remove(connection: _Connection, folder: str, uid: int) -> None:
     """Delete one message for good (a draft replaced by its next version, or sent)."""
-    _select(connection, folder, readonly=False)
+    _select(connection, folder, readonly=False, count=False)
     client = connection.client
     client.add_flags([uid], [imapclient.DELETED], silent=True)
     if "UIDPLUS" in connection.capabilities:
@@ -614,7 +620,7 @@ def remove(connection: _Connection, folder: str, uid: int) -> None:
 
 def mark(connection: _Connection, folder: str, uid: int, flag: bytes) -> None:
     """Add ``flag`` (\\Answered, $Forwarded) to one message; gone messages are ignored."""
-    _select(connection, folder, readonly=False)
+    _select(connection, folder, readonly=False, count=False)
     connection.client.add_flags([uid], [flag], silent=True)
 
 
