@@ -21,6 +21,7 @@ import contextlib
 import grp
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -88,6 +89,10 @@ class Dovecot:
     sieve_port: int = 0
     # Dovecot's auth service for Postfix's submission (SASL), on the LMTP address.
     auth_port: int = 0
+    # doveadm's HTTP API on the LMTP address: the portal kicks a person's open sessions
+    # (an app password revoked, an account suspended). The key is generated when empty.
+    doveadm_port: int = 0
+    doveadm_api_key: str = ""
     listen: str = "*"
     lmtp_address: str = "127.0.0.1"
     ssl_cert: str = ""
@@ -141,7 +146,7 @@ class Dovecot:
             raise ValueError("security must be 'none' or 'tls'")
         if self.security == "tls" and not (self.ssl_cert and self.ssl_key):
             raise ValueError("security 'tls' needs a certificate and its key")
-        for name in ("imap_port", "lmtp_port", "sieve_port", "auth_port"):
+        for name in ("imap_port", "lmtp_port", "sieve_port", "auth_port", "doveadm_port"):
             if not getattr(self, name):
                 setattr(self, name, free_port())
         internal_user, login_user, mail_user = self._users()
@@ -194,6 +199,7 @@ class Dovecot:
             "lmtp_port": str(self.lmtp_port),
             "sieve_port": str(self.sieve_port),
             "auth_port": str(self.auth_port),
+            "doveadm_port": str(self.doveadm_port),
             "introspection_url": introspection_url,
             "timeout_msecs": str(int(self.timeout_seconds * 1000)),
             "portal_url": self.portal_url.rstrip("/"),
@@ -210,6 +216,13 @@ class Dovecot:
         for fragment in sorted((TEMPLATES / "conf.d").glob("*.conf")):
             outputs[f"conf.d/{fragment.name}"] = fragment
         dovecot_group = grp.getgrnam(internal_user).gr_gid if os.geteuid() == 0 else -1
+        if not self.doveadm_api_key:
+            self.doveadm_api_key = secrets.token_urlsafe(32)
+        # The portal's key to doveadm's HTTP API (kick a person's sessions): root and Dovecot.
+        key_file = directory / "doveadm-api.key"
+        key_file.write_text(self.doveadm_api_key, encoding="utf-8")  # no newline: read as is
+        os.chown(key_file, -1, dovecot_group)
+        key_file.chmod(0o640)
         for name, template in outputs.items():
             target = directory / name
             target.write_text(
@@ -252,7 +265,13 @@ class Dovecot:
                 f"dovecot did not start: {errors.read_text(errors='replace')}\n{self.log_text()}"
             )
         deadline = time.monotonic() + timeout
-        ports = (self.imap_port, self.lmtp_port, self.sieve_port, self.auth_port)
+        ports = (
+            self.imap_port,
+            self.lmtp_port,
+            self.sieve_port,
+            self.auth_port,
+            self.doveadm_port,
+        )
         while not all(port_answers(port) for port in ports):
             if time.monotonic() > deadline:
                 self.stop()
@@ -328,6 +347,17 @@ def main(argv: list[str] | None = None) -> int:
         default=12345,
         help="Dovecot's auth service for Postfix (SASL), on --lmtp-address",
     )
+    render.add_argument(
+        "--doveadm-port",
+        type=int,
+        default=8080,
+        help="doveadm's HTTP API for the portal (kicks sessions), on --lmtp-address",
+    )
+    render.add_argument(
+        "--doveadm-api-key-file",
+        type=Path,
+        help="the key the portal sends (CONVERGENCE_MAIL_DOVEADM_API_KEY); generated if absent",
+    )
     render.add_argument("--mail-user", default="vmail")
     render.add_argument("--mail-root", type=Path, default=Path("/var/vmail"))
     render.add_argument("--run-dir", type=Path, default=Path("/run/dovecot-convergence"))
@@ -354,6 +384,12 @@ def main(argv: list[str] | None = None) -> int:
         lmtp_port=arguments.lmtp_port,
         sieve_port=arguments.sieve_port,
         auth_port=arguments.auth_port,
+        doveadm_port=arguments.doveadm_port,
+        doveadm_api_key=(
+            arguments.doveadm_api_key_file.read_text(encoding="utf-8").strip()
+            if arguments.doveadm_api_key_file
+            else ""
+        ),
         listen=arguments.listen,
         lmtp_address=arguments.lmtp_address,
         ssl_cert=arguments.ssl_cert,

@@ -43,8 +43,8 @@ MESSAGE_SIZE_LIMIT = 25 * 1024 * 1024
 TABLES = ("virtual_mailboxes", "virtual_aliases", "sender_logins")
 
 
-# The four helpers below repeat deploy/mail/dovecot.py's: deploy/ has no __init__.py, so
-# mypy (`make lint`) cannot follow an import of one deploy module from another.
+# The four helpers below repeat deploy/mail/dovecot.py's: for mypy (`make lint`) the
+# template directory deploy/mail/dovecot/ shadows the module deploy/mail/dovecot.py.
 def free_port() -> int:
     """A TCP port free on the loopback now."""
     with socket.socket() as probe:

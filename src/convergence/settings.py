@@ -616,6 +616,10 @@ MAIL_PUBLIC_SUBMISSION_PORT = int(
 MAIL_PUBLIC_SUBMISSION_SECURITY = _env(
     "CONVERGENCE_MAIL_PUBLIC_SUBMISSION_SECURITY", MAIL_SUBMISSION_SECURITY
 )
+# Dovecot's doveadm HTTP API and its key: the portal closes a person's open IMAP sessions when
+# an app password is revoked or the account suspended (empty: not available, e.g. the demo).
+MAIL_DOVEADM_URL = _env("CONVERGENCE_MAIL_DOVEADM_URL", "")
+MAIL_DOVEADM_API_KEY = _env("CONVERGENCE_MAIL_DOVEADM_API_KEY", "")
 # The SASL mechanism the webmail logs in with: XOAUTH2 or OAUTHBEARER (RFC 7628).
 MAIL_SASL_MECHANISM = _env("CONVERGENCE_MAIL_SASL_MECHANISM", "XOAUTH2")
 # Every exchange with a mail server is bounded by this many seconds.

@@ -168,6 +168,30 @@ def test_revoked_app_password_is_refused_by_dovecot(dovecot: Dovecot, teacher: A
         client.login(teacher.login, new.secret)
 
 
+def test_revoking_closes_a_session_already_open(
+    dovecot: Dovecot, teacher: Any, settings: Any
+) -> None:
+    """A phone connected with IDLE keeps its session after the check at login: the portal
+    asks Dovecot (doveadm's HTTP API) to close it, and its next command fails."""
+    from imapclient.exceptions import IMAPClientError
+
+    from convergence.mail.actions import revoke_app_password
+
+    settings.MAIL_DOVEADM_URL = f"http://127.0.0.1:{dovecot.doveadm_port}"
+    settings.MAIL_DOVEADM_API_KEY = dovecot.doveadm_api_key
+    new = create_app_password(user=teacher, label="Téléphone volé", device="iphone")
+    phone = imap(dovecot)
+    phone.login(teacher.login, new.secret)
+    phone.select_folder("INBOX")
+    revoke_app_password(app_password=new.app_password, actor=teacher)
+    with pytest.raises((IMAPClientError, OSError)):
+        for _ in range(20):  # the kick is asynchronous on Dovecot's side: bounded wait
+            phone.noop()
+            time.sleep(0.1)
+    with imap(dovecot) as again, pytest.raises(LoginError):
+        again.login(teacher.login, new.secret)
+
+
 def test_wrong_app_password_is_refused(dovecot: Dovecot, teacher: Any) -> None:
     create_app_password(user=teacher, label="iPhone de Sophie", device="iphone")
 

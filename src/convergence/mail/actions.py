@@ -31,7 +31,7 @@ from convergence.audit.actions import record_event
 from convergence.core import links, ratelimit
 from convergence.core.models import Academie
 from convergence.devices.labels import approximate_place
-from convergence.mail import compose, connections, events, mailbox, submission, tasks
+from convergence.mail import compose, connections, doveadm, events, mailbox, submission, tasks
 from convergence.mail.models import AppPassword, Device, Protocol, Signature, TrustedSender
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,18 @@ def revoke_app_password(
             subject=app_password.user,
             data={"app_password": app_password.pk, "label": app_password.label},
         )
+        _kick_after_commit(app_password.user.login)
     return bool(revoked)
+
+
+def _kick_after_commit(login: str) -> None:
+    """Close the person's open IMAP sessions once the revocation is written (a phone that
+    reconnects before the commit would still be let in)."""
+    transaction.on_commit(lambda: doveadm.kick(login))
+    # This process's own webmail connections of the person were kicked too: drop them.
+    found = User.objects.filter(login=login).values_list("pk", flat=True).first()
+    if found is not None:
+        connections.forget(found)
 
 
 def revoke_all_app_passwords(*, user: User, reason: str, request: HttpRequest | None = None) -> int:
@@ -150,6 +161,8 @@ def revoke_all_app_passwords(*, user: User, reason: str, request: HttpRequest | 
             subject=user,
             data={"count": revoked, "reason": reason},
         )
+    # Sessions opened with the webmail's tokens too (revoked with the account by sso).
+    _kick_after_commit(user.login)
     return revoked
 
 
