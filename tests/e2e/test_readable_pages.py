@@ -70,11 +70,14 @@ MAX_PAGES = 40
 MAX_VARIANTS = 1
 
 # Links never followed: signing out, downloads, the SSO endpoints (they redirect to the
-# services), the administration (the DSI's walk visits a few of its pages by name), and the
-# documents that are not pages (the status feed and JSON document).
+# services), the administration (the DSI's walk visits a few of its pages by name), the
+# documents that are not pages (the status feed and JSON document), and the webmail's pages
+# that read a mail server (tests/e2e/test_mail_journey.py walks them with one, axe included;
+# its set-up and signature pages need none and stay in the walk).
 SKIPPED_PATHS = re.compile(
     r"/deconnexion/|/export/|/pdf/|/lettre/|^/oidc/|^/cas/|^/administration/|^/media/|^/static/"
     r"|\.atom$|\.json$"
+    r"|^/messagerie/(?!appareils/|signature/)"
 )
 
 # The anonymous test's pages (the same for everyone), left out of the signed-in walks: the

@@ -24,13 +24,14 @@ def messagerie(demo: None) -> Service:
 
 
 @pytest.fixture
-def subscribers(messagerie, teacher, parent, head_of_school):
-    for person in (teacher, parent, head_of_school):
+def subscribers(messagerie, teacher, cpe, head_of_school):
+    # (Not a parent: parents keep their own address and do not see the Messagerie tile.)
+    for person in (teacher, cpe, head_of_school):
         Subscription.objects.create(user=person, service=messagerie)
     # Philippe's account is suspended: he follows the service but is told nothing.
     head_of_school.state = AccountState.SUSPENDED
     head_of_school.save(update_fields=["state"])
-    return [teacher, parent]
+    return [teacher, cpe]
 
 
 def open_incident(service: Service, *, publish: bool = True):

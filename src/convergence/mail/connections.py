@@ -36,6 +36,7 @@ from typing import Any
 
 import imapclient
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 from imapclient.exceptions import IMAPClientError, LoginError
 
@@ -82,6 +83,7 @@ class _Pool:
 
 
 _POOL = _Pool()
+_MINT_LOCK = threading.Lock()
 
 
 def _close(connections: list[_Connection]) -> None:
@@ -183,15 +185,25 @@ def token_for(user: User) -> tuple[str, datetime.datetime]:
         known = _POOL.tokens.get(user.pk)
     if known is not None and known[1] - TOKEN_MARGIN > timezone.now():
         return known
-    issued = sso_actions.issue_first_party_token(
-        user=user,
-        client_id=settings.MAIL_WEBMAIL_CLIENT_ID,
-        name="Messagerie",
-        scope="mail",
-        seconds=settings.MAIL_TOKEN_SECONDS,
-    )
-    with _POOL.lock:
-        _POOL.tokens[user.pk] = issued
+    # A page, its deferred widget and the header's badge often ask at once: one mints.
+    with _MINT_LOCK:
+        with _POOL.lock:
+            known = _POOL.tokens.get(user.pk)
+        if known is not None and known[1] - TOKEN_MARGIN > timezone.now():
+            return known
+        try:
+            issued = sso_actions.issue_first_party_token(
+                user=user,
+                client_id=settings.MAIL_WEBMAIL_CLIENT_ID,
+                name="Messagerie",
+                scope="mail",
+                seconds=settings.MAIL_TOKEN_SECONDS,
+            )
+        except DatabaseError as error:
+            # No token, no login: the mail pages say so, as when the server is down.
+            raise MailUnavailable(f"token: {error}") from error
+        with _POOL.lock:
+            _POOL.tokens[user.pk] = issued
     return issued
 
 
