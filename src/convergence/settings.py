@@ -620,6 +620,8 @@ MAIL_PUBLIC_SUBMISSION_SECURITY = _env(
 # an app password is revoked or the account suspended (empty: not available, e.g. the demo).
 MAIL_DOVEADM_URL = _env("CONVERGENCE_MAIL_DOVEADM_URL", "")
 MAIL_DOVEADM_API_KEY = _env("CONVERGENCE_MAIL_DOVEADM_API_KEY", "")
+# Domains besides the académie's own whose mail is not marked « extérieur » (the ministry…).
+MAIL_TRUSTED_DOMAINS = _env_list("CONVERGENCE_MAIL_TRUSTED_DOMAINS", "education.gouv.fr")
 # The SASL mechanism the webmail logs in with: XOAUTH2 or OAUTHBEARER (RFC 7628).
 MAIL_SASL_MECHANISM = _env("CONVERGENCE_MAIL_SASL_MECHANISM", "XOAUTH2")
 # Every exchange with a mail server is bounded by this many seconds.

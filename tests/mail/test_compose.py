@@ -256,3 +256,18 @@ def test_the_colleagues_pdf_downloads_from_the_demo_server(
     assert download.status_code == 200
     assert download.content.startswith(b"%PDF-")
     assert download["Content-Disposition"].startswith("attachment")
+
+
+def test_the_demo_phishing_is_flagged_and_the_head_of_school_is_not(
+    teacher: Any, servers: MailServers
+) -> None:
+    mine = _imap(servers, teacher)
+    browser = client_of(teacher)
+    phishing = _uid_of(mine, "INBOX", "Votre boîte aux lettres est pleine")
+    page = browser.get(reverse("mail:message", args=[phishing]) + "?dossier=INBOX")
+    assert 'id="mail-phishing-warning"' in page.content.decode()
+    assert "secure-login.info" in text_of(page)
+    head = _uid_of(mine, "INBOX", HEAD_SUBJECT)
+    body = browser.get(reverse("mail:message", args=[head]) + "?dossier=INBOX").content.decode()
+    assert 'id="mail-phishing-warning"' not in body
+    assert 'id="mail-external-notice"' not in body

@@ -39,6 +39,7 @@ from convergence.mail import (
     connections,
     forms,
     mailbox,
+    phishing,
     rendering,
     submission,
     widgets,
@@ -199,11 +200,17 @@ def message(request: HttpRequest, uid: int) -> HttpResponse:
         if allow and rendered.blocked_remote:
             rendered = rendering.render_message(fetched.raw, allow_remote=True, part_url=part_url)
             remote_shown = True
+    sender_verdict = (
+        phishing.assess(rendered.sender.email, rendered.sender.name)
+        if rendered is not None and rendered.sender is not None
+        else None
+    )
     context = {
         "folder_name": folder,
         "folders": folders,
         "fetched": fetched,
         "message": rendered,
+        "verdict": sender_verdict,
         "uid": uid,
         "move_targets": [f for f in folders if f.selectable and f.name != folder],
         "images_url": f"{request.path}?{_query(folder, images='1')}",
