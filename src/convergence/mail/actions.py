@@ -136,18 +136,17 @@ def revoke_app_password(
             subject=app_password.user,
             data={"app_password": app_password.pk, "label": app_password.label},
         )
-        _kick_after_commit(app_password.user.login)
+        _kick_after_commit(app_password.user)
     return bool(revoked)
 
 
-def _kick_after_commit(login: str) -> None:
+def _kick_after_commit(user: User) -> None:
     """Close the person's open IMAP sessions once the revocation is written (a phone that
-    reconnects before the commit would still be let in)."""
+    reconnects before the commit would still be let in), and drop this process's own
+    webmail connections of the person, which the kick closes too."""
+    login = user.login
     transaction.on_commit(lambda: doveadm.kick(login))
-    # This process's own webmail connections of the person were kicked too: drop them.
-    found = User.objects.filter(login=login).values_list("pk", flat=True).first()
-    if found is not None:
-        connections.forget(found)
+    connections.forget(user.pk)
 
 
 def revoke_all_app_passwords(*, user: User, reason: str, request: HttpRequest | None = None) -> int:
@@ -162,7 +161,7 @@ def revoke_all_app_passwords(*, user: User, reason: str, request: HttpRequest | 
             data={"count": revoked, "reason": reason},
         )
     # Sessions opened with the webmail's tokens too (revoked with the account by sso).
-    _kick_after_commit(user.login)
+    _kick_after_commit(user)
     return revoked
 
 
@@ -194,10 +193,11 @@ def check_app_password(
     active account that still has an académie mailbox).
 
     Failures are counted per login from one address, per address and per login, atomically
-    and failing closed (:class:`ratelimit.LimiterUnavailable` propagates). Only the first is
-    a hard stop: past the other two (a school's NAT where many phones failed, a bot with many
-    addresses guessing one login), a right password is still accepted — one indexed lookup —
-    so an attacker elsewhere can never lock the owner's phone out; only wrong ones wait.
+    and failing closed (:class:`ratelimit.LimiterUnavailable` propagates). Past any of them,
+    wrong passwords are answered « wait » (429) without being looked at twice, but a right
+    one is still accepted — one indexed lookup: a secret of 99 bits cannot be guessed, the
+    limits only keep the load down, and nobody (a bot elsewhere, a pupil behind the school's
+    own address trying a teacher's login) can lock the owner's phone out.
     """
     if protocol not in Protocol.values:
         return None
@@ -209,8 +209,6 @@ def check_app_password(
     ]
     # Reserve first: parallel guesses are judged by the value each one got back.
     counts = ratelimit.reserve_many([(key, FAILURE_WINDOW_SECONDS) for key in keys])
-    if counts[0] > FAILURES_PER_LOGIN_AND_ADDRESS:
-        raise Throttled(FAILURE_WINDOW_SECONDS)
     found = (
         AppPassword.objects.active()
         .filter(digest=digest(password), user__login=login, user__state=AccountState.ACTIVE)
@@ -220,7 +218,8 @@ def check_app_password(
     if found is not None and not has_academic_mailbox(found.user):
         found = None  # left the académie's schools, or a parent only: no mailbox any more
     if found is None:
-        if counts[1] > FAILURES_PER_ADDRESS or counts[2] > FAILURES_PER_LOGIN:
+        limits = (FAILURES_PER_LOGIN_AND_ADDRESS, FAILURES_PER_ADDRESS, FAILURES_PER_LOGIN)
+        if any(count > limit for count, limit in zip(counts, limits, strict=True)):
             raise Throttled(FAILURE_WINDOW_SECONDS)
         if ratelimit.first_time(
             ratelimit.key("mail-app-password-audited", login), window=FAILURE_WINDOW_SECONDS

@@ -193,23 +193,30 @@ def _guess_special_uses(found: list[tuple[str, str]]) -> dict[str, str]:
     return guesses
 
 
-def folders(connection: _Connection) -> list[Folder]:
-    """Every folder with its unread and total counts, special folders first."""
-    client = connection.client
-    listed = client.list_folders()
+def _listed(connection: _Connection) -> list[tuple[str, str, str, bool]]:
+    """Every folder as (name, special use, delimiter, selectable): one LIST, no counts."""
     found: list[tuple[str, str]] = []
     meta: dict[str, tuple[str, bool]] = {}
-    for flags, delimiter, name in listed:
+    for flags, delimiter, name in connection.client.list_folders():
         name = _decode(name)
         decoded_flags = {_decode(flag) for flag in flags}
         selectable = "\\Noselect" not in decoded_flags and "\\NonExistent" not in decoded_flags
         found.append((name, _special_use(flags, name)))
         meta[name] = (_decode(delimiter) or "/", selectable)
     guesses = _guess_special_uses(found)
+    return [(name, use or guesses.get(name, ""), *meta[name]) for name, use in found]
+
+
+def selectable_names(connection: _Connection) -> set[str]:
+    """The names of the folders a message may be in (to check a target): one LIST."""
+    return {name for name, _use, _delimiter, selectable in _listed(connection) if selectable}
+
+
+def folders(connection: _Connection) -> list[Folder]:
+    """Every folder with its unread and total counts, special folders first."""
+    client = connection.client
     result: list[Folder] = []
-    for name, use in found:
-        use = use or guesses.get(name, "")
-        delimiter, selectable = meta[name]
+    for name, use, delimiter, selectable in _listed(connection):
         total = unread = 0
         if selectable:
             status = client.folder_status(name, [b"MESSAGES", b"UNSEEN"])
@@ -248,9 +255,9 @@ def unread_in_inbox(connection: _Connection) -> int:
 
 def special_folder(connection: _Connection, use: str) -> str | None:
     """The name of the folder with special use ``use`` (``\\Trash``…), if there is one."""
-    for folder in folders(connection):
-        if folder.special_use == use:
-            return folder.name
+    for name, special_use, _delimiter, _selectable in _listed(connection):
+        if special_use == use:
+            return name
     return None
 
 

@@ -14,13 +14,12 @@ from convergence.mail import actions, connections
 
 
 def _deactivated(sender: Any, user: User, request: HttpRequest | None = None, **kw: Any) -> None:
+    # Also closes their open IMAP sessions and this process's webmail connections.
     actions.revoke_all_app_passwords(user=user, reason="account_deactivated", request=request)
-    connections.forget(user.pk)
 
 
 def _password_reset(sender: Any, user: User, request: HttpRequest | None = None, **kw: Any) -> None:
     actions.revoke_all_app_passwords(user=user, reason="password_reset", request=request)
-    connections.forget(user.pk)
 
 
 def _signed_out(sender: Any, request: HttpRequest, user: User | None = None, **kw: Any) -> None:

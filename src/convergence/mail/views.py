@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import (
     HttpRequest,
@@ -41,6 +40,7 @@ from convergence.mail import (
     mailbox,
     phishing,
     rendering,
+    setup,
     submission,
     widgets,
 )
@@ -292,11 +292,9 @@ def act(request: HttpRequest) -> HttpResponse:
     uids = _selected_uids(request)
     target = request.POST.get("cible", "")[:200]
     with connections.session(_user(request)) as connection:
-        if action == mailbox.Action.MOVE:
-            known = {f.name for f in mailbox.folders(connection) if f.selectable}
-            if target not in known:
-                messages.error(request, _("Choisissez un dossier de destination."))
-                return HttpResponseRedirect(_back(request, folder))
+        if action == mailbox.Action.MOVE and target not in mailbox.selectable_names(connection):
+            messages.error(request, _("Choisissez un dossier de destination."))
+            return HttpResponseRedirect(_back(request, folder))
         try:
             said = mailbox.act(connection, folder, uids, action, target=target)
         except MailUnavailable:
@@ -421,7 +419,8 @@ def devices(request: HttpRequest) -> HttpResponse:
         "needs_mfa": needs_mfa,
         "step_up_url": step_up_url(user, request.path) if needs_mfa else "",
         "app_passwords": AppPassword.objects.of(user).active(),
-        "servers": server_settings(),
+        "servers": setup.servers_from_settings(),
+        "email": user.email,
         "trusted_senders": TrustedSender.objects.filter(user=user).order_by("address"),
         "login": user.login,
     }
@@ -449,16 +448,6 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
             % {"label": app_password.label},
         )
     return HttpResponseRedirect(reverse("mail:devices"))
-
-
-def server_settings() -> dict[str, Any]:
-    """What a phone or a mail client is told (the académie's public names, not loopback)."""
-    return {
-        "imap_host": settings.MAIL_PUBLIC_IMAP_HOST,
-        "imap_port": settings.MAIL_PUBLIC_IMAP_PORT,
-        "smtp_host": settings.MAIL_PUBLIC_SUBMISSION_HOST,
-        "smtp_port": settings.MAIL_PUBLIC_SUBMISSION_PORT,
-    }
 
 
 # --- The mail server's check of an app password --------------------------------------------
