@@ -2,12 +2,13 @@
 
 pymap's maildir backend keeps one unnamed script: a PUTSCRIPT of any other name is silently
 dropped. The webmail manages several (rules, vacation), as with Dovecot in production, so each
-person's scripts live in ``<maildir>/sieve/<name>.sieve`` and the active one is the symlink
+person's scripts live in ``<base>/.sieve/<login>/<name>.sieve`` and the active one is the symlink
 ``<maildir>/dovecot.sieve``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -17,12 +18,20 @@ from pymap.filter import PluginFilterSet
 SUFFIX = ".sieve"
 
 
+def scripts_dir(maildir: Path) -> Path:
+    """Where the scripts of the person whose maildir is ``maildir`` are kept."""
+    return maildir.parent / ".sieve" / maildir.name
+
+
 class NamedFilterSet(PluginFilterSet[bytes]):
     """Every script of one person, any of them active (or none)."""
 
     def __init__(self, user_dir: str) -> None:
         super().__init__("sieve", bytes)
-        self.scripts = Path(user_dir) / "sieve"
+        # Beside the maildir, not in it: pymap's Maildir++ layout lists every directory at the
+        # top of a maildir as a folder (a "sieve" directory there became a folder "ieve" that
+        # STATUS then refused). A leading dot is never a login.
+        self.scripts = scripts_dir(Path(user_dir))
         self.active_link = Path(user_dir) / "dovecot.sieve"
 
     def _path(self, name: str) -> Path:
@@ -67,7 +76,7 @@ class NamedFilterSet(PluginFilterSet[bytes]):
             raise KeyError(name)
         link = self.active_link.with_name("dovecot.sieve.new")
         link.unlink(missing_ok=True)
-        link.symlink_to(path.relative_to(self.active_link.parent))
+        link.symlink_to(os.path.relpath(path, self.active_link.parent))
         link.replace(self.active_link)
 
     async def get(self, name: str) -> bytes:

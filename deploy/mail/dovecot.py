@@ -35,6 +35,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "dovecot"
 CHECKPASSWORD = HERE / "checkpassword.py"
+NOTIFY = HERE / "notify.py"
+# The program name the webmail's rules run (`execute :pipe "convergence-notify"`).
+NOTIFY_PROGRAM = "convergence-notify"
 DOVECOT_BIN = "/usr/sbin/dovecot"
 CHECKPASSWORD_REPLY = "/usr/lib/dovecot/checkpassword-reply"
 
@@ -108,6 +111,9 @@ class Dovecot:
     timeout_seconds: float = 5.0
     instance_name: str = "convergence"
     checkpassword_path: str = ""
+    # Where vacation replies and redirects leave (Sieve): the mail relay's SMTP "host:port".
+    # Empty: Dovecot's sendmail_path (/usr/sbin/sendmail, Postfix's when on the same host).
+    submission_host: str = ""
     _process_group: list[int] = field(default_factory=list, repr=False)
 
     @property
@@ -167,6 +173,12 @@ class Dovecot:
         if not self.checkpassword_path:
             shutil.copyfile(CHECKPASSWORD, checkpassword)
             Path(checkpassword).chmod(0o755)
+        # Pigeonhole's sieve_execute_bin_dir: the one program a rule may run (« me notifier »).
+        execute_dir = directory / "sieve-execute"
+        execute_dir.mkdir(exist_ok=True)
+        execute_dir.chmod(0o755)
+        shutil.copyfile(NOTIFY, execute_dir / NOTIFY_PROGRAM)
+        (execute_dir / NOTIFY_PROGRAM).chmod(0o755)
         introspection = urllib.parse.urlsplit(self.portal_url.rstrip("/") + "/oidc/introspect/")
         credentials = (
             urllib.parse.quote(self.client_id, safe="")
@@ -206,12 +218,14 @@ class Dovecot:
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "timeout_seconds": str(self.timeout_seconds),
+            "submission_host": self.submission_host,
         }
         outputs = {
             "dovecot.conf": TEMPLATES / "dovecot.conf",
             "conf.d/30-listeners.conf": TEMPLATES / "listeners" / f"{self.listeners_name}.conf",
             "dovecot-oauth2.conf.ext": TEMPLATES / "dovecot-oauth2.conf.ext",
             "checkpassword.conf": TEMPLATES / "checkpassword.conf",
+            "notify.conf": TEMPLATES / "notify.conf",
         }
         for fragment in sorted((TEMPLATES / "conf.d").glob("*.conf")):
             outputs[f"conf.d/{fragment.name}"] = fragment
@@ -231,6 +245,10 @@ class Dovecot:
             if name in {"dovecot-oauth2.conf.ext", "checkpassword.conf"}:
                 # The server client's secret: root and Dovecot only.
                 os.chown(target, -1, dovecot_group)
+                target.chmod(0o640)
+            elif name == "notify.conf":
+                # The same secret, for the notify program Pigeonhole runs as the mail user.
+                os.chown(target, -1, mail_owner.pw_gid if os.geteuid() == 0 else -1)
                 target.chmod(0o640)
         return self.config_path
 
@@ -358,6 +376,11 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="the key the portal sends (CONVERGENCE_MAIL_DOVEADM_API_KEY); generated if absent",
     )
+    render.add_argument(
+        "--submission-host",
+        default="",
+        help="the relay's SMTP host:port for vacation replies and redirects (default: sendmail)",
+    )
     render.add_argument("--mail-user", default="vmail")
     render.add_argument("--mail-root", type=Path, default=Path("/var/vmail"))
     render.add_argument("--run-dir", type=Path, default=Path("/run/dovecot-convergence"))
@@ -400,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         state_dir=arguments.state_dir,
         log_file=arguments.log_file,
         checkpassword_path=arguments.checkpassword,
+        submission_host=arguments.submission_host,
         portal_networks=arguments.portal_networks,
     )
     sys.stdout.write(f"{instance.render()}\n")

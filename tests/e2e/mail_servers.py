@@ -55,9 +55,12 @@ def mail_servers(
     connections.reset()
     ports = running.start()
     settings.MAIL_IMAP_HOST = settings.MAIL_SUBMISSION_HOST = running.host
+    settings.MAIL_SIEVE_HOST = running.host
     settings.MAIL_IMAP_PORT = ports.imap
     settings.MAIL_SUBMISSION_PORT = ports.submission
+    settings.MAIL_SIEVE_PORT = ports.sieve
     settings.MAIL_IMAP_SECURITY = settings.MAIL_SUBMISSION_SECURITY = "none"
+    settings.MAIL_SIEVE_SECURITY = "none"
     yield running
     connections.reset()
     running.stop()

@@ -20,6 +20,7 @@ from demo.mail.auth import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PortalChecker
 from demo.mail.seed import people_from_database, seed_mailboxes
 from demo.mail.servers import MailServers, Ports
 from demo.mail.submission import database_directory
+from demo.mail.teacher import prepare_teacher
 
 
 class Command(BaseCommand):
@@ -47,6 +48,11 @@ class Command(BaseCommand):
             added = seed_mailboxes(base_dir, people_from_database(domain), domain=domain)
             if added:
                 self.stdout.write(f"Boîtes de démonstration garnies : {added} messages.")
+            if prepare_teacher(base_dir, domain=domain):
+                self.stdout.write(
+                    "Sophie Bernard : règle « seulement mon chef d'établissement », réponse "
+                    "d'absence et carnet d'adresses prêts."
+                )
         servers = MailServers(
             base_dir=base_dir,
             checker=PortalChecker(

@@ -1,0 +1,108 @@
+"""The « me notifier » alerts: a person's rule asked to be told when a message arrives.
+
+The mail server runs the rule at delivery (Pigeonhole's ``execute :pipe "convergence-notify"``
+running ``deploy/mail/notify.py``, or the demo's delivery step) and tells the portal through
+``POST /messagerie/serveur/notification/``; :func:`record_alert` writes the
+:class:`~convergence.mail.models.MailAlert` that the dashboard's mail widget and the banner
+of the mail pages show until the person opens or dismisses it.
+
+Not audited: an alert is a notification about a message, not a decision of anyone's, and
+every delivered message of a busy person could raise one; the row itself is the record.
+Limits: :data:`settings.MAIL_ALERTS_PER_HOUR` per person (atomic, failing closed), one alert
+per message (its Message-ID), only for people with an académie mailbox.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from convergence.accounts.models import AccountState, User
+from convergence.accounts.permissions import has_academic_mailbox
+from convergence.core import ratelimit
+from convergence.mail.actions import _login_of
+from convergence.mail.models import MailAlert, MailAlertQuerySet
+
+WINDOW_SECONDS = 3600
+FIELD_LENGTH = 255
+SHOWN = 3
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class AlertsLimited(Exception):
+    """Too many alerts for this person this hour; ``retry_after`` seconds to wait."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def _clean(value: str) -> str:
+    """One line of at most 255 characters, without control characters."""
+    return " ".join(_CONTROL.sub(" ", value).split())[:FIELD_LENGTH]
+
+
+def mailbox_owner(typed: str) -> User | None:
+    """The active person with an académie mailbox that the mail server names: a login,
+    ``login@domain`` or the person's address (Pigeonhole gives the login, the envelope
+    recipient is an address); ``None`` otherwise."""
+    login = _login_of(typed or "")
+    if not login:
+        return None
+    user = User.objects.filter(login=login, state=AccountState.ACTIVE).first()
+    if user is None or not has_academic_mailbox(user):
+        return None
+    return user
+
+
+def record_alert(
+    *, user: User, sender: str, subject: str, message_id: str = "", server: str = ""
+) -> MailAlert | None:
+    """Record that a message from ``sender`` about ``subject`` arrived for ``user`` and one
+    of their rules asked to be told. The new alert, or ``None`` when this message
+    (``message_id``) already raised one.
+
+    The single place a mail alert is written: when the notification centre (issue 18)
+    exists, its ``notify()`` is called from here, so that every channel a person chose
+    (web, e-mail digest, push) hears of the message, and nothing else needs to change.
+
+    One transaction; the person's row is locked so that a message delivered twice at once
+    raises one alert. Counted against :data:`settings.MAIL_ALERTS_PER_HOUR` for the person
+    (a duplicate is not counted): past it :class:`AlertsLimited`; the shared counter being
+    unreachable raises :class:`ratelimit.LimiterUnavailable` (callers answer 503).
+    Not audited (see the module).
+    """
+    message_id = _clean(message_id)
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if message_id and MailAlert.objects.of(user).filter(message_id=message_id).exists():
+            return None
+        wait = ratelimit.hit(
+            ratelimit.key("mail-alert", user.pk),
+            limit=settings.MAIL_ALERTS_PER_HOUR,
+            window=WINDOW_SECONDS,
+        )
+        if wait:
+            raise AlertsLimited(wait)
+        return MailAlert.objects.create(
+            user=user,
+            sender=_clean(sender),
+            subject=_clean(subject),
+            message_id=message_id,
+        )
+
+
+def mark_alert_seen(*, user: User, alert: MailAlert) -> bool:
+    """The person saw ``alert`` (opened the message or dismissed the banner); True when it
+    was still unseen. Not audited (see the module)."""
+    return bool(
+        MailAlert.objects.of(user).filter(pk=alert.pk).unseen().update(seen_at=timezone.now())
+    )
+
+
+def unseen_of(user: User) -> MailAlertQuerySet:
+    """The person's alerts not seen yet, newest first."""
+    return MailAlert.objects.of(user).unseen().order_by("-received_at", "-pk")
