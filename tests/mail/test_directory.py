@@ -1,7 +1,7 @@
 """Recipients from the académie's directory: who finds whom (a pupil only the staff of her
-own school, staff the académie's staff and their own pupils, nobody a parent), matching by
-the start of names without case or accents, and a throttle that stops reading the whole
-directory through the suggestions."""
+own school; staff the académie's staff, their own pupils and those pupils' parents; a parent
+his children's teachers and vie scolaire), matching by the start of names without case or
+accents, and a throttle that stops reading the whole directory through the suggestions."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from django.utils import timezone
 from convergence.accounts.models import (
     AccountState,
     Assignment,
+    Guardianship,
     Role,
     User,
     current_school_year,
@@ -66,6 +67,27 @@ def _person(
         school_year=school_year or current_school_year(),
     )
     return user
+
+
+def _guardian_of(pupil: User, first_name: str, last_name: str) -> User:
+    """A parent (their own address, outside the académie) of ``pupil``, as imports make them."""
+    login = f"{first_name[0]}{last_name}".lower() + ".parent"
+    guardian = User.objects.create_user(
+        login,
+        first_name=first_name,
+        last_name=last_name,
+        email=f"{login}@exemple.fr",
+        state=AccountState.ACTIVE,
+    )
+    Guardianship.objects.create(parent=guardian, pupil=pupil)
+    for held in Assignment.objects.current().filter(user=pupil):
+        Assignment.objects.get_or_create(
+            user=guardian,
+            establishment=held.establishment,
+            role=Role.PARENT,
+            school_year=held.school_year,
+        )
+    return guardian
 
 
 def _addresses(person: Any, text: str, **kwargs: Any) -> list[str]:
@@ -121,8 +143,7 @@ def test_pupil_never_finds_other_pupils(pupil, pupil_in_dole, classmate):
 
 
 def test_pupil_never_finds_parents(pupil, parent, pupils_with_addresses):
-    parent.email = "karim.martin@ac-besancon.fr"
-    parent.save(update_fields=["email"])
+    assert parent not in User.objects.reachable_by(pupil)
     assert _addresses(pupil, "karim") == []
 
 
@@ -143,11 +164,31 @@ def test_teacher_does_not_find_pupils_of_other_schools(
     assert _addresses(teacher, "yanis") == []
 
 
-def test_teacher_never_finds_a_parent(teacher, parent, pupils_with_addresses):
-    parent.email = "karim.martin@ac-besancon.fr"
-    parent.save(update_fields=["email"])
+def test_teacher_finds_the_parents_of_her_pupils_at_their_own_address(teacher, parent):
+    assert parent in User.objects.reachable_by(teacher)
+    [found] = search_recipients(teacher, "karim")
+    assert found == ("Karim Martin", "karim.martin@exemple.fr", "Parent — Collège Victor Hugo")
+
+
+def test_teacher_does_not_find_parents_of_pupils_of_other_schools(teacher, parent, demo):
+    other = _person("Zoé", "Aubry", role=Role.ELEVE, uai=JEAN_MACE, division="5e C")
+    mother = _guardian_of(other, "Amandine", "Aubry")
+    assert mother not in User.objects.reachable_by(teacher)
+    assert _addresses(teacher, "amandine") == []
+
+
+def test_a_parent_is_found_through_a_current_pupil_only(teacher, parent, pupil):
+    Assignment.objects.filter(user=pupil).update(school_year=_previous_year())
+    # Karim's son Yanis is at a lycée where Sophie does not teach.
     assert parent not in User.objects.reachable_by(teacher)
-    assert _addresses(teacher, "karim") == []
+
+
+def test_pupil_of_another_school_and_teacher_do_not_find_each_other(teacher, demo):
+    other = _person("Zoé", "Aubry", role=Role.ELEVE, uai=JEAN_MACE, division="5e C")
+    assert other not in User.objects.reachable_by(teacher)
+    assert teacher not in User.objects.reachable_by(other)
+    assert _addresses(other, "bernard") == []
+    assert _addresses(teacher, "zoe") == []
 
 
 def test_staff_who_are_also_parents_stay_reachable_as_staff(pupil, head_of_school, parent):
@@ -160,8 +201,55 @@ def test_staff_who_are_also_parents_stay_reachable_as_staff(pupil, head_of_schoo
     assert head_of_school in User.objects.reachable_by(pupil)
 
 
-def test_parent_reaches_nobody(parent, teacher, pupil):
+def test_parent_reaches_his_childrens_teachers_and_vie_scolaire(
+    parent, teacher, head_of_school, cpe, referent, agent, administrative_agent, dsi
+):
+    """Léa is at Victor Hugo, Yanis at Charles Nodier: their teachers, CPE and heads of
+    school; not the agent, the secretary or the DSI. Julien is found as a teacher (he is also
+    the référent numérique)."""
+    reached = set(User.objects.reachable_by(parent))
+    assert reached == {teacher, head_of_school, cpe, referent}
+    assert _addresses(parent, "bernard") == ["sophie.bernard@ac-besancon.fr"]
+    assert _addresses(parent, "roux") == []
+    assert _addresses(parent, "petit") == []
+    assert _addresses(parent, "isabelle") == []
+
+
+def test_parent_reaches_the_teachers_of_each_childs_school(parent, demo):
+    dole_teacher = _person("Marc", "Lorin", role=Role.ENSEIGNANT, uai=CHARLES_NODIER)
+    dole_cpe = _person("Inès", "Vidal", role=Role.CPE, uai=CHARLES_NODIER)
+    assert {dole_teacher, dole_cpe} <= set(User.objects.reachable_by(parent))
+
+
+def test_parent_of_another_child_does_not_reach_these_teachers(teacher, head_of_school, cpe, demo):
+    other = _person("Zoé", "Aubry", role=Role.ELEVE, uai=JEAN_MACE, division="5e C")
+    mother = _guardian_of(other, "Amandine", "Aubry")
+    heloise = _person("Héloïse", "Lefèvre", login="hlefevre", role=Role.ENSEIGNANT, uai=JEAN_MACE)
+    reached = set(User.objects.reachable_by(mother))
+    assert reached == {heloise}
+    assert not {teacher, head_of_school, cpe} & reached
+    assert _addresses(mother, "bernard") == []
+
+
+def test_parent_never_finds_other_parents_or_pupils(parent, pupil, classmate, demo):
+    classmate_mother = _guardian_of(classmate, "Sonia", "Martinez")
+    reached = set(User.objects.reachable_by(parent))
+    assert classmate_mother not in reached
+    assert not {pupil, classmate} & reached
+    assert _addresses(parent, "sonia") == []
+    assert _addresses(parent, "martin") == []
+
+
+def test_a_parent_no_longer_guardian_reaches_nobody(parent, teacher):
+    Guardianship.objects.filter(parent=parent).delete()
     assert not User.objects.reachable_by(parent).exists()
+
+
+def test_a_suspended_parent_reaches_nobody_and_is_not_found(parent, teacher):
+    parent.state = AccountState.SUSPENDED
+    parent.save(update_fields=["state"])
+    assert not User.objects.reachable_by(parent).exists()
+    assert parent not in User.objects.reachable_by(teacher)
 
 
 def test_parent_cannot_use_the_directory(parent):
@@ -376,8 +464,10 @@ def test_the_limiter_down_refuses_with_a_503(teacher, cpe, settings):
 
 
 def test_the_view_is_a_bounded_number_of_queries(teacher, heloise, django_assert_max_num_queries):
+    """The session and the person (3), her groups, class lists (2), contacts and recent
+    addresses (mail/contacts.py), then the directory (3)."""
     browser = client_of(teacher)
     browser.get(URL, {"q": "he"})
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(11):
         response = browser.get(URL, {"q": "helo"})
     assert "hlefevre@ac-besancon.fr" in response.content.decode()

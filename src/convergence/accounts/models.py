@@ -171,13 +171,18 @@ class UserQuerySet(models.QuerySet["User"]):
     def reachable_by(self, person: User) -> UserQuerySet:
         """Accounts ``person`` may find in the académie's directory to write to.
 
-        Only active accounts with an académie mailbox (a role this school year other than
-        parent), and only if ``person`` has one too. A pupil reaches the staff (every role
-        but élève and parent) of the establishments where they are a pupil this year: never
-        other pupils, never parents. Staff reach every staff member of the académie and the
-        pupils of the establishments where they hold a staff role this year. A parent reaches
-        nobody. Someone who is both (a pupil who is also staff) reaches the union. The one
-        place this is decided (docs/mail.md); evaluated as one query, roles included.
+        Only active accounts, and only through roles held this school year:
+
+        * staff (every role but élève and parent) reach every staff member of the académie,
+          and the pupils of the establishments where they hold a staff role, and those
+          pupils' parents (at the parent's own address: parents have no académie mailbox);
+        * a pupil reaches the staff of the establishments where they are a pupil: never
+          other pupils, never parents;
+        * a parent reaches their children's teachers and vie scolaire (enseignants, CPE,
+          personnels de direction of the establishments where a child of theirs is a pupil);
+        * nobody reaches anyone else. Someone who is several of these reaches the union.
+
+        The one place this is decided (docs/mail.md); evaluated as one query.
         """
         if not person.is_active:
             return self.none()
@@ -186,15 +191,26 @@ class UserQuerySet(models.QuerySet["User"]):
         staff_at = current.filter(user=person, role__in=staff_roles).values("establishment")
         pupil_at = current.filter(user=person, role=Role.ELEVE).values("establishment")
         staff = current.filter(role__in=staff_roles)
-        # Every staff member of the académie, for a person who is staff this year.
-        all_staff = models.Q(models.Exists(staff_at), pk__in=staff.values("user"))
-        # The staff of a pupil's own establishments.
-        own_staff = models.Q(pk__in=staff.filter(establishment__in=pupil_at).values("user"))
-        # The pupils of a staff member's own establishments.
-        own_pupils = models.Q(
-            pk__in=current.filter(role=Role.ELEVE, establishment__in=staff_at).values("user")
+        own_pupils = current.filter(role=Role.ELEVE, establishment__in=staff_at).values("user")
+        children_at = current.filter(
+            role=Role.ELEVE,
+            user__in=Guardianship.objects.filter(parent=person).values("pupil"),
+        ).values("establishment")
+        children_staff = current.filter(
+            role__in=[Role.ENSEIGNANT, Role.CPE, Role.DIRECTION], establishment__in=children_at
         )
-        return self.filter(all_staff | own_staff | own_pupils, state=AccountState.ACTIVE)
+        return self.filter(
+            # Every staff member of the académie, for a person who is staff this year.
+            models.Q(models.Exists(staff_at), pk__in=staff.values("user"))
+            # The staff of a pupil's own establishments.
+            | models.Q(pk__in=staff.filter(establishment__in=pupil_at).values("user"))
+            # The pupils of a staff member's own establishments, and their parents.
+            | models.Q(pk__in=own_pupils)
+            | models.Q(pk__in=Guardianship.objects.filter(pupil__in=own_pupils).values("parent"))
+            # A parent's children's teachers and vie scolaire.
+            | models.Q(pk__in=children_staff.values("user")),
+            state=AccountState.ACTIVE,
+        )
 
     def managed_by(self, actor: User) -> UserQuerySet:
         """Accounts ``actor`` may act on for another person (reset, letters, lost factor).

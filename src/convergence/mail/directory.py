@@ -112,10 +112,12 @@ def _matching(word: str) -> models.Q:
 
 def _label(person: User, near: set[int]) -> str:
     """« Enseignant — Collège Victor Hugo », preferring an establishment shared with the
-    person searching, and saying how many others there are."""
+    person searching, and saying how many others there are; « Parent » only for someone
+    who is nothing else this year."""
+    held = list(person.current_roles)  # type: ignore[attr-defined]
     assignments = sorted(
-        person.current_roles,  # type: ignore[attr-defined]
-        key=lambda held: (held.establishment_id not in near, held.establishment.name, held.role),
+        [one for one in held if one.role != Role.PARENT] or held,
+        key=lambda one: (one.establishment_id not in near, one.establishment.name, one.role),
     )
     if not assignments:
         return ""
@@ -128,7 +130,8 @@ def _label(person: User, near: set[int]) -> str:
         "establishment": first.establishment.name,
     }
     others = len({held.establishment_id for held in assignments} - {first.establishment_id})
-    if others:
+    # A parent's other children's schools are none of the searcher's business.
+    if others and first.role != Role.PARENT:
         label = ngettext(
             "%(label)s et %(count)d autre établissement",
             "%(label)s et %(count)d autres établissements",
@@ -148,7 +151,6 @@ def search_recipients(person: User, text: str, limit: int = MAX_RESULTS) -> list
         return []
     current = (
         Assignment.objects.current()
-        .exclude(role=Role.PARENT)
         .select_related("establishment")
         .only("user", "role", "division", "establishment__name")
     )
@@ -165,10 +167,7 @@ def search_recipients(person: User, text: str, limit: int = MAX_RESULTS) -> list
     if not people:
         return []
     near = set(
-        Assignment.objects.current()
-        .filter(user=person)
-        .exclude(role=Role.PARENT)
-        .values_list("establishment_id", flat=True)
+        Assignment.objects.current().filter(user=person).values_list("establishment_id", flat=True)
     )
     return [
         Recipient(name=found.get_full_name(), address=found.email, label=_label(found, near))

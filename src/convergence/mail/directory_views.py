@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from convergence.accounts.models import User
 from convergence.accounts.permissions import mailbox_required
 from convergence.core import ratelimit
-from convergence.mail import directory
+from convergence.mail import contacts, directory
 
 # Enough for someone typing several addresses in a minute; the directory of a whole
 # académie cannot be read by trying every prefix (the 676 two-letter prefixes alone take
@@ -69,4 +69,5 @@ def recipients(request: HttpRequest) -> HttpResponse:
         )
         response["Retry-After"] = str(wait)
         return response
-    return _fragment(request, query=query, recipients=directory.search_recipients(person, query))
+    # Groups and class lists, contacts, addresses written to, then the directory.
+    return _fragment(request, query=query, recipients=contacts.suggestions(person, query))

@@ -1,4 +1,4 @@
-// Recipients from the academic directory for the « À », « Copie », « Copie cachée » fields of
+// Recipients (lists, contacts, recent addresses, the academic directory) for the « À », « Copie », « Copie cachée » fields of
 // the webmail's compose page: the last address being typed is looked up (the server decides
 // who may be found), and a suggestion is chosen with the mouse or the keyboard
 // (↓ ↑ to move, Entrée to choose, Échap to close). Without JavaScript the fields stay plain.
@@ -35,10 +35,37 @@
     if (list[index]) { field.setAttribute("aria-activedescendant", list[index].id); }
   }
 
-  function choose(field, option) {
+  // A list (a group, a class) goes to « Copie cachée » whichever field it was typed in: its
+  // members do not see each other's addresses. Its name is announced under that field.
+  function chooseList(field, option) {
+    var bcc = document.getElementById("id_cci") || field;
     var parts = field.value.split(/[,;]/);
-    parts[parts.length - 1] = " " + option.getAttribute("data-address");
-    field.value = parts.join(",").replace(/^\s+/, "") + ", ";
+    parts.pop();
+    field.value = parts.join(",").replace(/^\s+/, "") + (parts.length ? ", " : "");
+    var present = bcc.value.split(/[,;]/).map(function (one) { return one.trim().toLowerCase(); });
+    var added = option.getAttribute("data-addresses").split(",").map(function (one) { return one.trim(); })
+      .filter(function (one) { return one && present.indexOf(one.toLowerCase()) < 0; });
+    var kept = bcc.value.replace(/[\s,;]+$/, "");
+    bcc.value = (kept ? kept + ", " : "") + added.join(", ") + (added.length ? ", " : "");
+    var status = document.getElementById("mail-list-status");
+    if (!status) {
+      status = document.createElement("p");
+      status.id = "mail-list-status";
+      status.className = "fr-hint-text";
+      status.setAttribute("role", "status");
+      bcc.parentNode.appendChild(status);
+    }
+    status.textContent = option.getAttribute("data-announce");
+  }
+
+  function choose(field, option) {
+    if (option.hasAttribute("data-addresses")) {
+      chooseList(field, option);
+    } else {
+      var parts = field.value.split(/[,;]/);
+      parts[parts.length - 1] = " " + option.getAttribute("data-address");
+      field.value = parts.join(",").replace(/^\s+/, "") + ", ";
+    }
     close();
     field.focus();
   }
