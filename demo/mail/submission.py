@@ -4,7 +4,8 @@ AUTH PLAIN / LOGIN (an app password) or XOAUTH2 / OAUTHBEARER (an access token),
 the portal like IMAP (:mod:`demo.mail.auth`). Without authentication, MAIL FROM is refused, so
 the server relays nothing for anyone. A recipient of the académie (``prenom.nom@domain`` of a
 person, or ``login@domain``) gets the message in their INBOX; any other recipient's copy is
-filed in the catch-all maildir, never sent out.
+filed in the catch-all maildir, never sent out. Before each message the portal's sending
+limits are asked (``/messagerie/serveur/envoi/``), as Postfix's policy service asks them.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import binascii
 import email.utils
 import logging
 import mailbox
+import unicodedata
 import warnings
+import weakref
 from base64 import b64decode
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import requests
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 from demo.mail.auth import (
@@ -30,13 +34,18 @@ from demo.mail.auth import (
     parse_oauthbearer,
     parse_xoauth2,
 )
+from demo.mail.delivery import Delivery, portal_notifier
 from demo.mail.imap import LOGIN_SHAPE
+from demo.web import TimeoutSession
 
 logger = logging.getLogger(__name__)
 
 # Not a login (logins start with a letter or digit): never someone's mailbox.
 CATCH_ALL = "_catch-all"
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024
+# The sending limits: asked before each message, as Postfix's policy service asks.
+SENDING_PATH = "/messagerie/serveur/envoi/"
+SENDING_UNAVAILABLE = "451 4.7.1 Limites d'envoi momentanement inverifiables, reessayez plus tard"
 
 # Resolves an address of the académie to the login it belongs to, or None (blocking: database).
 Directory = Callable[[str], "str | None"]
@@ -73,6 +82,8 @@ class SubmissionHandler:
         self.base_dir = base_dir
         self.checker = checker
         self.directory = directory
+        # Sessions opened with a token (the webmail, which counted its recipients itself).
+        self.bearer_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
 
     # --- authentication (aiosmtpd picks handler methods named auth_<MECHANISM>) ---
 
@@ -84,6 +95,8 @@ class SubmissionHandler:
         login = await self.checker.check(offer, protocol="smtp", remote_ip=remote_ip)
         if login is None:
             return AuthResult(success=False, handled=False)
+        if isinstance(offer, Bearer) and server.session is not None:
+            self.bearer_sessions.add(server.session)
         return AuthResult(success=True, auth_data=login)
 
     async def _initial(self, server: SMTP, args: list[str]) -> bytes | None:
@@ -139,6 +152,15 @@ class SubmissionHandler:
             return "530 5.7.0 Authentication required"
         content = envelope.original_content or b""
         loop = asyncio.get_running_loop()
+        refusal = await loop.run_in_executor(
+            None,
+            self._sending_refusal,
+            str(session.auth_data),
+            session in self.bearer_sessions,
+            len(envelope.rcpt_tos),
+        )
+        if refusal is not None:
+            return refusal
         targets = await loop.run_in_executor(None, self._targets, list(envelope.rcpt_tos))
         sender = str(session.auth_data)
         received = (
@@ -146,9 +168,38 @@ class SubmissionHandler:
             f"(authentifié : {sender}); {email.utils.formatdate(localtime=True)}\r\n"
         ).encode()
         for target in sorted(set(targets)):
-            await loop.run_in_executor(None, self._deliver, target, received + content)
+            await loop.run_in_executor(
+                None, self._deliver, target, received + content, envelope.mail_from or ""
+            )
         logger.info("Message de %s distribué à %s.", sender, ", ".join(sorted(set(targets))))
         return "250 2.0.0 Message accepted for delivery"
+
+    def _sending_refusal(self, login: str, bearer: bool, recipients: int) -> str | None:
+        """Ask the portal's sending limits, as Postfix's policy service does (blocking):
+        ``None`` when the message may go, else the SMTP reply. Fails closed: no answer is
+        « try later »."""
+        try:
+            with TimeoutSession(self.checker.timeout) as http:
+                response = http.post(
+                    f"{self.checker.portal}{SENDING_PATH}",
+                    data={
+                        "login": login,
+                        "recipients": str(recipients),
+                        "sasl_method": "XOAUTH2" if bearer else "PLAIN",
+                    },
+                    auth=self.checker.auth,
+                )
+            answer: Any = response.json() if response.status_code == 200 else None
+        except (requests.RequestException, ValueError) as error:
+            logger.warning("Limites d'envoi non vérifiées (%s) : message différé.", error)
+            return SENDING_UNAVAILABLE
+        if not isinstance(answer, dict) or answer.get("action") not in {"allow", "refuse"}:
+            return SENDING_UNAVAILABLE
+        if answer["action"] == "allow":
+            return None
+        decomposed = unicodedata.normalize("NFKD", str(answer.get("text") or "Envoi refuse"))
+        text = "".join(ch for ch in decomposed if 32 <= ord(ch) < 127)[:200]
+        return f"451 4.7.1 {text}" if answer.get("temporary") else f"550 5.7.1 {text}"
 
     def _targets(self, recipients: list[str]) -> list[str]:
         targets = []
@@ -157,11 +208,21 @@ class SubmissionHandler:
             targets.append(login if login and LOGIN_SHAPE.match(login) else CATCH_ALL)
         return targets
 
-    def _deliver(self, target: str, content: bytes) -> None:
-        inbox = mailbox.Maildir(self.base_dir / target, create=True)
-        message = mailbox.MaildirMessage(content)
-        message.set_subdir("new")
-        inbox.add(message)
+    def _deliver(self, target: str, content: bytes, envelope_sender: str = "") -> None:
+        """Into the catch-all as it is; into a person's mailbox after their active Sieve
+        script (rules, vacation reply, notifications: :mod:`demo.mail.delivery`)."""
+        if target == CATCH_ALL:
+            inbox = mailbox.Maildir(self.base_dir / target, create=True)
+            message = mailbox.MaildirMessage(content)
+            message.set_subdir("new")
+            inbox.add(message)
+            return
+        delivery = Delivery(
+            base_dir=self.base_dir,
+            directory=self.directory,
+            notifier=portal_notifier(self.checker),
+        )
+        delivery.deliver(target, content, envelope_sender=envelope_sender)
 
 
 async def start_submission(

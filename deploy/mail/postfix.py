@@ -30,11 +30,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "postfix"
+POLICY = HERE / "policy.py"
+# The policy service's port on the loopback (deploy/mail/policy.py; main.cf asks it).
+POLICY_PORT = 10040
 POSTFIX_BIN = "/usr/sbin/postfix"
 POSTMAP_BIN = "/usr/sbin/postmap"
 # 25 MiB: a few scanned documents; attachments are base64 (a third larger than the files).
@@ -153,7 +156,9 @@ def write_tables(directory: Path, tables: Mapping[str, str]) -> None:
         temporary.write_text(text, encoding="utf-8")
         temporary.replace(source)
         subprocess.run(  # noqa: S603 - the installed postmap
-            [postmap, f"hash:{source}"],
+            # This instance's configuration, not /etc/postfix's (absent when the Debian
+            # package was installed without configuring the system's Postfix).
+            [postmap, "-c", str(directory), f"hash:{source}"],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=30,
@@ -195,6 +200,13 @@ class Postfix:
     data_directory: Path | None = None
     log_file: Path | None = None
     instance_name: str = "postfix-convergence"
+    # The sending limits' policy service (deploy/mail/policy.py). With ``policy_config`` (its
+    # policy.conf), start() runs it beside Postfix and stop() ends it (tests, development);
+    # in production it is a service of its own (deploy/systemd/convergence-mail-policy.service).
+    policy_address: str = "127.0.0.1"
+    policy_port: int = POLICY_PORT
+    policy_config: Path | None = None
+    _policy: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
     def config_path(self) -> Path:
@@ -232,6 +244,8 @@ class Postfix:
             raise ValueError("security 'tls' needs a certificate and its key")
         if not self.submission_port:
             self.submission_port = free_port()
+        if not self.policy_port:
+            self.policy_port = free_port()
         directory = self.directory
         directory.mkdir(parents=True, exist_ok=True)
         # Postfix's unprivileged processes (user postfix) read the tables and walk down to
@@ -265,6 +279,8 @@ class Postfix:
             "relayhost": self.relayhost,
             "ssl_cert": self.ssl_cert,
             "ssl_key": self.ssl_key,
+            "policy_address": self.policy_address,
+            "policy_port": str(self.policy_port),
         }
         for name in ("main.cf", "master.cf"):
             stem = name.removesuffix(".cf")
@@ -304,9 +320,12 @@ class Postfix:
             raise PermissionError("Postfix starts as root only (it drops to user postfix)")
         if not self.config_path.exists():
             self.render()
+        if self.policy_config is not None:
+            self.start_policy(timeout=timeout)
         # `postfix start` also creates the queue's directories with their owners.
         result = self._run("start", timeout=timeout)
         if result.returncode != 0:
+            self.stop_policy()
             raise RuntimeError(
                 f"postfix did not start: {result.stdout}{result.stderr}\n{self.log_text()}"
             )
@@ -318,6 +337,48 @@ class Postfix:
                     f"postfix does not answer on {self.submission_port}:\n{self.log_text()}"
                 )
             time.sleep(0.05)
+
+    @property
+    def policy_log_path(self) -> Path:
+        return self.directory / "policy.log"
+
+    def start_policy(self, *, timeout: float = 10.0) -> None:
+        """Run deploy/mail/policy.py with ``policy_config`` on ``policy_port`` and wait
+        until it answers; its messages go to ``policy.log`` beside the configuration."""
+        if self._policy is not None and self._policy.poll() is None:
+            return
+        with self.policy_log_path.open("ab") as log:
+            self._policy = subprocess.Popen(  # noqa: S603 - this interpreter, our daemon
+                [
+                    sys.executable,
+                    str(POLICY),
+                    "--config",
+                    str(self.policy_config),
+                    "--listen",
+                    f"{self.policy_address}:{self.policy_port}",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+        deadline = time.monotonic() + timeout
+        while not port_answers(self.policy_port, self.policy_address):
+            if self._policy.poll() is not None or time.monotonic() > deadline:
+                self.stop_policy()
+                log_text = self.policy_log_path.read_text(encoding="utf-8", errors="replace")
+                raise RuntimeError(f"the policy service did not start:\n{log_text}")
+            time.sleep(0.05)
+
+    def stop_policy(self, *, timeout: float = 5.0) -> None:
+        process, self._policy = self._policy, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
 
     def master_pid(self) -> int | None:
         try:
@@ -334,7 +395,9 @@ class Postfix:
         return True
 
     def stop(self, *, timeout: float = 10.0) -> None:
-        """Stop the instance; kill the master if it does not stop within ``timeout``."""
+        """Stop the instance (and its policy service, if started here); kill the master if
+        it does not stop within ``timeout``."""
+        self.stop_policy()
         pid = self.master_pid()
         if pid is None:
             return
@@ -391,6 +454,9 @@ def main(argv: list[str] | None = None) -> int:
         "--relayhost", default="", help="the académie's outgoing relay, e.g. [relais.ac-x.fr]:25"
     )
     render.add_argument("--message-size-limit", type=int, default=MESSAGE_SIZE_LIMIT)
+    render.add_argument(
+        "--policy-port", type=int, default=POLICY_PORT, help="deploy/mail/policy.py's port"
+    )
     render.add_argument("--queue-dir", type=Path, default=Path("/var/spool/postfix-convergence"))
     render.add_argument("--data-dir", type=Path, default=Path("/var/lib/postfix-convergence"))
     render.add_argument("--log-file", type=Path, default=Path("/var/log/postfix-convergence.log"))
@@ -427,6 +493,7 @@ def main(argv: list[str] | None = None) -> int:
         ssl_cert=arguments.ssl_cert,
         ssl_key=arguments.ssl_key,
         message_size_limit=arguments.message_size_limit,
+        policy_port=arguments.policy_port,
         queue_directory=arguments.queue_dir,
         data_directory=arguments.data_dir,
         log_file=arguments.log_file,

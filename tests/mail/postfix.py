@@ -1,7 +1,8 @@
 """A real Postfix for the mail tests, configured by ``deploy/mail/postfix.py`` from the
 production templates and chained to the module's Dovecot: logins go to Dovecot's auth
-service (hence to the portal under test), mail for the domain to Dovecot's LMTP, and
-nothing leaves the machine.
+service (hence to the portal under test), mail for the domain to Dovecot's LMTP, each
+message past the sending limits' policy service (deploy/mail/policy.py, asking the same
+portal), and nothing leaves the machine.
 
 Under CI a missing Postfix fails the run; elsewhere the tests that need it are skipped.
 """
@@ -20,6 +21,7 @@ from django.conf import settings
 
 from deploy.mail.dovecot import Dovecot
 from deploy.mail.postfix import Postfix, portal_mailboxes, postfix_binary
+from tests.mail.dovecot import SERVER_CLIENT_ID, SERVER_CLIENT_SECRET
 
 
 def require_postfix() -> None:
@@ -35,6 +37,14 @@ def start_postfix(dovecot: Dovecot) -> Postfix:
     # processes must walk down to their queue and tables.
     base = Path(tempfile.mkdtemp(prefix="convergence-postfix-"))
     base.chmod(0o755)
+    # The sending limits' policy service, asking the same live portal as Dovecot.
+    policy_config = base / "policy.conf"
+    policy_config.write_text(
+        f"portal_url = {dovecot.portal_url}\nclient_id = {SERVER_CLIENT_ID}\n"
+        f"client_secret = {SERVER_CLIENT_SECRET}\ntimeout_seconds = 5\n",
+        encoding="utf-8",
+    )
+    policy_config.chmod(0o600)
     instance = Postfix(
         directory=base / "etc",
         queue_directory=base / "queue",
@@ -43,6 +53,8 @@ def start_postfix(dovecot: Dovecot) -> Postfix:
         mail_domain=settings.MAIL_DOMAIN,
         lmtp_port=dovecot.lmtp_port,
         auth_port=dovecot.auth_port,
+        policy_port=0,
+        policy_config=policy_config,
     )
     try:
         instance.start(timeout=20)
