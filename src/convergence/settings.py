@@ -604,6 +604,11 @@ MAIL_SUBMISSION_PORT = int(_env("CONVERGENCE_MAIL_SUBMISSION_PORT", "1587"))
 MAIL_SUBMISSION_SECURITY = _env("CONVERGENCE_MAIL_SUBMISSION_SECURITY", "none")
 MAIL_SIEVE_HOST = _env("CONVERGENCE_MAIL_SIEVE_HOST", "127.0.0.1")
 MAIL_SIEVE_PORT = int(_env("CONVERGENCE_MAIL_SIEVE_PORT", "4190"))
+# ManageSieve's security: "starttls" (production), "tls" or "none" (loopback only).
+MAIL_SIEVE_SECURITY = _env("CONVERGENCE_MAIL_SIEVE_SECURITY", MAIL_IMAP_SECURITY)
+# Whether a mail rule may forward outside the académie's domains (MAIL_DOMAIN and
+# MAIL_TRUSTED_DOMAINS); "true" only where the académie allows it.
+MAIL_RULES_FORWARD_OUTSIDE = _env_bool("CONVERGENCE_MAIL_RULES_FORWARD_OUTSIDE")
 # What phones and mail clients are told (the set-up pages, autoconfig): the académie's public
 # names and ports, which default to the ones above (the demo's loopback servers).
 MAIL_PUBLIC_IMAP_HOST = _env("CONVERGENCE_MAIL_PUBLIC_IMAP_HOST", MAIL_IMAP_HOST)
@@ -622,6 +627,11 @@ MAIL_DOVEADM_URL = _env("CONVERGENCE_MAIL_DOVEADM_URL", "")
 MAIL_DOVEADM_API_KEY = _env("CONVERGENCE_MAIL_DOVEADM_API_KEY", "")
 # Domains besides the académie's own whose mail is not marked « extérieur » (the ministry…).
 MAIL_TRUSTED_DOMAINS = _env_list("CONVERGENCE_MAIL_TRUSTED_DOMAINS", "education.gouv.fr")
+# Where « Signaler un hameçonnage » sends the reported message (as an attachment): an address
+# the académie's Postfix delivers (the security team's mailbox or an alias of it).
+MAIL_SECURITY_ADDRESS = _env(
+    "CONVERGENCE_MAIL_SECURITY_ADDRESS", f"signalement-hameconnage@{MAIL_DOMAIN}"
+)
 # The SASL mechanism the webmail logs in with: XOAUTH2 or OAUTHBEARER (RFC 7628).
 MAIL_SASL_MECHANISM = _env("CONVERGENCE_MAIL_SASL_MECHANISM", "XOAUTH2")
 # Every exchange with a mail server is bounded by this many seconds.
@@ -641,6 +651,13 @@ MAIL_ATTACHMENT_MAX_MB_PUPIL = int(_env("CONVERGENCE_MAIL_ATTACHMENT_MAX_MB_PUPI
 MAIL_ATTACHMENT_MAX_MB_STAFF = int(_env("CONVERGENCE_MAIL_ATTACHMENT_MAX_MB_STAFF", "20"))
 # Messages one person may send per hour from the webmail (a stolen session is not a spam cannon).
 MAIL_SEND_PER_HOUR = int(_env("CONVERGENCE_MAIL_SEND_PER_HOUR", "60"))
+# Recipients one person may write to, webmail and mail clients together (mail/limits.py), per
+# hour and per rolling 24 hours: a pupil writes to a class at most (30), a teacher to the
+# parents of all her classes (300). A stolen account is stopped there and the DSI alerted.
+MAIL_RECIPIENTS_PER_HOUR_PUPIL = int(_env("CONVERGENCE_MAIL_RECIPIENTS_PER_HOUR_PUPIL", "30"))
+MAIL_RECIPIENTS_PER_DAY_PUPIL = int(_env("CONVERGENCE_MAIL_RECIPIENTS_PER_DAY_PUPIL", "100"))
+MAIL_RECIPIENTS_PER_HOUR_STAFF = int(_env("CONVERGENCE_MAIL_RECIPIENTS_PER_HOUR_STAFF", "300"))
+MAIL_RECIPIENTS_PER_DAY_STAFF = int(_env("CONVERGENCE_MAIL_RECIPIENTS_PER_DAY_STAFF", "1000"))
 # Apple configuration profiles (mail/setup.py): PEM files of the signer's certificate (then its
 # intermediates) and its unencrypted private key; both empty: profiles are unsigned.
 MAIL_MOBILECONFIG_CERTIFICATE = _env("CONVERGENCE_MAIL_MOBILECONFIG_CERTIFICATE", "")
@@ -649,6 +666,16 @@ MAIL_MOBILECONFIG_KEY = _env("CONVERGENCE_MAIL_MOBILECONFIG_KEY", "")
 MAIL_AUTOCONFIG_DISPLAY_NAME = _env("CONVERGENCE_MAIL_AUTOCONFIG_DISPLAY_NAME", "")
 # App passwords one person may hold at once (one per phone or mail client).
 MAIL_APP_PASSWORDS_MAX = int(_env("CONVERGENCE_MAIL_APP_PASSWORDS_MAX", "10"))
+# Notifications a person's rules may raise in an hour ("me notifier"): past it, the mail
+# server's calls are refused (429) until the hour ends; the messages are delivered anyway.
+MAIL_ALERTS_PER_HOUR = int(_env("CONVERGENCE_MAIL_ALERTS_PER_HOUR", "120"))
+# The address book (mail/contacts_actions.py): contacts and groups per person, addresses
+# remembered after sending (the oldest dropped), and what one vCard import may hold.
+MAIL_CONTACTS_MAX = int(_env("CONVERGENCE_MAIL_CONTACTS_MAX", "2000"))
+MAIL_CONTACT_GROUPS_MAX = int(_env("CONVERGENCE_MAIL_CONTACT_GROUPS_MAX", "100"))
+MAIL_COLLECTED_ADDRESSES_MAX = int(_env("CONVERGENCE_MAIL_COLLECTED_ADDRESSES_MAX", "200"))
+MAIL_VCARD_IMPORT_MAX_CARDS = int(_env("CONVERGENCE_MAIL_VCARD_IMPORT_MAX_CARDS", "1000"))
+MAIL_VCARD_IMPORT_MAX_KB = int(_env("CONVERGENCE_MAIL_VCARD_IMPORT_MAX_KB", "1024"))
 
 # --- Operations: health, metrics, logs (core/health.py, core/metrics.py, core/logs.py) ---
 # Bearer token a Prometheus scraper sends for /metrics (a secret); empty: no token accepted.

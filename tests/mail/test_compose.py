@@ -187,6 +187,15 @@ def test_header_injection_is_impossible(teacher: Any) -> None:
     assert b"\r\n" in compose.as_bytes(built)
 
 
+def test_a_pupil_without_an_email_writes_from_her_mailbox_address(pupil: Any) -> None:
+    """A pupil's portal account often has no e-mail: she writes from ``login@domain``, the
+    address the mail relay gives every mailbox (it was an IndexError, a 500)."""
+    pupil.email = ""
+    built = compose.build(pupil, compose.Draft(to=["a@ac-besancon.fr"], subject="Devoir"))
+    assert built["From"].addresses[0].addr_spec == f"{pupil.login}@ac-besancon.fr"
+    assert str(built["Message-ID"]).endswith("@ac-besancon.fr>")
+
+
 def test_an_oversized_attachment_is_refused_and_the_text_kept(
     pupil: Any, settings: Any, servers: MailServers
 ) -> None:

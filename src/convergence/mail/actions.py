@@ -31,7 +31,17 @@ from convergence.audit.actions import record_event
 from convergence.core import links, ratelimit
 from convergence.core.models import Academie
 from convergence.devices.labels import approximate_place
-from convergence.mail import compose, connections, doveadm, events, mailbox, submission, tasks
+from convergence.mail import (
+    compose,
+    connections,
+    contacts_actions,
+    doveadm,
+    events,
+    limits,
+    mailbox,
+    submission,
+    tasks,
+)
 from convergence.mail.models import AppPassword, Device, Protocol, Signature, TrustedSender
 
 logger = logging.getLogger(__name__)
@@ -310,7 +320,15 @@ def send_message(
         raise SendLimited(0) from error
     if waited:
         raise SendLimited(waited)
-    refused = submission.send(user, message, draft.recipients)
+    # Recipients counted with the mail clients' (mail/limits.py); a suspension refuses too.
+    reserved = limits.reserve_recipients(user, len(draft.recipients), request=request)
+    if not reserved.allowed:
+        raise limits.SendingRefused(reserved)
+    try:
+        refused = submission.send(user, message, draft.recipients)
+    except (submission.SendRefused, connections.MailUnavailable):
+        limits.release_recipients(user, len(draft.recipients), reserved.hour)
+        raise
     record_event(
         event_type=events.MESSAGE_SENT,
         request=request,
@@ -321,6 +339,7 @@ def send_message(
             "attachments": len(draft.attachments),
         },
     )
+    contacts_actions.collect_addresses(owner=user, addresses=set(draft.recipients) - set(refused))
     raw = compose.as_bytes(message)
     # The message is sent: a failure below loses no mail, so it is logged, not shown.
     try:

@@ -16,6 +16,7 @@ class MailConfig(AppConfig):
         from convergence.mail import (
             errors,  # noqa: F401  (declares its error codes)
             events,  # noqa: F401  (declares its audit event types)
+            personal_data,
             receivers,
             widgets,
         )
@@ -42,6 +43,15 @@ class MailConfig(AppConfig):
             )
         )
         receivers.connect()
+        personal_data.register()
+        # The DSI's phishing warnings, on the sign-in page and every dashboard (until the
+        # notifications app routes phishing_actions.publish_warning).
+        from convergence.core import notices
+        from convergence.mail import phishing_reports
+
+        notices.register(
+            phishing_reports.warning_notices, version=phishing_reports.warnings_version
+        )
         # Phones keep reading their mail while the portal is closed for maintenance: the
         # mail server's check of an app password is not a page of the portal.
         open_urls.register(

@@ -128,7 +128,9 @@ def build(user: User, draft: Draft, *, for_draft: bool = False) -> EmailMessage:
         )
     message = EmailMessage(policy=POLICY)
     try:
-        message["From"] = HeaderAddress(display_name=user.get_full_name(), addr_spec=user.email)
+        message["From"] = HeaderAddress(
+            display_name=user.get_full_name(), addr_spec=own_address(user)
+        )
         if draft.to:
             message["To"] = ", ".join(draft.to)
         if draft.cc:
@@ -138,7 +140,7 @@ def build(user: User, draft: Draft, *, for_draft: bool = False) -> EmailMessage:
             message["Bcc"] = ", ".join(draft.bcc)
         message["Subject"] = subject
         message["Date"] = email.utils.format_datetime(timezone.now())
-        domain = user.email.rpartition("@")[2] or "localhost"
+        domain = own_address(user).rpartition("@")[2]
         message["Message-ID"] = email.utils.make_msgid(domain=domain)
         if draft.in_reply_to:
             message["In-Reply-To"] = _clean_header(draft.in_reply_to, "In-Reply-To")
@@ -194,12 +196,22 @@ def _prefixed(subject: str, prefix: str) -> str:
     return f"{prefix} {subject}".strip()
 
 
+def own_address(user: User) -> str:
+    """The address a person writes from: their portal e-mail when it is an académie address,
+    otherwise their mailbox's own ``login@domain`` (a pupil often has no e-mail in the
+    portal; the mail relay's tables give every login that address, deploy/mail/postfix.py)."""
+    domain = settings.MAIL_DOMAIN.lower()
+    if user.email and user.email.lower().endswith("@" + domain):
+        return user.email
+    return f"{user.login}@{domain}"
+
+
 def reply(
     user: User, original: RenderedMessage, *, to_all: bool, reply_to: list[str] | None = None
 ) -> Draft:
     """A draft answering ``original``: its sender (or Reply-To), and with ``to_all`` its other
     recipients, never the person themselves."""
-    mine = user.email.lower()
+    mine = own_address(user).lower()
     to = reply_to or ([original.sender.email] if original.sender else [])
     cc: list[str] = []
     if to_all:

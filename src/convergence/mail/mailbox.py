@@ -119,6 +119,7 @@ class Fetched:
     flagged: bool
     size: int
     too_large: bool = False
+    flags: frozenset[str] = frozenset()  # all of them, keywords too ($Forwarded, $Phishing)
 
 
 @dataclass
@@ -458,12 +459,16 @@ def fetch_message(connection: _Connection, folder: str, uid: int, *, mark_seen: 
     flags = {_decode(flag) for flag in data.get(b"FLAGS", ())}
     size = int(data.get(b"RFC822.SIZE", 0))
     if size > MAX_MESSAGE_BYTES:
-        return Fetched(uid, b"", "\\Seen" in flags, "\\Flagged" in flags, size, too_large=True)
+        return Fetched(
+            uid, b"", "\\Seen" in flags, "\\Flagged" in flags, size, True, frozenset(flags)
+        )
     raw = data.get(b"BODY[]<0>", b"") or b""
     if mark_seen and "\\Seen" not in flags:
         client.add_flags([uid], [imapclient.SEEN], silent=True)
         flags.add("\\Seen")
-    return Fetched(uid, bytes(raw), "\\Seen" in flags, "\\Flagged" in flags, size)
+    return Fetched(
+        uid, bytes(raw), "\\Seen" in flags, "\\Flagged" in flags, size, False, frozenset(flags)
+    )
 
 
 def fetch_part(
@@ -584,7 +589,7 @@ def parse_date(value: str) -> datetime.datetime | None:
 
 # --- Writing: drafts, Sent, answered ---------------------------------------------------------
 
-DEFAULT_NAMES = {"\\Sent": "Sent", "\\Drafts": "Drafts", "\\Trash": "Trash"}
+DEFAULT_NAMES = {"\\Sent": "Sent", "\\Drafts": "Drafts", "\\Trash": "Trash", "\\Junk": "Junk"}
 
 
 def ensure_special_folder(connection: _Connection, use: str) -> str:

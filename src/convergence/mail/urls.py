@@ -1,8 +1,8 @@
 """The webmail's pages, under /messagerie/."""
 
-from django.urls import path
+from django.urls import include, path
 
-from convergence.mail import views
+from convergence.mail import alerts_views, views
 
 app_name = "mail"
 
@@ -33,4 +33,11 @@ urlpatterns = [
         views.server_check,
         name="server_check",
     ),
+    path(
+        "messagerie/serveur/notification/",
+        alerts_views.server_notification,
+        name="server_notification",
+    ),
+    path("messagerie/alertes/<int:pk>/vue/", alerts_views.alert_seen, name="alert_seen"),
+    path("messagerie/", include("convergence.mail.urls_phishing")),
 ]

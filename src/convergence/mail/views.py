@@ -36,10 +36,14 @@ from convergence.mail import (
     actions,
     compose,
     connections,
+    contacts,
     forms,
+    limits,
     mailbox,
     phishing,
+    phishing_reports,
     rendering,
+    rules_actions,
     setup,
     submission,
     widgets,
@@ -136,6 +140,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "threads": threads,
         "can_thread": can_thread,
         "drafts": any(f.name == folder and f.special_use == "\\Drafts" for f in folders),
+        "vacation": rules_actions.vacation_notice(_user(request)),
     }
     return render(request, "mail/inbox.html", context)
 
@@ -211,6 +216,9 @@ def message(request: HttpRequest, uid: int) -> HttpResponse:
         "fetched": fetched,
         "message": rendered,
         "verdict": sender_verdict,
+        "phishing_report": phishing_reports.report_state(
+            user, fetched, rendered.message_id if rendered is not None else ""
+        ),
         "uid": uid,
         "move_targets": [f for f in folders if f.selectable and f.name != folder],
         "images_url": f"{request.path}?{_query(folder, images='1')}",
@@ -560,7 +568,8 @@ def _initial(request: HttpRequest, user: User) -> tuple[dict[str, Any], list[str
                 "brouillon_uid": int(value),
                 "en_reponse_a": rendered.in_reply_to,
             }, [a.filename for a in rendered.attachments if not a.inline]
-    return {"a": request.GET.get("a", "")[:500], "texte": signed}, []
+    prefill = contacts.compose_prefill(request, user)  # ?liste=: a group or class in Cci
+    return {"a": request.GET.get("a", "")[:500], "texte": signed, **prefill}, []
 
 
 def _draft_from(
@@ -646,11 +655,20 @@ def write(request: HttpRequest) -> HttpResponse:
             )
         except compose.ComposeError as error:
             form.add_error(None, str(error))
+        except limits.SendingRefused as refusal:
+            status = 403 if refusal.verdict.kind == limits.SUSPENDED else 429
+            form, carried = _keep_as_draft(
+                request, form, draft, files, carried, reason=refusal.verdict.reason
+            )
         except actions.SendLimited as limited:
             status = 429
-            form.add_error(
-                None,
-                _(
+            form, carried = _keep_as_draft(
+                request,
+                form,
+                draft,
+                files,
+                carried,
+                reason=_(
                     "Vous avez envoyé beaucoup de messages en peu de temps : réessayez dans "
                     "%(minutes)d minutes. Votre message est conservé ci-dessous."
                 )
@@ -695,6 +713,37 @@ def write(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _keep_as_draft(
+    request: HttpRequest,
+    form: forms.ComposeForm,
+    draft: compose.Draft,
+    files: list[Any],
+    carried: list[str],
+    *,
+    reason: str,
+) -> tuple[forms.ComposeForm, list[str]]:
+    """A message the limits refused, saved in Drafts (nothing lost, its attachments
+    included): the form again, now editing that draft, with ``reason`` and a note that it
+    was saved. The mail server down: the form as it was, with ``reason`` (its text is still
+    shown)."""
+    try:
+        uid = actions.save_draft(
+            user=_user(request), draft=draft, replaced=form.cleaned_data["brouillon_uid"]
+        )
+    except (MailUnavailable, MailRefused):
+        form.add_error(None, reason)
+        return form, carried
+    data = request.POST.copy()
+    data["brouillon_uid"] = str(uid or "")
+    if data.get("origine") in {"transfert", "transfert_piece"}:
+        data["origine"], data["origine_uid"] = "", ""  # their attachments are in the draft now
+    kept = forms.ComposeForm(data)
+    kept.is_valid()
+    kept.add_error(None, reason)
+    kept.add_error(None, _("Votre message est enregistré dans vos brouillons."))
+    return kept, [*carried, *(upload.name for upload in files if upload.name)]
+
+
 def _draft_saved(
     request: HttpRequest, form: forms.ComposeForm, uid: int | None, carried: list[str]
 ) -> HttpResponse:
@@ -712,6 +761,7 @@ def _compose_context(user: User, form: forms.ComposeForm, carried: list[str]) ->
         "form": form,
         "carried": carried,
         "limit_mb": compose.attachment_limit_bytes(user) // 1048576,
+        "sending_suspended": limits.suspension_notice(user),
     }
 
 

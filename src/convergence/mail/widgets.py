@@ -13,7 +13,7 @@ from django.http import HttpRequest
 
 from convergence.accounts.models import User
 from convergence.accounts.permissions import has_academic_mailbox
-from convergence.mail import connections, mailbox
+from convergence.mail import alerts, connections, mailbox, rules_actions
 
 LATEST = 5
 
@@ -25,7 +25,14 @@ def latest_messages(request: HttpRequest) -> dict[str, Any] | None:
     with connections.session(cast(User, user)) as connection:
         unread = mailbox.unread_in_inbox(connection)
         page = mailbox.page(connection, mailbox.INBOX, number=1)
-    return {"unread": unread, "messages": page.messages[:LATEST]}
+    vacation = rules_actions.vacation_notice(cast(User, user))
+    return {
+        "unread": unread,
+        "messages": page.messages[:LATEST],
+        "vacation": vacation,
+        # « Me notifier » rules' alerts (issue 18's notification centre will show them too).
+        "alerts": list(alerts.unseen_of(cast(User, user))[: alerts.SHOWN]),
+    }
 
 
 # --- The header's « Messagerie » link and its unread badge -----------------------------------
