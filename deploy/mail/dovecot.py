@@ -110,6 +110,9 @@ class Dovecot:
     portal_networks: str = "127.0.0.1/32 ::1/128"
     timeout_seconds: float = 5.0
     instance_name: str = "convergence"
+    # The académie's time zone: Pigeonhole's currentdate (a vacation reply's first and last
+    # day) reads the process's local time, the portal's dates are Paris dates.
+    time_zone: str = "Europe/Paris"
     checkpassword_path: str = ""
     # Where vacation replies and redirects leave (Sieve): the mail relay's SMTP "host:port".
     # Empty: Dovecot's sendmail_path (/usr/sbin/sendmail, Postfix's when on the same host).
@@ -193,6 +196,7 @@ class Dovecot:
             "state_dir": str(state_dir),
             "config_dir": str(directory),
             "instance_name": self.instance_name,
+            "time_zone": self.time_zone,
             "log_path": str(self.log_path),
             "internal_user": internal_user,
             "login_user": login_user,

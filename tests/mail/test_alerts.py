@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from imapclient import IMAPClient
 from sievelib.managesieve import Client as SieveClient
 
 from convergence.mail import alerts
-from convergence.mail.actions import create_app_password
 from convergence.mail.models import MailAlert
 from convergence.sso.actions import issue_first_party_token
 from deploy.mail.dovecot import NOTIFY, Dovecot, free_port
@@ -263,10 +263,16 @@ def test_the_mail_pages_show_the_alert_and_open_its_message(imap: Dovecot, teach
 def test_pigeonhole_runs_the_notify_program_of_a_rule_at_delivery(
     dovecot: Dovecot, teacher: Any
 ) -> None:
-    """The contract's vocabulary, stored over ManageSieve with an app password (Dovecot must
-    accept vnd.dovecot.execute in a personal script), then two messages over LMTP: the
-    head's raises an alert, both stay in the INBOX."""
-    secret = create_app_password(user=teacher, label="Thunderbird", device="thunderbird").secret
+    """The contract's vocabulary, stored over ManageSieve with the person's webmail token as
+    the portal does (Dovecot must accept vnd.dovecot.execute in a personal script), then two
+    messages over LMTP: the head's raises an alert, both stay in the INBOX."""
+    token, _expires = issue_first_party_token(
+        user=teacher,
+        client_id=settings.MAIL_WEBMAIL_CLIENT_ID,
+        name="Messagerie",
+        scope="mail",
+        seconds=300,
+    )
     script = (
         'require ["fileinto", "imap4flags", "copy", "vacation", "date", "relational", "mime",'
         ' "vnd.dovecot.execute"];\n'
@@ -280,7 +286,7 @@ def test_pigeonhole_runs_the_notify_program_of_a_rule_at_delivery(
     sieve = SieveClient("127.0.0.1", dovecot.sieve_port)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # clear text: the loopback
-        assert sieve.connect(teacher.login, secret, authmech="PLAIN")
+        assert sieve.connect(teacher.login, token, authmech="OAUTHBEARER")
     try:
         assert sieve.putscript("convergence", script), sieve.errmsg
         assert sieve.setactive("convergence"), sieve.errmsg

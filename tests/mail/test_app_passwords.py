@@ -108,13 +108,22 @@ def test_the_mail_server_accepts_it_and_records_its_use(
     assert "192.0.2.x" in used.last_used_place
 
 
-@pytest.mark.parametrize("protocol", ["imap", "smtp", "sieve"])
+@pytest.mark.parametrize("protocol", ["imap", "smtp"])
 def test_every_mail_protocol_may_use_it(
     teacher: Any, mail_server_client: ServerClient, protocol: str
 ) -> None:
     made = _create(teacher)
     assert (
         _check(mail_server_client, teacher.login, made.secret, protocol=protocol).status_code == 200
+    )
+
+
+def test_it_never_writes_mail_rules(teacher: Any, mail_server_client: ServerClient) -> None:
+    """ManageSieve is refused: a forwarding rule written with a stolen phone's password would
+    send every incoming message outside (rules are written in the portal only)."""
+    made = _create(teacher)
+    assert (
+        _check(mail_server_client, teacher.login, made.secret, protocol="sieve").status_code == 403
     )
 
 

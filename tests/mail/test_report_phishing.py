@@ -246,6 +246,24 @@ def test_link_domains_leave_the_academie_out() -> None:
     ]
 
 
+def test_link_domains_are_the_links_a_reader_follows_not_the_markup() -> None:
+    """A DOCTYPE or an xmlns names w3.org in most HTML mail: counted as a link, it would join
+    every campaign into one."""
+    built = EmailMessage()
+    built["From"] = "x@lure.example"
+    built["Subject"] = "Colis"
+    built.set_content("Votre colis : https://colis-suivi.example/a")
+    built.add_alternative(
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><body>'
+        '<a href="https://colis-suivi.example/a">suivre</a> schemas.microsoft.com'
+        "</body></html>",
+        subtype="html",
+    )
+    assert link_domains(built.as_bytes()) == ["colis-suivi.example"]
+
+
 # --- Campaigns ------------------------------------------------------------------------------
 
 # (name, sender, subject, link hosts, days ago) → the campaigns expected, by name.

@@ -7,6 +7,8 @@ outside refused, no mailbox no page, ManageSieve down is the branded 503."""
 from __future__ import annotations
 
 import datetime
+import email
+import email.policy
 import shutil
 import smtplib
 import sys
@@ -27,7 +29,7 @@ from django.utils import timezone
 from imapclient import IMAPClient
 
 from convergence.audit.models import AuditEvent
-from convergence.mail import managesieve, rules_actions, sieve
+from convergence.mail import limits_actions, managesieve, rules_actions, sieve
 from convergence.mail.models import MailAlert
 from convergence.sso.actions.tokens import issue_first_party_token
 from deploy.mail.dovecot import Dovecot, free_port
@@ -246,7 +248,8 @@ def test_vacation_reply_is_sent_once_per_sender(
             "start": (today - datetime.timedelta(days=1)).isoformat(),
             "end": (today + datetime.timedelta(days=5)).isoformat(),
             "subject": "Absente",
-            "text": "Je suis absente jusqu'à lundi.\nMerci de votre message.",
+            # A line starting with "#" reaches the sender as written (escaped in the script).
+            "text": "Je suis absente jusqu'à lundi.\n# Merci de votre message.",
             "days": "3",
         },
     )
@@ -271,6 +274,8 @@ def test_vacation_reply_is_sent_once_per_sender(
     _sender, recipients, content = replies[0]
     assert recipients == ["karim.martin@exemple.fr"]
     assert b"Absente" in content
+    body = email.message_from_bytes(content, policy=email.policy.default).get_body()
+    assert body is not None and "\n# Merci de votre message." in body.get_content()
     inbox = client.get(reverse("mail:inbox"))
     assert 'data-vacation="on"' in inbox.content.decode()
     page = client.get(reverse("mail_rules:vacation"))
@@ -377,3 +382,46 @@ def test_class_teachers_group_is_the_pupils_division(
     assert rules_actions.group_addresses(pupil, rules_actions.CLASS_TEACHERS) == (teacher.email,)
     assert rules_actions.group_addresses(pupil, rules_actions.DIRECTION) == (head_of_school.email,)
     assert rules_actions.group_addresses(teacher, rules_actions.CLASS_TEACHERS) == ()
+
+
+def test_a_suspension_of_sending_switches_off_vacation_and_forwards(
+    server: Dovecot,
+    client: Any,
+    teacher: Any,
+    head_of_school: Any,
+    dsi: Any,
+    immediate_tasks: None,
+) -> None:
+    """A hijacked account's forwards and vacation replies leave through the mail server, not
+    through the relay's submission: the DSI's suspension switches them off too, and they
+    cannot be turned on again while it lasts."""
+    client.force_login(teacher)
+    today = timezone.localdate().isoformat()
+    vacation = {
+        "operation": "save",
+        "start": today,
+        "end": "",
+        "subject": "Absente",
+        "text": "Je lirai votre message à mon retour.",
+        "days": "3",
+    }
+    assert client.post(reverse("mail_rules:vacation"), vacation).status_code == 302
+    forward = rule_form(
+        "Vers le principal",
+        condition_0_kind=sieve.OTHER,
+        action_0_kind=sieve.REDIRECT,
+        action_0_address=head_of_school.email,
+    )
+    assert client.post(reverse("mail_rules:new"), forward).status_code == 302
+
+    limits_actions.suspend_sending(acting_user=dsi, reason="Compte piraté", user=teacher)
+
+    state = rules_actions.read_state(teacher)
+    assert state.vacation is not None and not state.vacation.enabled
+    assert [rule.enabled for rule in state.rules] == [False]
+    assert AuditEvent.objects.filter(
+        event_type="mail.rules_changed", subject=teacher, actor=dsi
+    ).exists()
+    again = client.post(reverse("mail_rules:vacation"), vacation)
+    assert "suspendu" in text_of(again)
+    assert not rules_actions.read_state(teacher).vacation.enabled  # type: ignore[union-attr]

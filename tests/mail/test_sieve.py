@@ -207,3 +207,36 @@ def test_vacation_is_active_between_its_dates_included() -> None:
     assert not sieve.Vacation(
         subject="s", text="t", from_address="", addresses=(), enabled=False
     ).active_on(datetime.date(2025, 7, 2))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        sieve.END,
+        sieve.BEGIN,
+        "# règle: x",
+        '# absence: {"enabled": false}',
+        "   # règle: {}",
+    ],
+)
+def test_a_vacation_text_never_reads_as_the_sections_lines(line: str) -> None:
+    """A person (or whoever holds their session) writing a marker or a comment line into the
+    vacation text must not lock them out of their own rules, nor change what is read back."""
+    text = f"Bonjour,\n{line}\nÀ bientôt."
+    vacation = sieve.Vacation(
+        subject="Absente", text=text, from_address="a@x.fr", addresses=("a@x.fr",)
+    )
+    rule = sieve.Rule(
+        name="Garder",
+        conditions=(sieve.Condition(kind=sieve.OTHER),),
+        actions=(sieve.Action(sieve.STOP),),
+    )
+    written = sieve.render_script(
+        sieve.Script(managed=sieve.Managed(rules=(rule,), vacation=vacation))
+    )
+    read = sieve.parse_script(written)
+    assert read.managed.vacation is not None and read.managed.vacation.text == text
+    assert [item.name for item in read.managed.rules] == ["Garder"]
+    # What Sieve itself reads from the quoted string is the text as written.
+    quoted = sieve.quote(text)
+    assert sieve._unquote(quoted[1:-1]) == text

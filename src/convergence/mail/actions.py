@@ -57,6 +57,11 @@ FAILURES_PER_LOGIN_AND_ADDRESS = 10
 FAILURES_PER_ADDRESS = 50
 FAILURES_PER_LOGIN = 100
 FAILURE_WINDOW_SECONDS = 15 * 60
+# What an app password opens. Not ManageSieve: a mail rule can forward every incoming message
+# outside the académie or answer anyone (the classic use of a stolen mailbox), so rules and
+# vacation replies are written only through the portal's pages — behind its sign-in and
+# second factor, with its checks — never by whoever holds a phone's password.
+APP_PASSWORD_PROTOCOLS = frozenset({Protocol.IMAP, Protocol.SMTP})
 # Last use is written at most this often per app password (a phone logs in all day long).
 LAST_USE_PRECISION = datetime.timedelta(minutes=1)
 
@@ -209,7 +214,7 @@ def check_app_password(
     limits only keep the load down, and nobody (a bot elsewhere, a pupil behind the school's
     own address trying a teacher's login) can lock the owner's phone out.
     """
-    if protocol not in Protocol.values:
+    if protocol not in APP_PASSWORD_PROTOCOLS:
         return None
     login = _login_of(login)
     keys = [
@@ -326,7 +331,9 @@ def send_message(
         raise limits.SendingRefused(reserved)
     try:
         refused = submission.send(user, message, draft.recipients)
-    except (submission.SendRefused, connections.MailUnavailable):
+    except submission.SendRefused:
+        # Refused outright: nothing left, the allowance is given back. A server that went
+        # silent may have sent it (a timeout after DATA): the reservation stays.
         limits.release_recipients(user, len(draft.recipients), reserved.hour)
         raise
     record_event(

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from convergence.accounts.models import User
 from convergence.audit.actions import record_event
-from convergence.mail import events, vcard
+from convergence.mail import compose, events, vcard
 from convergence.mail.models import CollectedAddress, Contact, ContactGroup
 
 logger = logging.getLogger(__name__)
@@ -300,7 +300,8 @@ def collect_addresses(*, owner: User, addresses: Iterable[str]) -> int:
     once the message has left: a database error here is logged, never raised (the message is
     sent). How many addresses were remembered."""
     wanted = list(dict.fromkeys(address.strip().lower() for address in addresses))
-    wanted = [address for address in wanted if address and address != owner.email.lower()]
+    own = {owner.email.lower(), compose.own_address(owner).lower()}
+    wanted = [address for address in wanted if address and address not in own]
     if not wanted:
         return 0
     try:
@@ -314,9 +315,9 @@ def collect_addresses(*, owner: User, addresses: Iterable[str]) -> int:
             wanted = [address for address in wanted if address not in known]
             full_names = {
                 found.email.lower(): found.get_full_name()
-                for found in User.objects.filter(email__in=wanted).only(
-                    "email", "first_name", "last_name"
-                )
+                for found in User.objects.reachable_by(owner)
+                .filter(email__in=wanted)
+                .only("email", "first_name", "last_name")
             }
             now = timezone.now()
             seen_before = set(

@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -108,10 +108,8 @@ def limits_of(user: User) -> Limits:
 def suspension_for(user: User) -> SendingSuspension | None:
     """The suspension in force for ``user`` or one of their establishments this year, if any
     (the most recent)."""
-    establishments = Assignment.objects.current().filter(user=user).values("establishment")
     return (
-        SendingSuspension.objects.in_force()
-        .filter(Q(user=user) | Q(establishment__in=establishments))
+        SendingSuspension.objects.covering(user)
         .select_related("establishment")
         .order_by("-created_at")
         .first()

@@ -24,7 +24,7 @@ from convergence.accounts.models import Assignment, User
 from convergence.audit.actions import record_event
 from convergence.core import links, ratelimit
 from convergence.core.models import Establishment
-from convergence.mail import events
+from convergence.mail import events, tasks
 from convergence.mail.models import SendingSuspension
 from convergence.outbox import mail
 
@@ -175,6 +175,19 @@ def suspend_sending(
                 "reason": reason,
             },
         )
+        # The relay now refuses their submissions; what the mail server itself sends for
+        # them (vacation replies, forwarding rules) is switched off in the background.
+        covered = (
+            [user.pk]
+            if user is not None
+            else list(
+                Assignment.objects.current()
+                .filter(establishment=establishment)
+                .values_list("user", flat=True)
+                .distinct()
+            )
+        )
+        tasks.stop_outgoing_rules.enqueue(user_pks=covered, actor_pk=acting_user.pk)
     return suspension
 
 

@@ -1,9 +1,10 @@
 """The webmail keeps no mail: only what a person decided about their mail access.
 
-* ``AppPassword`` — one per phone or mail client, valid for IMAP, SMTP submission and
-  ManageSieve only (never the portal). The secret is random (about 100 bits), shown once and
-  stored as a keyed SHA-256 digest: a digest of a random secret cannot be reversed by
-  guessing, so the mail server's check is one indexed lookup, the same time for every answer.
+* ``AppPassword`` — one per phone or mail client, valid for IMAP and SMTP submission only
+  (never the portal, never ManageSieve: rules are the portal's). The secret is random (about
+  100 bits), shown once and stored as a keyed SHA-256 digest: a digest of a random secret
+  cannot be reversed by guessing, so the mail server's check is one indexed lookup, the same
+  time for every answer.
 * ``TrustedSender`` — a sender whose remote images this person chose to load.
 * ``Contact``, ``ContactGroup``, ``CollectedAddress`` — a person's own address book, beside the
   académie's directory (which is read from the accounts, never copied here).
@@ -347,6 +348,13 @@ class SendingCount(models.Model):
 class SendingSuspensionQuerySet(models.QuerySet["SendingSuspension"]):
     def in_force(self) -> SendingSuspensionQuerySet:
         return self.filter(lifted_at__isnull=True)
+
+    def covering(self, user: Any) -> SendingSuspensionQuerySet:
+        """Suspensions in force of ``user`` or of one of their establishments this year."""
+        from convergence.accounts.models import Assignment
+
+        establishments = Assignment.objects.current().filter(user=user).values("establishment")
+        return self.in_force().filter(Q(user=user) | Q(establishment__in=establishments))
 
 
 class SendingSuspension(models.Model):

@@ -122,8 +122,11 @@ def link_domains(raw: bytes) -> list[str]:
                 collector.close()
             except (ValueError, AssertionError):
                 pass
+            # Only what a reader can follow: the page's own markup (a DOCTYPE, an xmlns)
+            # names w3.org in nearly every HTML mail and would chain every campaign into one.
             urls.extend(collector.urls)
-        urls.extend(_URL_IN_TEXT.findall(content))
+        else:
+            urls.extend(_URL_IN_TEXT.findall(content))
     officials = phishing.official_domains()
     hosts = {_host(url) for url in urls if url.lower().startswith(("http:", "https:", "ftp:"))}
     found = sorted(
@@ -177,14 +180,16 @@ def _security_message(
     intro.set_content(text + "\n", cte="quoted-printable")
     clean = " ".join(rendered.subject.split())[:150]
     message = EmailMessage(policy=compose.POLICY)
-    message["From"] = HeaderAddress(display_name=user.get_full_name(), addr_spec=user.email)
+    message["From"] = HeaderAddress(
+        display_name=user.get_full_name(), addr_spec=compose.own_address(user)
+    )
     message["To"] = settings.MAIL_SECURITY_ADDRESS
     message["Subject"] = _("Signalement d'hameçonnage : %(subject)s") % {
         "subject": clean or _("(sans objet)")
     }
     message["Date"] = email.utils.format_datetime(timezone.now())
     message["Message-ID"] = email.utils.make_msgid(
-        domain=user.email.rpartition("@")[2] or "localhost"
+        domain=compose.own_address(user).rpartition("@")[2]
     )
     message["User-Agent"] = "Convergence"
     message["MIME-Version"] = "1.0"

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +33,7 @@ from convergence.accounts.models import Assignment, Role, User
 from convergence.audit.actions import record_event
 from convergence.mail import compose, connections, events, mailbox, managesieve, sieve
 from convergence.mail.managesieve import SieveRefused
+from convergence.mail.models import SendingSuspension
 
 logger = logging.getLogger(__name__)
 
@@ -330,6 +332,14 @@ def _write(
     """Read, change, check, create folders, store, audit (see the module's docstring)."""
     state = read_state(user)
     managed = change(state.script.managed)
+    if _sends(managed) and _suspended(user):
+        raise RulesError(
+            _(
+                "L'envoi de messages est suspendu pour votre compte par l'académie : la "
+                "réponse automatique et les transferts restent désactivés tant que dure la "
+                "suspension."
+            )
+        )
     if len(managed.rules) > MAX_RULES:
         raise RulesError(_("Vous avez au plus %(count)d règles.") % {"count": MAX_RULES})
     script = sieve.with_managed(state.script, managed)
@@ -358,6 +368,61 @@ def _write(
     record_event(event_type=event, request=request, actor=user, subject=user, data=data)
     forget_vacation(user.pk)
     return State(name=name, script=script)
+
+
+def _forwards(rule: sieve.Rule) -> bool:
+    return rule.enabled and any(action.kind == sieve.REDIRECT for action in rule.actions)
+
+
+def _sends(managed: sieve.Managed) -> bool:
+    """Whether the section makes the mail server send on the person's behalf."""
+    vacation_on = managed.vacation is not None and managed.vacation.enabled
+    return vacation_on or any(_forwards(rule) for rule in managed.rules)
+
+
+def _suspended(user: User) -> bool:
+    """A suspension of sending also holds the mail the server sends for the person (their
+    forwards, their vacation replies); the database unable to say counts as suspended."""
+    try:
+        return SendingSuspension.objects.covering(user).exists()
+    except DatabaseError:
+        return True
+
+
+def stop_outgoing(*, user: User, actor: User | None = None) -> bool:
+    """Switch off what makes the mail server send for ``user`` — the vacation reply and the
+    rules that forward — when the DSI suspends their sending (a suspension of the relay's
+    submissions alone would leave them running). True when something was switched off; the
+    rules stay, disabled, for the person to turn on again once the suspension is lifted."""
+    state = read_state(user)
+    current = state.script.managed
+    if not _sends(current):
+        return False
+    vacation = current.vacation
+    if vacation is not None and vacation.enabled:
+        vacation = replace(vacation, enabled=False)
+    stopped = replace(
+        current,
+        rules=tuple(
+            replace(rule, enabled=False) if _forwards(rule) else rule for rule in current.rules
+        ),
+        vacation=vacation,
+    )
+    text = sieve.render_script(sieve.with_managed(state.script, stopped))
+    try:
+        managesieve.write_active(user, name=state.name, text=text)
+    except SieveRefused as refused:
+        raise RulesRefused(
+            _("Le serveur de messagerie a refusé la modification."), refused.reason
+        ) from refused
+    record_event(
+        event_type=events.RULES_CHANGED,
+        actor=actor,
+        subject=user,
+        data={"operation": "suspension", "vacation": False, "forwards": 0},
+    )
+    forget_vacation(user.pk)
+    return True
 
 
 def _rules_data(operation: str, managed: sieve.Managed, **extra: Any) -> dict[str, Any]:

@@ -226,11 +226,20 @@ class Script:
 # --- Writing ---------------------------------------------------------------------------------
 
 
+_LINE_COMMENT = re.compile(r"^([ \t]*)#", re.MULTILINE)
+
+
 def quote(value: str) -> str:
     """A Sieve quoted string: backslash and double quote escaped, NUL dropped; line breaks
     stay (RFC 5228 §2.4.2; sent as CRLF by the ManageSieve client)."""
     cleaned = value.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
-    return '"' + cleaned.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    escaped = cleaned.replace("\\", "\\\\").replace('"', '\\"')
+    # A line of a multi-line string that starts with "#" would read, line by line, as one of
+    # the section's markers or comment lines (a vacation text holding the end marker locked
+    # the person out of their own rules): its "#" is written "\#", which Sieve reads as "#"
+    # (an undefined escape is the character itself, RFC 5228 §2.4.2).
+    escaped = _LINE_COMMENT.sub(r"\1\\#", escaped)
+    return '"' + escaped + '"'
 
 
 def string_list(values: tuple[str, ...] | list[str]) -> str:

@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from django.conf import settings
 
 from convergence.accounts.models import User
+from convergence.mail import compose
 from convergence.mail.connections import MailUnavailable, forget_token, token_for
 
 
@@ -83,7 +84,9 @@ def _send_once(user: User, message: EmailMessage, recipients: list[str]) -> dict
                 smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
             _authenticate(smtp, user.login, token)
-            refused = smtp.send_message(message, from_addr=user.email, to_addrs=recipients)
+            refused = smtp.send_message(
+                message, from_addr=compose.own_address(user), to_addrs=recipients
+            )
             return {
                 address: reason.decode("utf-8", "replace")
                 for address, (_code, reason) in refused.items()

@@ -160,26 +160,31 @@ def _split_unescaped(value: str, separator: str) -> list[str]:
 
 
 def _unfold(text: str) -> list[tuple[int, str]]:
-    """The logical lines of ``text`` with the number of the physical line each starts on."""
-    logical: list[tuple[int, str]] = []
+    """The logical lines of ``text`` with the number of the physical line each starts on.
+
+    Pieces are gathered in lists and joined once: a file of thousands of folded lines costs
+    linear time, not the square of its size."""
+    logical: list[tuple[int, list[str]]] = []
     quoted_printable_open = False
+    head = ""
     for number, raw in enumerate(text.splitlines(), start=1):
         if raw[:1] in (" ", "\t") and logical:
-            start, previous = logical[-1]
-            logical[-1] = (start, previous + raw[1:])
-            continue
-        if quoted_printable_open and logical:
+            logical[-1][1].append(raw[1:])
+            piece = raw[1:]
+        elif quoted_printable_open and logical:
             # 2.1's soft line break: the value goes on, the "=" dropped.
-            start, previous = logical[-1]
-            logical[-1] = (start, previous[:-1] + raw)
+            pieces = logical[-1][1]
+            pieces[-1] = pieces[-1][:-1]
+            pieces.append(raw)
+            piece = raw
         elif raw.strip():
-            logical.append((number, raw))
+            logical.append((number, [raw]))
+            head = raw.split(":", 1)[0].upper() if ":" in raw else raw.upper()
+            piece = raw
         else:
             continue
-        line = logical[-1][1]
-        head = line.split(":", 1)[0].upper()
-        quoted_printable_open = "QUOTED-PRINTABLE" in head and line.endswith("=")
-    return logical
+        quoted_printable_open = "QUOTED-PRINTABLE" in head and piece.endswith("=")
+    return [(number, "".join(pieces)) for number, pieces in logical]
 
 
 def _parameters(raw: str) -> dict[str, str]:
