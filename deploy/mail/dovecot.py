@@ -110,6 +110,11 @@ class Dovecot:
     portal_networks: str = "127.0.0.1/32 ::1/128"
     timeout_seconds: float = 5.0
     instance_name: str = "convergence"
+    # The client « me notifier » uses (notify.conf, readable by the mail user every IMAP
+    # process runs as): its own, which the portal lets call only the notification endpoint
+    # (CONVERGENCE_MAIL_NOTIFY_CLIENT_ID). Empty: the server's own client (tests, small sites).
+    notify_client_id: str = ""
+    notify_client_secret: str = ""
     # The académie's time zone: Pigeonhole's currentdate (a vacation reply's first and last
     # day) reads the process's local time, the portal's dates are Paris dates.
     time_zone: str = "Europe/Paris"
@@ -221,6 +226,8 @@ class Dovecot:
             "portal_url": self.portal_url.rstrip("/"),
             "client_id": self.client_id,
             "client_secret": self.client_secret,
+            "notify_client_id": self.notify_client_id or self.client_id,
+            "notify_client_secret": self.notify_client_secret or self.client_secret,
             "timeout_seconds": str(self.timeout_seconds),
             "submission_host": self.submission_host,
         }
@@ -251,7 +258,7 @@ class Dovecot:
                 os.chown(target, -1, dovecot_group)
                 target.chmod(0o640)
             elif name == "notify.conf":
-                # The same secret, for the notify program Pigeonhole runs as the mail user.
+                # The notify client's secret, for the program Pigeonhole runs as the mail user.
                 os.chown(target, -1, mail_owner.pw_gid if os.geteuid() == 0 else -1)
                 target.chmod(0o640)
         return self.config_path
@@ -400,12 +407,28 @@ def main(argv: list[str] | None = None) -> int:
         default="127.0.0.1/32 ::1/128",
         help="the addresses the portal's app servers connect from (login_trusted_networks)",
     )
+    render.add_argument(
+        "--notify-client-id",
+        default="",
+        help="the server client « me notifier » uses (only the notification endpoint)",
+    )
+    render.add_argument(
+        "--notify-client-secret-file",
+        type=Path,
+        help="a file holding that client's secret",
+    )
     arguments = parser.parse_args(argv)
     instance = Dovecot(
         directory=arguments.dir,
         portal_url=arguments.portal_url,
         client_id=arguments.client_id,
         client_secret=arguments.client_secret_file.read_text(encoding="utf-8").strip(),
+        notify_client_id=arguments.notify_client_id,
+        notify_client_secret=(
+            arguments.notify_client_secret_file.read_text(encoding="utf-8").strip()
+            if arguments.notify_client_secret_file
+            else ""
+        ),
         security=arguments.security,
         imap_port=arguments.imap_port,
         lmtp_port=arguments.lmtp_port,

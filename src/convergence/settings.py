@@ -669,6 +669,9 @@ MAIL_APP_PASSWORDS_MAX = int(_env("CONVERGENCE_MAIL_APP_PASSWORDS_MAX", "10"))
 # Notifications a person's rules may raise in an hour ("me notifier"): past it, the mail
 # server's calls are refused (429) until the hour ends; the messages are delivered anyway.
 MAIL_ALERTS_PER_HOUR = int(_env("CONVERGENCE_MAIL_ALERTS_PER_HOUR", "120"))
+# The server client « me notifier » posts with (deploy/mail/notify.py): it may call the
+# notification endpoint only, and only it may (its secret is readable by the mail user).
+MAIL_NOTIFY_CLIENT_ID = _env("CONVERGENCE_MAIL_NOTIFY_CLIENT_ID", "")
 # The address book (mail/contacts_actions.py): contacts and groups per person, addresses
 # remembered after sending (the oldest dropped), and what one vCard import may hold.
 MAIL_CONTACTS_MAX = int(_env("CONVERGENCE_MAIL_CONTACTS_MAX", "2000"))

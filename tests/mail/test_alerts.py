@@ -23,6 +23,7 @@ from django.urls import reverse
 from imapclient import IMAPClient
 from sievelib.managesieve import Client as SieveClient
 
+from convergence.core.blueprints import apply
 from convergence.mail import alerts
 from convergence.mail.models import MailAlert
 from convergence.sso.actions import issue_first_party_token
@@ -82,6 +83,42 @@ def test_only_the_academie_mail_server_may_notify(
     assert notify(Client(), None).status_code == 401
     assert notify(Client(), impostor).status_code == 401
     assert not MailAlert.objects.exists()
+
+
+def test_a_dedicated_notify_client_may_notify_and_nothing_else(
+    mail_server_client: ServerClient, teacher: Any, settings: Any
+) -> None:
+    """The notify program's secret is readable by the mail user: with its own client set, that
+    client posts notifications only (not app-password checks, not sending counts), and the
+    mail server's own client no longer posts notifications."""
+    notifier = ServerClient("notifications-messagerie", "Xq3vN8tLw2RkP7sZy5FhJ4mBc9DgT6aE")
+    apply(
+        {
+            "server_clients": [
+                {
+                    "client_id": notifier.client_id,
+                    "name": "Notifications des règles",
+                    "client_secret": notifier.client_secret,
+                }
+            ]
+        }
+    )
+    settings.MAIL_NOTIFY_CLIENT_ID = notifier.client_id
+
+    assert notify(Client(), notifier).status_code == 204
+    assert notify(Client(), mail_server_client, message_id="<autre@x>").status_code == 401
+    check = Client().post(
+        "/messagerie/serveur/authentification/",
+        {"login": teacher.login, "password": "x" * 20, "protocol": "imap"},
+        HTTP_AUTHORIZATION=notifier.basic(),
+    )
+    assert check.status_code == 401
+    sending = Client().post(
+        "/messagerie/serveur/envoi/",
+        {"login": teacher.login, "recipients": "1000", "sasl_method": "PLAIN"},
+        HTTP_AUTHORIZATION=notifier.basic(),
+    )
+    assert sending.status_code == 401
 
 
 def test_a_person_without_an_academie_mailbox_gets_no_alert(

@@ -18,8 +18,8 @@ from convergence.accounts.models import User
 from convergence.core import ratelimit
 from convergence.mail import alerts, connections, mailbox
 from convergence.mail.models import MailAlert
+from convergence.mail.servers import notifying_server
 from convergence.mail.views import imap_page
-from convergence.sso.servers import authenticated_server
 
 
 @csrf_exempt
@@ -29,7 +29,7 @@ def server_notification(request: HttpRequest) -> HttpResponse:
     message (``sender``, ``subject``, ``message_id``). Only the académie's servers may call
     (their client credentials): 204 recorded (or already known), 401 not a server, 404 no
     such mailbox, 429 over the person's hourly limit, 503 the limiter is unreachable."""
-    server = authenticated_server(request)
+    server = notifying_server(request)
     if server is None:
         return JsonResponse({"error": "unauthorized"}, status=401)
     user = alerts.mailbox_owner(request.POST.get("login", "")[:254])

@@ -44,6 +44,10 @@ class MailConfig(AppConfig):
         )
         receivers.connect()
         personal_data.register()
+        from convergence.core.schedule import register_job
+        from convergence.mail import tasks
+
+        register_job("purge_old_mail_records", tasks.purge_old_mail_records)
         # The DSI's phishing warnings, on the sign-in page and every dashboard (until the
         # notifications app routes phishing_actions.publish_warning).
         from convergence.core import notices

@@ -23,7 +23,7 @@ from convergence.audit.models import AuditEvent
 from convergence.mail import events, limits, limits_actions
 from convergence.mail.limits_forms import SuspensionForm
 from convergence.mail.models import SendingCount, SendingSuspension
-from convergence.sso.servers import authenticated_server
+from convergence.mail.servers import mail_server
 
 RECENT = datetime.timedelta(hours=24)
 LISTED = 50
@@ -95,7 +95,7 @@ def server_sending(request: HttpRequest) -> HttpResponse:
     a message: ``login`` (the SASL user), ``recipients`` (how many), ``sasl_method``. Only the
     académie's servers may ask. The answer: ``{"action": "allow"}`` or ``{"action":
     "refuse", "temporary": …, "text": …}`` (French, the relay makes it ASCII)."""
-    server = authenticated_server(request)
+    server = mail_server(request)
     if server is None:
         return JsonResponse({"error": "unauthorized"}, status=401)
     try:

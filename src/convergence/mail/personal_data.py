@@ -144,6 +144,6 @@ def register() -> None:
             "le message lui-même est transmis à l'adresse de sécurité de l'académie."
         ),
         purpose=_("Permettre à la DSI de repérer les campagnes d'hameçonnage et de prévenir."),
-        retention=lambda: _("Avec le compte."),
+        retention=lambda: _("Un an, au plus tard avec le compte."),
         order=68,
     )

@@ -49,3 +49,11 @@ def stop_outgoing_rules(*, user_pks: list[int], actor_pk: int | None = None) -> 
             rules_actions.stop_outgoing(user=user, actor=actor)
         except (MailUnavailable, rules_actions.RulesError):
             logger.warning("Règles de %s non désactivées après la suspension.", user.pk)
+
+
+@task()
+def purge_old_mail_records() -> dict[str, int]:
+    """Daily: ``mail.actions.purge_old_mail_records``."""
+    from convergence.mail import actions
+
+    return actions.purge_old_mail_records()

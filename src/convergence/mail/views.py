@@ -51,8 +51,8 @@ from convergence.mail import (
 from convergence.mail.connections import MailRefused, MailUnavailable
 from convergence.mail.errors import MAIL_UNAVAILABLE
 from convergence.mail.models import AppPassword, TrustedSender
+from convergence.mail.servers import mail_server
 from convergence.mfa.policy import session_used_mfa_within, step_up_url, user_has_mfa
-from convergence.sso.servers import authenticated_server
 
 _View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
 RETRY_AFTER_SECONDS = 30
@@ -467,7 +467,7 @@ def server_check(request: HttpRequest) -> HttpResponse:
     """Dovecot (checkpassword) or the demo server asks whether an app password is valid.
     Only the académie's servers may ask (their client credentials); the answer never says
     why a password was refused."""
-    server = authenticated_server(request)
+    server = mail_server(request)
     if server is None:
         return JsonResponse({"error": "unauthorized"}, status=401)
     login = request.POST.get("login", "")
