@@ -22,7 +22,7 @@ from playwright.sync_api import Page, expect
 from convergence.sso.actions.tokens import issue_first_party_token
 from demo.mail.servers import MailServers
 
-from .conftest import NewPage
+from .conftest import PHONE_VIEWPORT, NewPage
 from .mail_servers import mail_servers  # noqa: F401
 from .test_accessibility import assert_no_serious_violations
 from .test_mail_journey import folders, sign_in_settled
@@ -117,4 +117,33 @@ def test_a_teacher_sets_her_vacation_reply(
     page.get_by_role("button", name=re.compile("^Enregistrer")).click()
     page.locator("#header-link-mail").click()
     expect(page.get_by_text("Réponse automatique d'absence active")).to_be_visible()
+    assert browser_errors == []
+
+
+def test_the_address_book_and_the_dsi_mail_pages_are_readable(
+    new_page: NewPage, teacher: Any, dsi: Any, browser_errors: list[str]
+) -> None:
+    """The address book (its directory search too), and the DSI's phishing campaigns and
+    sending limits: axe finds nothing serious, and nothing scrolls sideways on a phone."""
+    page = new_page()
+    sign_in_settled(page, teacher)
+    page.goto("/messagerie/contacts/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_no_serious_violations(page)
+    page.get_by_role("main").get_by_role("textbox").first.fill("gir")
+    page.get_by_role("main").get_by_role("textbox").first.press("Enter")
+    expect(page.get_by_text("Philippe Girard").first).to_be_visible()
+    assert_no_serious_violations(page)
+
+    office = new_page()
+    sign_in_settled(office, dsi)
+    for path in ("/messagerie/hameconnage/", "/messagerie/envois/"):
+        office.goto(path)
+        expect(office.get_by_role("heading", level=1)).to_be_visible()
+        assert_no_serious_violations(office)
+    phone = new_page(viewport=PHONE_VIEWPORT)
+    sign_in_settled(phone, teacher)
+    phone.goto("/messagerie/contacts/")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_VIEWPORT["width"]
     assert browser_errors == []
