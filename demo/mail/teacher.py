@@ -16,7 +16,7 @@ import logging
 import mailbox
 from pathlib import Path
 
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from convergence.accounts.models import User
 from convergence.mail import contacts_actions, rules_actions, sieve
@@ -102,21 +102,6 @@ def _fill_address_book(person: User) -> None:
             contacts_actions.add_to_group(owner=person, group=group, contact=saved[address])
 
 
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
 def _french_date(day: datetime.date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]}"
+    with translation.override("fr"):
+        return formats.date_format(day, "j F")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,13 +15,9 @@ from django.urls import reverse
 from imapclient import IMAPClient
 
 from convergence.audit.models import AuditEvent
-from convergence.core.blueprints import apply
 from convergence.mail import compose
 from convergence.sso.actions import issue_first_party_token
-from demo.mail.auth import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PortalChecker
-from demo.mail.seed import people_from_database, seed_mailboxes
 from demo.mail.servers import MailServers
-from demo.mail.submission import database_directory
 from deploy.mail.dovecot import free_port
 from tests.helpers import client_of, text_of
 
@@ -33,31 +27,8 @@ HEAD_SUBJECT = "Conseil pédagogique du jeudi — ordre du jour"
 
 
 @pytest.fixture
-def servers(live_server: Any, demo: None, tmp_path: Path, settings: Any) -> Iterator[MailServers]:
-    apply(
-        {
-            "server_clients": [
-                {
-                    "client_id": DEMO_CLIENT_ID,
-                    "name": "Serveur de messagerie de démonstration",
-                    "client_secret": DEMO_CLIENT_SECRET,
-                }
-            ]
-        }
-    )
-    base = tmp_path / "demo-mail"
-    seed_mailboxes(base, people_from_database(DOMAIN), domain=DOMAIN)
-    running = MailServers(
-        base_dir=base,
-        checker=PortalChecker(portal=live_server.url, timeout=10),
-        directory=database_directory(DOMAIN),
-    )
-    ports = running.start()
-    settings.MAIL_IMAP_PORT = ports.imap
-    settings.MAIL_SUBMISSION_PORT = ports.submission
-    settings.MAIL_IMAP_SECURITY = settings.MAIL_SUBMISSION_SECURITY = "none"
-    yield running
-    running.stop()
+def servers(demo_mail_servers: MailServers) -> MailServers:
+    return demo_mail_servers
 
 
 def _imap(servers: MailServers, person: Any) -> IMAPClient:

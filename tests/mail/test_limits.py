@@ -7,8 +7,7 @@ which asks the same limits as Postfix's policy service; tests/mail/test_policy.p
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,16 +18,13 @@ from imapclient import IMAPClient
 
 from convergence.accounts.mailing import contact_address
 from convergence.audit.models import AuditEvent
-from convergence.core.blueprints import apply
 from convergence.core.models import Establishment
 from convergence.mail import connections, events, limits, mailbox
 from convergence.mail.limits_actions import lift_suspension, suspend_sending
 from convergence.mail.models import SendingCount, SendingSuspension
 from convergence.sso.actions import issue_first_party_token
-from demo.mail.auth import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PortalChecker
-from demo.mail.seed import people_from_database, seed_mailboxes
 from demo.mail.servers import MailServers
-from demo.mail.submission import CATCH_ALL, database_directory
+from demo.mail.submission import CATCH_ALL
 from tests.helpers import client_of, text_of
 
 DOMAIN = "ac-besancon.fr"
@@ -44,31 +40,8 @@ def alerts(settings: Any) -> None:
 
 
 @pytest.fixture
-def servers(live_server: Any, demo: None, tmp_path: Path, settings: Any) -> Iterator[MailServers]:
-    apply(
-        {
-            "server_clients": [
-                {
-                    "client_id": DEMO_CLIENT_ID,
-                    "name": "Serveur de messagerie de démonstration",
-                    "client_secret": DEMO_CLIENT_SECRET,
-                }
-            ]
-        }
-    )
-    base = tmp_path / "demo-mail"
-    seed_mailboxes(base, people_from_database(DOMAIN), domain=DOMAIN)
-    running = MailServers(
-        base_dir=base,
-        checker=PortalChecker(portal=live_server.url, timeout=10),
-        directory=database_directory(DOMAIN),
-    )
-    ports = running.start()
-    settings.MAIL_IMAP_PORT = ports.imap
-    settings.MAIL_SUBMISSION_PORT = ports.submission
-    settings.MAIL_IMAP_SECURITY = settings.MAIL_SUBMISSION_SECURITY = "none"
-    yield running
-    running.stop()
+def servers(demo_mail_servers: MailServers) -> MailServers:
+    return demo_mail_servers
 
 
 def _drafts_subjects(servers: MailServers, person: Any) -> list[str]:

@@ -25,15 +25,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from convergence.audit.models import AuditEvent
-from convergence.core.blueprints import apply
 from convergence.mail import phishing_reports
 from convergence.mail.models import PhishingReport, PhishingWarning
 from convergence.mail.phishing_actions import link_domains
 from convergence.sso.actions import issue_first_party_token
-from demo.mail.auth import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PortalChecker
-from demo.mail.seed import PHISHING_DOMAIN, people_from_database, seed_mailboxes
+from demo.mail.seed import PHISHING_DOMAIN
 from demo.mail.servers import MailServers
-from demo.mail.submission import CATCH_ALL, database_directory
+from demo.mail.submission import CATCH_ALL
 from deploy.mail.dovecot import Dovecot
 from deploy.mail.postfix import Postfix
 from tests.helpers import client_of, text_of
@@ -378,34 +376,9 @@ def test_a_warning_is_shown_fourteen_days(dsi: Any, parent: Any) -> None:
 
 
 @pytest.fixture
-def demo_servers(
-    live_server: Any, demo: None, tmp_path: Path, settings: Any
-) -> Iterator[MailServers]:
-    apply(
-        {
-            "server_clients": [
-                {
-                    "client_id": DEMO_CLIENT_ID,
-                    "name": "Serveur de messagerie de démonstration",
-                    "client_secret": DEMO_CLIENT_SECRET,
-                }
-            ]
-        }
-    )
-    base = tmp_path / "demo-mail"
-    seed_mailboxes(base, people_from_database("ac-besancon.fr"), domain="ac-besancon.fr")
-    running = MailServers(
-        base_dir=base,
-        checker=PortalChecker(portal=live_server.url, timeout=10),
-        directory=database_directory("ac-besancon.fr"),
-    )
-    ports = running.start()
-    settings.MAIL_IMAP_PORT = ports.imap
-    settings.MAIL_SUBMISSION_PORT = ports.submission
-    settings.MAIL_IMAP_SECURITY = settings.MAIL_SUBMISSION_SECURITY = "none"
+def demo_servers(demo_mail_servers: MailServers, settings: Any) -> MailServers:
     settings.MAIL_SECURITY_ADDRESS = "signalement-hameconnage@ac-besancon.fr"
-    yield running
-    running.stop()
+    return demo_mail_servers
 
 
 def test_the_demo_teacher_reports_the_demo_phishing_message(
