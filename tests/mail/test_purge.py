@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from convergence.core.schedule import jobs
-from convergence.mail import actions
+from convergence.mail import retention
 from convergence.mail.models import MailAlert, PhishingReport, SendingCount
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def test_old_records_go_and_new_ones_stay(teacher: Any) -> None:
         message_id="<new@x>",
     )
 
-    purged = actions.purge_old_mail_records(now)
+    purged = retention.purge_old_mail_records(now)
 
     assert purged == {"sending_counts": 1, "alerts": 2, "phishing_reports": 1}
     assert list(SendingCount.objects.all()) == [kept_count]

@@ -53,7 +53,7 @@ def stop_outgoing_rules(*, user_pks: list[int], actor_pk: int | None = None) -> 
 
 @task()
 def purge_old_mail_records() -> dict[str, int]:
-    """Daily: ``mail.actions.purge_old_mail_records``."""
-    from convergence.mail import actions
+    """Daily: ``mail.retention.purge_old_mail_records``."""
+    from convergence.mail import retention
 
-    return actions.purge_old_mail_records()
+    return retention.purge_old_mail_records()
