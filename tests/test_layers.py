@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("portal",),
     ("sso",),
     ("help", "support", "status", "mail"),
+    ("notifications",),
 ]
 # Project-level modules may import every app; nothing in the product imports the demo.
 PROJECT_MODULES = {"settings", "urls", "asgi", "wsgi", "__init__"}

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "convergence.support",
     "convergence.status",
     "convergence.mail",
+    "convergence.notifications",
     # After ours, so that core/templates/admin/ overrides the administration's templates.
     "django.contrib.admin",
     "dsfr",

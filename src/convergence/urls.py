@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("convergence.mail.urls_contacts")),
     path("", include("convergence.mail.urls_limits")),
     path("", include("convergence.mail.urls_rules")),
+    path("", include("convergence.notifications.urls")),
     path("recherche/", core_views.search, name="search"),
     path("widgets/<slug:slug>/", core_views.widget, name="widget"),
     path("mentions-legales/", core_views.legal_notice, name="legal_notice"),

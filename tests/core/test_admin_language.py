@@ -194,6 +194,7 @@ SAME_IN_FRENCH = {
     "description",
     "logo",
     "nonce",
+    "notification",
     "parent",
     "permission",
     "permissions",

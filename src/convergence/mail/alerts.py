@@ -15,15 +15,21 @@ per message (its Message-ID), only for people with an académie mailbox.
 from __future__ import annotations
 
 import re
+from email.utils import parseaddr
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from convergence.accounts.models import AccountState, User
 from convergence.accounts.permissions import has_academic_mailbox
 from convergence.core import ratelimit
+from convergence.core.notify import TITLE_LENGTH, URL_LENGTH, Category, notify
 from convergence.mail.actions import _login_of
+from convergence.mail.mailbox import INBOX
 from convergence.mail.models import MailAlert, MailAlertQuerySet
 
 WINDOW_SECONDS = 3600
@@ -65,9 +71,11 @@ def record_alert(
     of their rules asked to be told. The new alert, or ``None`` when this message
     (``message_id``) already raised one.
 
-    The single place a mail alert is written: when the notification centre (issue 18)
-    exists, its ``notify()`` is called from here, so that every channel a person chose
-    (web, e-mail digest, push) hears of the message, and nothing else needs to change.
+    The single place a mail alert is written; it also calls ``core.notify.notify`` (category
+    messagerie, in the same transaction), so that the notification centre and every channel
+    the person chose hear of the message. The ``MailAlert`` row stays: it is what the banner
+    of the mail pages and the dashboard's mail widget show, and what « Voir le message »
+    looks the message up by.
 
     One transaction; the person's row is locked so that a message delivered twice at once
     raises one alert. Counted against :data:`settings.MAIL_ALERTS_PER_HOUR` for the person
@@ -87,12 +95,30 @@ def record_alert(
         )
         if wait:
             raise AlertsLimited(wait)
-        return MailAlert.objects.create(
+        alert = MailAlert.objects.create(
             user=user,
             sender=_clean(sender),
             subject=_clean(subject),
             message_id=message_id,
         )
+        _notify(alert)
+        return alert
+
+
+def _notify(alert: MailAlert) -> None:
+    """The alert in the notification centre, leading to the message (searched in the INBOX
+    by its sender and subject, as « Voir le message » does)."""
+    address = parseaddr(alert.sender)[1]
+    search = {"dossier": INBOX, "de": address or alert.sender, "objet": alert.subject}
+    url = f"{reverse('mail:search')}?{urlencode(search)}"
+    notify(
+        [alert.user],
+        category=Category.MESSAGERIE,
+        title=(_("Nouveau message de %(sender)s") % {"sender": alert.sender})[:TITLE_LENGTH],
+        body=alert.subject,
+        url=url if len(url) <= URL_LENGTH else reverse("mail:inbox"),
+        key=f"mail-alert:{alert.pk}",
+    )
 
 
 def mark_alert_seen(*, user: User, alert: MailAlert) -> bool:

@@ -1,0 +1,50 @@
+"""The notifications app: the sink of ``core.notify.notify``, the notification centre, the
+header's bell, preferences, quiet hours and digests."""
+
+import datetime
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+def _signed_in(user: object) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+class NotificationsConfig(AppConfig):
+    name = "convergence.notifications"
+    label = "notifications"
+    verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from convergence.core import header_links, notify
+        from convergence.core.schedule import register_job
+        from convergence.notifications import (
+            events,  # noqa: F401  (declares its audit event types)
+            sink,
+            tasks,
+            views,
+        )
+
+        notify.register(sink.sink)
+        header_links.register(
+            header_links.HeaderLink(
+                slug="notifications",
+                label=_("Notifications"),
+                icon="fr-icon-notification-3-line",
+                url_name="notifications:centre",
+                shown_to=_signed_in,
+                # In the page (two cache reads), then polled every 30 s by the fragment.
+                badge=views.inline_badge,
+            )
+        )
+        register_job(
+            "deliver_notification_mail",
+            tasks.deliver_notification_mail,
+            every=datetime.timedelta(minutes=1),
+        )
+        register_job(
+            "send_notification_digests",
+            tasks.send_notification_digests,
+            every=datetime.timedelta(minutes=5),
+        )

@@ -1,0 +1,31 @@
+"""The sink registered with ``core.notify``: store the notifications, then hand the e-mails
+due now to the worker (the scheduled job sends them anyway within a minute if the queue
+cannot be reached)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from convergence.notifications import actions, tasks
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue_delivery() -> None:
+    try:
+        tasks.deliver_notification_mail.enqueue()
+    except Exception:  # the queue is down: the scheduled job sends them within a minute
+        logger.warning("Notification e-mails left to the scheduled job.", exc_info=True)
+
+
+def sink(recipients: list[Any], *, category: str, title: str, body: str, url: str, key: str) -> int:
+    return actions.store(
+        recipients,
+        category=category,
+        title=title,
+        body=body,
+        url=url,
+        key=key,
+        on_due=_enqueue_delivery,
+    )
