@@ -212,6 +212,9 @@ def load(context: BrowserContext, path: str) -> tuple[Page, Weight]:
     session.on("Network.loadingFinished", finished)
     session.send("Network.enable")
     page.goto(path, wait_until="networkidle")
+    # Deferred widgets swapped in (or given up): their text is laid out before fonts are
+    # counted, so a second visit meets nothing the first one did not.
+    page.wait_for_function("!document.querySelector('[aria-busy=true]')")
     # A font is requested once the text needing it is laid out, which may be after the
     # network first fell idle.
     page.evaluate("document.fonts.ready.then(() => document.fonts.size)")
@@ -257,14 +260,29 @@ def open_context(browser: Browser, production_server: ProductionServer) -> Itera
         context.close()
 
 
-def assert_within_budget(name: str, shape: str, first: Weight, second: Weight) -> None:
+ITALIC_TEXT = """() => Array.from(document.querySelectorAll('body *'))
+  .filter(e => getComputedStyle(e).fontStyle !== 'normal'
+    || (e.placeholder && getComputedStyle(e, '::placeholder').fontStyle !== 'normal'))
+  .map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || e.placeholder).slice(0, 40))"""
+
+
+def italic_text(page: Page) -> str:
+    """The elements set in italic (which costs a font file of its own), for a failure's
+    message."""
+    found = page.evaluate(ITALIC_TEXT)
+    return "\nitalic: " + "; ".join(found) if found else ""
+
+
+def assert_within_budget(
+    name: str, shape: str, first: Weight, second: Weight, italic: str = ""
+) -> None:
     print(first.report(f"{name} ({shape}), first visit"))  # noqa: T201 (the figures)
     print(second.report(f"{name} ({shape}), second visit"))  # noqa: T201
     stylesheets = [encoding for _, url, encoding in first.files if url.endswith(".css")]
     assert stylesheets
     assert set(stylesheets) == {SHAPES[shape]}
     assert first.total <= FIRST_VISIT_BUDGET, first.report("first visit")
-    assert second.total <= SECOND_VISIT_BUDGET, second.report("second visit")
+    assert second.total <= SECOND_VISIT_BUDGET, second.report("second visit") + italic
 
 
 def test_sign_in_page_fits_its_budget_on_a_first_and_a_second_visit(
@@ -293,9 +311,9 @@ def test_dashboard_fits_its_budget_on_a_first_and_a_second_visit(
     page, first = load(context, "/")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Bonjour {pupil.first_name}")
     assert_styled(page)
-    _, second = load(context, "/")
+    again, second = load(context, "/")
     assert errors == []
-    assert_within_budget("dashboard", shape_of(request), first, second)
+    assert_within_budget("dashboard", shape_of(request), first, second, italic_text(again))
 
 
 def shape_of(request: pytest.FixtureRequest) -> str:
