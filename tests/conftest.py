@@ -328,3 +328,19 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 def immediate_tasks(settings: Any) -> None:
     """Background tasks run at once, inside the request or action that enqueues them."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def notification_mail() -> Callable[[], list[Any]]:
+    """What the task worker does once an action's transaction commits: the notification
+    e-mails due now go out (``notifications.actions.deliver_due_mail``); ``mail.outbox``.
+    Tests run inside a transaction that never commits, so they call it themselves."""
+    from django.core import mail
+
+    from convergence.notifications.actions import deliver_due_mail
+
+    def deliver() -> list[Any]:
+        deliver_due_mail()
+        return list(mail.outbox)
+
+    return deliver

@@ -63,6 +63,7 @@ def test_reset_is_audited_with_actor_and_subject(referent: User, pupil: User) ->
     assert shown_password(response) not in str(event.data)
 
 
+@pytest.mark.usefixtures("immediate_tasks")  # the notification e-mail, sent by the worker
 def test_guardians_are_told_by_email(
     referent: User, pupil: User, parent: User, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -15,6 +15,7 @@ from convergence.accounts import throttle
 from convergence.accounts.events import LOGIN_SPRAYING_DETECTED
 from convergence.accounts.models import AccountState, User
 from convergence.audit.models import AuditEvent
+from convergence.notifications.actions import deliver_due_mail
 
 SPRAYED = "Printemps-Soleil-2026!"
 ALERT_SUBJECT = "pulvérisation de mots de passe"
@@ -45,6 +46,9 @@ def make_accounts(count: int, *, victims: set[int]) -> list[User]:
 
 
 def alerts() -> list:
+    """The alerts sent: the DSI's notification e-mails (sent by the worker once the request
+    commits, which a test's transaction never does: delivered here) and the mailboxes'."""
+    deliver_due_mail()
     return [message for message in mail.outbox if ALERT_SUBJECT in message.subject]
 
 

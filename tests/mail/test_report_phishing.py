@@ -24,10 +24,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from convergence.accounts.models import User
 from convergence.audit.models import AuditEvent
 from convergence.mail import phishing_reports
+from convergence.mail import tasks as mail_tasks
 from convergence.mail.models import PhishingReport, PhishingWarning
 from convergence.mail.phishing_actions import link_domains
+from convergence.notifications.models import Notification
 from convergence.sso.actions import issue_first_party_token
 from demo.mail.seed import PHISHING_DOMAIN
 from demo.mail.servers import MailServers
@@ -355,6 +358,30 @@ def test_the_dsis_warning_reaches_everyone(dsi: Any, teacher: Any, parent: Any) 
     ):
         assert "Faux message : « Votre quota est dépassé »" in page
         assert "Ne cliquez pas sur le lien" in page
+
+
+@pytest.mark.usefixtures("immediate_tasks")
+def test_the_warning_is_a_security_notification_to_every_mailbox_holder(
+    dsi: Any, teacher: Any, pupil: Any, parent: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    names = _reports([teacher])
+    quota = next(pk for pk, name in names.items() if name == "quota-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        client_of(dsi).post(
+            reverse("mail:phishing_campaign", args=[quota]),
+            {"titre": "Faux message « quota »", "texte": "Ne cliquez pas sur le lien."},
+        )
+    warning = PhishingWarning.objects.get()
+    told = Notification.objects.filter(key=f"phishing-warning-{warning.pk}")
+    holders = set(User.objects.with_academic_mailbox().values_list("pk", flat=True))
+    assert set(told.values_list("recipient", flat=True)) == holders
+    assert {teacher.pk, pupil.pk, dsi.pk} <= holders and parent.pk not in holders
+    one = told.get(recipient=teacher)
+    assert one.category == "securite" and one.title == "Faux message « quota »"
+    assert one.body == "Ne cliquez pas sur le lien."
+    assert one.url == reverse("help:guide", args=["reconnaitre-un-hameconnage"])
+    # The task run twice (a worker restarted) tells nobody twice.
+    assert mail_tasks.notify_phishing_warning.call(warning_pk=warning.pk) == 0
 
 
 def test_a_warning_is_shown_fourteen_days(dsi: Any, parent: Any) -> None:

@@ -51,6 +51,7 @@ def reauthenticate(client: Client, user: User) -> None:
 # --- TOTP -----------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("immediate_tasks")  # the notification e-mail, sent by the worker
 def test_totp_enrolment_with_qr_code_then_sign_in(
     teacher: User, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -249,6 +250,7 @@ def reset_url(account: User) -> str:
 IDENTITY = {"checks": ["identity_document", "birth_date"]}
 
 
+@pytest.mark.usefixtures("immediate_tasks")  # the notification e-mail, sent by the worker
 def test_referent_removes_a_lost_factor_after_identity_check(
     referent: User, pupil: User, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -298,6 +300,7 @@ def test_referent_cannot_reach_another_establishment(
     assert Authenticator.objects.filter(user=head_of_school).exists()
 
 
+@pytest.mark.usefixtures("immediate_tasks")  # the notification e-mail, sent by the worker
 def test_dsi_removes_a_parent_s_factor_alone(
     dsi: User, parent: User, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -357,6 +360,7 @@ def test_a_wrong_totp_secret_fails_the_blueprint(demo: None, secret: str) -> Non
         load_second_factors([item], LoadReport())
 
 
+@pytest.mark.usefixtures("immediate_tasks")  # the notification e-mail, sent by the worker
 def test_totp_deactivation_is_audited_and_other_pages_render(
     head_of_school: User, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -86,6 +86,7 @@ def test_dsi_alone_cannot_remove_a_staff_member_s_factor(dsi: User, head_of_scho
     assert Authenticator.objects.filter(user=head_of_school).exists()
 
 
+@pytest.mark.usefixtures("immediate_tasks")  # the notification e-mail, sent by the worker
 def test_four_eyes_request_then_approval_by_another_dsi(
     dsi: User, second_dsi: User, head_of_school: User, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -217,6 +218,7 @@ def confirm_recovery_email(person: User) -> None:
     person.refresh_from_db()
 
 
+@pytest.mark.usefixtures("immediate_tasks")  # the notification e-mail, sent by the worker
 def test_code_sent_to_the_confirmed_address_removes_the_factor(
     dsi: User, head_of_school: User, django_capture_on_commit_callbacks: Any
 ) -> None:

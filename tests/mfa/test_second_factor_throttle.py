@@ -84,13 +84,15 @@ def test_refusals_of_the_code_step_are_audited(client, dsi, clock):
     assert all(event.ip_address == ATTACKER for event in refusals)
 
 
-def test_the_person_is_told_by_e_mail_after_repeated_wrong_codes(client, dsi, clock):
+def test_the_person_is_told_by_e_mail_after_repeated_wrong_codes(
+    client, dsi, clock, notification_mail
+):
     password_step(client, dsi)
     wrong = wrong_code(dsi)
     mail.outbox.clear()
     for _ in range(settings.MFA_THROTTLE_ALERT_AFTER + 3):
         code_step(client, wrong)
-    alerts = [m for m in mail.outbox if "Codes de connexion erronés" in m.subject]
+    alerts = [m for m in notification_mail() if "Codes de connexion erronés" in m.subject]
     assert len(alerts) == 1
     assert alerts[0].to == [dsi.email]
     assert "quelqu'un connaît votre mot de passe" in alerts[0].body

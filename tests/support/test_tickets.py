@@ -15,6 +15,7 @@ from django.utils import timezone
 from convergence.audit import events as audit_events
 from convergence.audit.models import AuditEvent
 from convergence.core.models import Department, Establishment
+from convergence.notifications.models import Notification
 from convergence.support import events
 from convergence.support.actions import tickets as actions
 from convergence.support.models import RoutingRule, Status, Team, Ticket
@@ -124,15 +125,20 @@ def test_requester_never_sees_internal_notes(client, parent, referent):
     assert "Parent déjà appelé." in text_of(client.get(f"/assistance/demandes/{ticket.reference}/"))
 
 
-def test_agent_reply_mails_the_requester(parent, referent, django_capture_on_commit_callbacks):
+def test_agent_reply_notifies_the_requester(parent, referent, django_capture_on_commit_callbacks):
+    """A requester with an account is notified (« Assistance »: the centre, and e-mail or push
+    as their preferences say), not e-mailed around their preferences."""
     ticket = open_for(parent)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         actions.reply(acting_user=referent, ticket=ticket, body="C'est réparé.", as_agent=True)
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == [parent.email]
-    assert ticket.reference in mail.outbox[0].subject
-    assert "C'est réparé." in mail.outbox[0].body
+    (told,) = Notification.objects.filter(title__contains=ticket.reference)
+    assert told.recipient == parent
+    assert told.category == "assistance"
+    assert ticket.reference in told.title
+    assert "C'est réparé." in told.body
+    assert told.url == f"/assistance/demandes/{ticket.reference}/"
+    assert mail.outbox == []  # nothing around the notification
     ticket.refresh_from_db()
     assert ticket.status == Status.WAITING and ticket.first_answered_at is not None
 

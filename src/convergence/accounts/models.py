@@ -137,6 +137,14 @@ class UserQuerySet(models.QuerySet["User"]):
             .values("user_id"),
         )
 
+    def with_academic_mailbox(self) -> UserQuerySet:
+        """Active people with a mailbox on the académie's mail server: a role this school
+        year other than parent (``permissions.has_academic_mailbox`` for one person)."""
+        return self.filter(
+            state=AccountState.ACTIVE,
+            pk__in=Assignment.objects.current().exclude(role=Role.PARENT).values("user"),
+        )
+
     def minors(self, *, today: datetime.date | None = None) -> UserQuerySet:
         """People under 18 (born after ``majority_birth_date``)."""
         return self.filter(birth_date__gt=majority_birth_date(today))
@@ -260,6 +268,9 @@ class UserManager(BaseUserManager["User"]):
 
     def guardians_of(self, pupil: User) -> UserQuerySet:
         return self.get_queryset().guardians_of(pupil)
+
+    def with_academic_mailbox(self) -> UserQuerySet:
+        return self.get_queryset().with_academic_mailbox()
 
     def holding_role_at(self, role: str, establishment_ids: Iterable[int]) -> UserQuerySet:
         return self.get_queryset().holding_role_at(role, establishment_ids)

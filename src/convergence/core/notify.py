@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.db import models
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 TITLE_LENGTH = 200
@@ -115,3 +117,29 @@ def notify(
     if not people:
         return 0
     return sink(list(people.values()), category=category, title=title, body=body, url=url, key=key)
+
+
+def notify_template(
+    recipients: Iterable[Any],
+    template: str,
+    context: dict[str, Any],
+    *,
+    category: str,
+    url: str = "",
+    key: str = "",
+) -> int:
+    """``notify`` with the title rendered from ``<template>_subject.txt`` and the body from
+    ``<template>_body.txt`` (plain text; ``academie_name`` in the context), for the messages
+    that were e-mails of their own before: the notification e-mail adds the greeting, the
+    links to the centre and preferences, and the signature."""
+    full = {"academie_name": settings.ACADEMIE_NAME, **context}
+    title = " ".join(render_to_string(f"{template}_subject.txt", full).split())
+    body = render_to_string(f"{template}_body.txt", full).strip()
+    return notify(
+        recipients,
+        category=category,
+        title=title[:TITLE_LENGTH],
+        body=body[:BODY_LENGTH],
+        url=url,
+        key=key,
+    )

@@ -11,17 +11,17 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django_tasks import task
 
-from convergence.accounts.mailing import contact_address
 from convergence.accounts.models import User
-from convergence.outbox import mail
+from convergence.core.notify import Category, notify_template
 
 
 @task()
 def send_new_device_alert(
     *, user_pk: int, device: str, place: str, when: str, base_url: str
 ) -> None:
-    """E-mail the person that their account was just signed in from a browser it did not
-    know (``devices.actions.alert_new_device``), with links to the official host."""
+    """Tell the person (a security notification: the centre and an e-mail now, whatever
+    their preferences) that their account was just signed in from a browser it did not know
+    (``devices.actions.alert_new_device``), with links to the official host."""
     user = User.objects.filter(pk=user_pk).first()
     if user is None:
         return
@@ -33,7 +33,13 @@ def send_new_device_alert(
         "devices_url": f"{base_url}{reverse('devices:list')}",
         "password_url": f"{base_url}{reverse('account_change_password')}",
     }
-    mail.send([contact_address(user)], "devices/mail/new_device", context)
+    notify_template(
+        [user],
+        "devices/mail/new_device",
+        context,
+        category=Category.SECURITE,
+        url=reverse("devices:list"),
+    )
 
 
 @task()

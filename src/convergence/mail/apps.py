@@ -48,8 +48,8 @@ class MailConfig(AppConfig):
         from convergence.mail import tasks
 
         register_job("purge_old_mail_records", tasks.purge_old_mail_records)
-        # The DSI's phishing warnings, on the sign-in page and every dashboard (until the
-        # notifications app routes phishing_actions.publish_warning).
+        # The DSI's phishing warnings, on the sign-in page and every dashboard (and as a
+        # notification to each mailbox holder: phishing_actions.publish_warning).
         from convergence.core import notices
         from convergence.mail import phishing_reports
 

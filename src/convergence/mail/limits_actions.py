@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -19,14 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
-from convergence.accounts.mailing import dsi_addresses
+from convergence.accounts.mailing import alert_security_team
 from convergence.accounts.models import Assignment, User
 from convergence.audit.actions import record_event
 from convergence.core import links, ratelimit
 from convergence.core.models import Establishment
 from convergence.mail import events, tasks
 from convergence.mail.models import SendingSuspension
-from convergence.outbox import mail
 
 logger = logging.getLogger(__name__)
 
@@ -94,11 +92,6 @@ def record_limit_reached(
     return True
 
 
-def security_alert_recipients() -> list[str]:
-    """The DSI's addresses (active DSI accounts this school year) and the configured list."""
-    return sorted({*dsi_addresses(), *settings.SECURITY_ALERT_EMAILS})
-
-
 @task()
 def deliver_sending_limit_alert(
     *,
@@ -114,8 +107,8 @@ def deliver_sending_limit_alert(
     per_day: int,
     channel: str,
 ) -> bool:
-    """E-mail the DSI that a person reached a sending limit (task worker), with the page
-    where sending is suspended; False when nobody could be told."""
+    """Tell the DSI and the security mailboxes that a person reached a sending limit (task
+    worker), with the page where sending is suspended; False when nobody could be told."""
     context = {
         "login": login,
         "name": name,
@@ -130,7 +123,9 @@ def deliver_sending_limit_alert(
         "channel": str(CHANNELS.get(channel, channel)),
         "page_url": links.absolute_url(reverse("mail_limits:index")),
     }
-    return mail.send(security_alert_recipients(), "mail/limits/mail/limit_alert", context)
+    return alert_security_team(
+        "mail/limits/mail/limit_alert", context, url=reverse("mail_limits:index")
+    )
 
 
 # --- Suspensions ------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ database's unique constraint on (reporter, Message-ID) is the lock, so a double 
 tabs send once; a message without Message-ID is known as reported by its keyword.
 
 **Warning everyone**: :func:`warn_about_campaign` records the DSI's :class:`PhishingWarning`
-and hands it to :func:`publish_warning`, the one function the notifications app will route.
+and hands it to :func:`publish_warning`: the notices everywhere, and a security notification
+to every mailbox holder.
 """
 
 from __future__ import annotations
@@ -46,7 +47,16 @@ from django.utils.translation import gettext as _
 from convergence.accounts.models import User
 from convergence.audit.actions import record_event
 from convergence.core import ratelimit
-from convergence.mail import compose, connections, events, mailbox, phishing, rendering, submission
+from convergence.mail import (
+    compose,
+    connections,
+    events,
+    mailbox,
+    phishing,
+    rendering,
+    submission,
+    tasks,
+)
 from convergence.mail.models import PhishingReport, PhishingWarning
 
 logger = logging.getLogger(__name__)
@@ -346,12 +356,16 @@ def warn_about_campaign(
 def publish_warning(warning: PhishingWarning) -> None:
     """Bring ``warning`` to everyone: THE one place a phishing warning leaves the mail app.
 
-    The notifications app (issue 18) will route it here — its channels (the notification
-    centre, e-mail, push) and each person's preferences. Until then it reaches people through
-    what the portal already has: the notices of the sign-in page and of every dashboard
-    (``core.notices``, provider ``mail.phishing_reports.warning_notices``), shown for
-    ``phishing_reports.WARNING_DAYS`` days. Dropping the cached list makes it appear at once
-    in every process sharing the cache (others within a minute).
+    Two ways, both at once: the notices of the sign-in page and of every dashboard
+    (``core.notices``, provider ``mail.phishing_reports.warning_notices``, shown for
+    ``phishing_reports.WARNING_DAYS`` days; dropping the cached list makes it appear at once
+    in every process sharing the cache, others within a minute), and a security notification
+    to every person with an academic mailbox (``tasks.notify_phishing_warning``, in the
+    worker: the centre, and the e-mail and push their category cannot switch off).
     """
     cache.delete(WARNINGS_CACHE_KEY)
+    try:
+        tasks.notify_phishing_warning.enqueue(warning_pk=warning.pk)
+    except Exception:  # the queue is down: the notices still show it everywhere
+        logger.exception("Phishing warning %s: notifications not queued", warning.pk)
     logger.info("Phishing warning %s published: %s", warning.pk, warning.title)

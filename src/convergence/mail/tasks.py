@@ -9,9 +9,8 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django_tasks import task
 
-from convergence.accounts.mailing import contact_address
 from convergence.accounts.models import User
-from convergence.outbox import mail
+from convergence.core.notify import BODY_LENGTH, Category, notify, notify_template
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +28,13 @@ def send_app_password_created(*, user_pk: int, label: str, when: str, base_url: 
         "when": parse_datetime(when),
         "devices_url": f"{base_url}{reverse('mail:devices')}",
     }
-    mail.send([contact_address(user)], "mail/mail/app_password_created", context)
+    notify_template(
+        [user],
+        "mail/mail/app_password_created",
+        context,
+        category=Category.SECURITE,
+        url=reverse("mail:devices"),
+    )
 
 
 @task()
@@ -49,6 +54,38 @@ def stop_outgoing_rules(*, user_pks: list[int], actor_pk: int | None = None) -> 
             rules_actions.stop_outgoing(user=user, actor=actor)
         except (MailUnavailable, rules_actions.RulesError):
             logger.warning("Règles de %s non désactivées après la suspension.", user.pk)
+
+
+WARNING_CHUNK = 2000
+
+
+@task()
+def notify_phishing_warning(*, warning_pk: int) -> int:
+    """A security notification of the DSI's phishing warning to every person with an
+    academic mailbox, 2,000 at a time; idempotent (one key per warning), so a re-run adds
+    nothing. The number of notifications created."""
+    from convergence.mail.models import PhishingWarning
+
+    warning = PhishingWarning.objects.filter(pk=warning_pk).first()
+    if warning is None:
+        return 0
+    people = User.objects.with_academic_mailbox().order_by("pk").values_list("pk", flat=True)
+    url = reverse("help:guide", args=["reconnaitre-un-hameconnage"])
+    created = 0
+    last = 0
+    while True:
+        chunk = list(people.filter(pk__gt=last)[:WARNING_CHUNK])
+        if not chunk:
+            return created
+        last = chunk[-1]
+        created += notify(
+            User.objects.filter(pk__in=chunk),
+            category=Category.SECURITE,
+            title=warning.title,
+            body=warning.text[:BODY_LENGTH],
+            url=url,
+            key=f"phishing-warning-{warning.pk}",
+        )
 
 
 @task()

@@ -27,17 +27,15 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from convergence.accounts import codes
-from convergence.accounts.mailing import (
-    contact_address,
-    dsi_addresses,
-    guardian_addresses,
-)
+from convergence.accounts.mailing import dsi_people
 from convergence.accounts.models import OneTimeCodePurpose, User
 from convergence.audit.actions import record_event, record_refusal
+from convergence.core.notify import Category, notify_template
 from convergence.mfa import events
 from convergence.mfa.models import ResetRequestState, SecondFactorResetRequest
 from convergence.mfa.seams import HashedRecoveryCodes, decrypt_text
@@ -137,8 +135,13 @@ def _remove_factors(
     )
     context = {"user": user, "actor": acting_user, "when": timezone.now()}
     # A pupil's guardians are told as well (a pupil rarely has an address of their own).
-    recipients = [contact_address(user), *guardian_addresses(user)]
-    transaction.on_commit(lambda: mail.send(recipients, "mfa/mail/mfa_reset_by_support", context))
+    notify_template(
+        [user, *User.objects.guardians_of(user)],
+        "mfa/mail/mfa_reset_by_support",
+        context,
+        category=Category.SECURITE,
+        url=reverse("mfa_index"),
+    )
     return removed
 
 
@@ -223,10 +226,12 @@ def request_second_factor_reset(
             subject=user,
             data={"request": reset_request.pk, "checks": list(checks)},
         )
-        recipients = dsi_addresses(excluding=[acting_user, user])
-        context = {"user": user, "actor": acting_user, "reset_request": reset_request}
-        transaction.on_commit(
-            lambda: mail.send(recipients, "mfa/mail/mfa_reset_requested", context)
+        notify_template(
+            dsi_people(excluding=[acting_user, user]),
+            "mfa/mail/mfa_reset_requested",
+            {"user": user, "actor": acting_user, "reset_request": reset_request},
+            category=Category.SECURITE,
+            url=reverse("second_factor:reset_request", args=[reset_request.pk]),
         )
     return reset_request
 

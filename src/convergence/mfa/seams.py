@@ -7,7 +7,8 @@
   derives the codes, so whoever reads the database reads the codes. Ours are random, stored only
   as keyed digests with a used flag each, shown exactly once right after they are generated
   (kept encrypted in the session until that page is shown) and single-use.
-* Notification mail goes through the portal's own templates (``accounts/mailing.py``).
+* Telling the person about a change is a security notification (``core.notify``), in the
+  portal's own words.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from convergence.accounts import codes, mailing
+from convergence.accounts import codes
 from convergence.accounts.models import User
 from convergence.core.models import Academie
-from convergence.outbox import mail
+from convergence.core.notify import Category, notify_template
 
 RECOVERY_CODE_LENGTH = 10
 RECOVERY_CODE_GROUP = 5
@@ -223,11 +225,18 @@ def install() -> None:
 
 
 def send_mfa_mail(user: User, template_prefix: str) -> bool:
+    """allauth's "tell the person" for a second-factor change: a security notification."""
     change = CHANGES.get(template_prefix)
     if change is None:
         return False
-    return mail.send(
-        [mailing.contact_address(user)], "mfa/mail/mfa_changed", {"user": user, "change": change}
+    return bool(
+        notify_template(
+            [user],
+            "mfa/mail/mfa_changed",
+            {"user": user, "change": change},
+            category=Category.SECURITE,
+            url=reverse("mfa_index"),
+        )
     )
 
 

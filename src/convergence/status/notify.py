@@ -3,8 +3,8 @@
 Every public change (an incident published or updated, a maintenance window scheduled or
 cancelled) calls ``tell_subscribers`` once its transaction commits; the sending itself runs in
 the task worker, one message per subscriber, so a page never waits for the mail server.
-E-mail only for now: the notifications app will route this one function through each
-person's preferences and channels.
+It is a notification of the category « Incidents et maintenances » (``core.notify``), so each
+person's preferences and quiet hours decide whether it also comes by e-mail or push.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django_tasks import task
 
-from convergence.accounts.mailing import contact_address, dsi_addresses
+from convergence.accounts.mailing import dsi_people
 from convergence.accounts.models import AccountState, User
 from convergence.core.links import absolute_url
-from convergence.outbox import mail
+from convergence.core.notify import Category, notify_template
 from convergence.portal.models import Service
 from convergence.status.models import Incident, Maintenance
 
@@ -36,19 +36,16 @@ def tell_subscribers(*, kind: str, object_id: int) -> None:
         logger.exception("Status: subscribers of %s %s could not be told", kind, object_id)
 
 
-def _recipients(service_ids: list[int]) -> list[str]:
+def _recipients(service_ids: list[int]) -> list[User]:
     """The subscribers who still see one of the services (a role ended: no more news)."""
     people = User.objects.filter(
         Q(status_subscriptions__service_id__in=service_ids), state=AccountState.ACTIVE
     ).distinct()
-    return sorted(
-        {
-            address
-            for person in people
-            if Service.objects.visible_to(person).filter(pk__in=service_ids).exists()
-            and (address := contact_address(person))
-        }
-    )
+    return [
+        person
+        for person in people
+        if Service.objects.visible_to(person).filter(pk__in=service_ids).exists()
+    ]
 
 
 @task()
@@ -59,7 +56,7 @@ def deliver(kind: str, object_id: int) -> int:
 
 
 def send(kind: str, object_id: int) -> int:
-    """Mail every subscriber of the services concerned; how many addresses were given."""
+    """Notify every subscriber of the services concerned; how many people were told."""
     context: dict[str, Any]
     if kind == "incident":
         incident = Incident.objects.filter(pk=object_id, is_published=True).first()
@@ -74,24 +71,26 @@ def send(kind: str, object_id: int) -> int:
             "link": absolute_url(reverse("status:incident", args=[incident.pk])),
         }
         template = "status/mail/incident"
+        url = reverse("status:incident", args=[incident.pk])
+        key = f"status-incident-{incident.pk}-{latest.pk if latest else 0}"
     elif kind == "draft":
         # A probe opened a draft: the DSI is asked to confirm or close it (never the public).
         incident = Incident.objects.filter(pk=object_id).drafts().first()
         if incident is None:
             return 0
-        addresses = dsi_addresses()
-        if addresses:
-            mail.send(
-                addresses,
-                "status/mail/draft",
-                {
-                    "incident": incident,
-                    "update": incident.updates.first(),
-                    "services": list(incident.services.all()),
-                    "link": absolute_url(reverse("status:manage_incident", args=[incident.pk])),
-                },
-            )
-        return len(addresses)
+        return notify_template(
+            dsi_people(),
+            "status/mail/draft",
+            {
+                "incident": incident,
+                "update": incident.updates.first(),
+                "services": list(incident.services.all()),
+                "link": absolute_url(reverse("status:manage_incident", args=[incident.pk])),
+            },
+            category=Category.INCIDENTS,
+            url=reverse("status:manage_incident", args=[incident.pk]),
+            key=f"status-draft-{incident.pk}",
+        )
     elif kind == "maintenance":
         window = Maintenance.objects.filter(pk=object_id).first()
         if window is None:
@@ -103,9 +102,11 @@ def send(kind: str, object_id: int) -> int:
             "link": absolute_url(reverse("status:page")),
         }
         template = "status/mail/maintenance"
+        url = reverse("status:page")
+        key = ""  # a window rescheduled is news again
     else:
         raise ValueError(f"unknown kind {kind!r}")
     recipients = _recipients([service.pk for service in services])
-    if recipients:
-        mail.send(recipients, template, context)
-    return len(recipients)
+    return notify_template(
+        recipients, template, context, category=Category.INCIDENTS, url=url, key=key
+    )

@@ -59,6 +59,7 @@ from convergence.accounts.signals import account_password_reset
 from convergence.audit.actions import record_event
 from convergence.core import links, ratelimit
 from convergence.core.http import client_ip
+from convergence.core.notify import Category, notify_template
 from convergence.outbox import mail, sms
 
 RESET = OneTimeCodePurpose.PASSWORD_RESET
@@ -441,8 +442,12 @@ def reset_password(*, token: str, password: str, request: HttpRequest) -> User |
             "when": timezone.now(),
             "login_url": links.absolute_url(reverse("account_login"), request),
         }
-        transaction.on_commit(
-            lambda: mail.send([contact_address(user)], "accounts/mail/password_reset_done", context)
+        notify_template(
+            [user],
+            "accounts/mail/password_reset_done",
+            context,
+            category=Category.SECURITE,
+            url=reverse("devices:list"),
         )
     return user
 
@@ -599,9 +604,14 @@ def reset_password_by_referent(*, acting_user: User, user: User, request: HttpRe
 
 
 def _tell_about_referent_reset(user: User, context: dict[str, object]) -> None:
+    """A security notification to the pupil's guardians, or to the person when nobody
+    holds guardianship (an adult pupil, staff)."""
     if user.guardians.exists():
         notify_guardians(user, "accounts/mail/referent_reset", context)
     else:
-        mail.send(
-            [contact_address(user)], "accounts/mail/referent_reset", {"pupil": user, **context}
+        notify_template(
+            [user],
+            "accounts/mail/referent_reset",
+            {"pupil": user, **context},
+            category=Category.SECURITE,
         )

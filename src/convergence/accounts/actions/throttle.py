@@ -34,11 +34,12 @@ from django_tasks import task
 
 from convergence.accounts import events, throttle
 from convergence.accounts.backends import find_candidate
-from convergence.accounts.mailing import contact_address, dsi_addresses
+from convergence.accounts.mailing import alert_security_team, contact_address
 from convergence.accounts.models import AccountState, User
 from convergence.audit.actions import record_event
 from convergence.core import links, ratelimit
 from convergence.core.http import client_ip
+from convergence.core.notify import Category, notify_template
 from convergence.outbox import mail
 
 DEVICE_LINK_SALT = "convergence.accounts.device-link"
@@ -79,14 +80,10 @@ def alert_spraying(*, request: HttpRequest, detections: Sequence[throttle.Detect
         )
 
 
-def security_alert_recipients() -> list[str]:
-    """The DSI's addresses (active DSI accounts this school year) and the configured list."""
-    return sorted({*dsi_addresses(), *settings.SECURITY_ALERT_EMAILS})
-
-
 @task()
 def deliver_spraying_alert(*, scope: str, source: str, failures: int, detected_at: str) -> bool:
-    """E-mail the DSI about a detection (task worker); False when nobody could be told."""
+    """Tell the DSI and the security mailboxes about a detection (task worker); False when
+    nobody could be told."""
     context = {
         "scope": SCOPE_LABELS.get(scope, scope),
         "source": source,
@@ -95,7 +92,7 @@ def deliver_spraying_alert(*, scope: str, source: str, failures: int, detected_a
         "flag_minutes": settings.THROTTLE_SPRAY_FLAG_SECONDS // 60,
         "pace_seconds": settings.THROTTLE_SPRAY_PACE_SECONDS,
     }
-    return mail.send(security_alert_recipients(), "accounts/mail/spraying_alert", context)
+    return alert_security_team("accounts/mail/spraying_alert", context)
 
 
 # --- Second factor --------------------------------------------------------------------------
@@ -136,8 +133,8 @@ def second_factor_failed(*, request: HttpRequest, user: Any, account: str) -> No
         data={"failures": failures},
     )
     base = links.base_url(request)
-    mail.send(
-        [contact_address(user)],
+    notify_template(
+        [user],
         "accounts/mail/mfa_failures",
         {
             "user": user,
@@ -146,6 +143,8 @@ def second_factor_failed(*, request: HttpRequest, user: Any, account: str) -> No
             "password_url": base + reverse("account_change_password"),
             "devices_url": base + reverse("devices:list"),
         },
+        category=Category.SECURITE,
+        url=reverse("devices:list"),
     )
 
 

@@ -23,12 +23,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from convergence.accounts.mailing import contact_address
 from convergence.accounts.models import User
 from convergence.audit.actions import record_event
 from convergence.core import ratelimit
 from convergence.core.links import absolute_url
 from convergence.core.models import Establishment
+from convergence.core.notify import Category, notify_template
 from convergence.outbox import mail
 from convergence.support import events, follow_up, tickets
 from convergence.support.attachments import CheckedFile, attachment_storage
@@ -197,28 +197,31 @@ def open_ticket(
     return ticket
 
 
-def requester_address(ticket: Ticket) -> str:
-    """Where the requester is written to: a confirmed address only."""
-    if ticket.requester is not None:
-        return contact_address(ticket.requester)
-    return ticket.requester_email
-
-
 def _tell_requester(ticket: Ticket, message: TicketMessage) -> None:
-    address = requester_address(ticket)
-    if not address:
-        return
-    if ticket.requester is not None:
-        link = absolute_url(reverse("support:ticket", kwargs={"reference": ticket.reference}))
-    else:
-        link = follow_up.url_for(ticket)
+    """A requester with an account gets a notification (« Assistance »: the centre, and
+    e-mail or push as their preferences say); one without gets an e-mail with their personal
+    follow-up link (they have no centre)."""
     context = {
         "ticket": ticket,
         "message": message,
-        "link": link,
         "follow_up": ticket.requester is None,
         "days": follow_up.VALID_DAYS,
     }
+    if ticket.requester is not None:
+        path = reverse("support:ticket", kwargs={"reference": ticket.reference})
+        notify_template(
+            [ticket.requester],
+            "support/mail/ticket_replied",
+            {**context, "link": absolute_url(path)},
+            category=Category.ASSISTANCE,
+            url=path,
+            key=f"ticket-{ticket.reference}-message-{message.pk}",
+        )
+        return
+    address = ticket.requester_email
+    if not address:
+        return
+    context["link"] = follow_up.url_for(ticket)
     transaction.on_commit(lambda: mail.send([address], "support/mail/ticket_replied", context))
 
 
