@@ -564,6 +564,14 @@ SUPPORT_ATTACHMENTS_DIR = Path(
 # The largest file accepted (in Mo) and how many files one request or reply may carry.
 SUPPORT_ATTACHMENT_MAX_MB = int(_env("CONVERGENCE_SUPPORT_ATTACHMENT_MAX_MB", "5"))
 SUPPORT_ATTACHMENT_MAX_FILES = int(_env("CONVERGENCE_SUPPORT_ATTACHMENT_MAX_FILES", "3"))
+# Files joined to announcements (portal/announcement_files.py): outside MEDIA_ROOT for the same
+# reason, handed out only to the announcement's recipients and managers. Largest file (Mo) and
+# files per announcement.
+ANNOUNCEMENT_ATTACHMENTS_DIR = Path(
+    _env("CONVERGENCE_ANNOUNCEMENT_ATTACHMENTS_DIR", str(VAR_DIR / "announcement-attachments"))
+)
+ANNOUNCEMENT_ATTACHMENT_MAX_MB = int(_env("CONVERGENCE_ANNOUNCEMENT_ATTACHMENT_MAX_MB", "10"))
+ANNOUNCEMENT_ATTACHMENT_MAX_FILES = int(_env("CONVERGENCE_ANNOUNCEMENT_ATTACHMENT_MAX_FILES", "5"))
 
 # --- Service status (status/) --------------------------------------------------------
 # Where the worker writes the snapshot every status page reads (status/snapshot.py): the
@@ -680,6 +688,33 @@ MAIL_CONTACT_GROUPS_MAX = int(_env("CONVERGENCE_MAIL_CONTACT_GROUPS_MAX", "100")
 MAIL_COLLECTED_ADDRESSES_MAX = int(_env("CONVERGENCE_MAIL_COLLECTED_ADDRESSES_MAX", "200"))
 MAIL_VCARD_IMPORT_MAX_CARDS = int(_env("CONVERGENCE_MAIL_VCARD_IMPORT_MAX_CARDS", "1000"))
 MAIL_VCARD_IMPORT_MAX_KB = int(_env("CONVERGENCE_MAIL_VCARD_IMPORT_MAX_KB", "1024"))
+
+# --- Web push (notifications/push.py, docs/notifications.md) ------------------------------
+# The VAPID private key (base64url DER or raw, as ``vapid --gen`` prints); empty: generated
+# once into the database. Several instances of one portal must share it.
+WEBPUSH_VAPID_PRIVATE_KEY = _env("CONVERGENCE_WEBPUSH_VAPID_PRIVATE_KEY")
+# Who the push services may write to about this portal's pushes (the VAPID ``sub`` claim).
+WEBPUSH_CONTACT_ADDRESS = _env("CONVERGENCE_WEBPUSH_CONTACT_ADDRESS", f"dsi@{MAIL_DOMAIN}")
+# Seconds a push service has to take one push.
+WEBPUSH_TIMEOUT = float(_env("CONVERGENCE_WEBPUSH_TIMEOUT", "10"))
+# The push services a browser's endpoint may belong to (host or parent domain): the portal
+# posts to that address, so no other host may be named there.
+WEBPUSH_SERVICE_HOSTS = _env_list(
+    "CONVERGENCE_WEBPUSH_SERVICE_HOSTS",
+    "fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com",
+)
+# Also accept http://127.0.0.1 endpoints (a local push service: tests); on with DEBUG.
+WEBPUSH_ALLOW_LOCAL_HTTP = _env_bool("CONVERGENCE_WEBPUSH_ALLOW_LOCAL_HTTP", default=DEBUG)
+
+# --- REST API for services (api/, docs/api.md) --------------------------------------------
+# Requests a service's client may make per minute, then a 429 with Retry-After.
+API_REQUESTS_PER_MINUTE = int(_env("CONVERGENCE_API_REQUESTS_PER_MINUTE", "60"))
+# Recipients a service's client may name per hour, then a 429 with Retry-After.
+API_RECIPIENTS_PER_HOUR = int(_env("CONVERGENCE_API_RECIPIENTS_PER_HOUR", "10000"))
+# Largest request body accepted (bytes), then a 413: 1,000 recipients fit many times over.
+API_MAX_BODY_BYTES = int(_env("CONVERGENCE_API_MAX_BODY_BYTES", str(256 * 1024)))
+# How long an Idempotency-Key keeps its first answer (hours).
+API_IDEMPOTENCY_HOURS = int(_env("CONVERGENCE_API_IDEMPOTENCY_HOURS", "24"))
 
 # --- Operations: health, metrics, logs (core/health.py, core/metrics.py, core/logs.py) ---
 # Bearer token a Prometheus scraper sends for /metrics (a secret); empty: no token accepted.

@@ -12,6 +12,7 @@ from convergence.accounts.views import admin_login
 from convergence.core import views as core_views
 from convergence.help import urls as help_urls
 from convergence.mfa import urls as mfa_urls
+from convergence.notifications import views as notifications_views
 
 # The admin's own sign-in form never reads a password: people sign in through the portal's,
 # which is throttled and audited.
@@ -43,6 +44,9 @@ urlpatterns = [
     path("", include("convergence.mail.urls_limits")),
     path("", include("convergence.mail.urls_rules")),
     path("", include("convergence.notifications.urls")),
+    # At the root: a service worker's scope is its own folder, and a manifest's is the site.
+    path("sw.js", notifications_views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", notifications_views.webmanifest, name="webmanifest"),
     path("recherche/", core_views.search, name="search"),
     path("widgets/<slug:slug>/", core_views.widget, name="widget"),
     path("mentions-legales/", core_views.legal_notice, name="legal_notice"),

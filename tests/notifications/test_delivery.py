@@ -61,7 +61,7 @@ def test_without_a_sink_notify_raises_instead_of_dropping(pupil: Any) -> None:
             _tell([pupil])
     finally:
         registry.register(sink)
-    assert not Notification.objects.exists()
+    assert not Notification.objects.of(pupil).exists()
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_a_fan_out_stores_one_notification_per_person_in_few_queries(
     assert len(people) > 5
     with django_assert_max_num_queries(12):
         assert _tell(people, category=Category.INCIDENTS, url="/etat-des-services/") == len(people)
-    assert Notification.objects.count() == len(people)
+    assert Notification.objects.filter(category=Category.INCIDENTS).count() == len(people)
 
 
 # --- e-mail per preferences --------------------------------------------------------------------
@@ -131,7 +131,30 @@ def test_security_cannot_be_switched_off_and_ignores_quiet_hours_and_digest(
         _tell([teacher], category=Category.SECURITE, title="Nouvel appareil connecté")
         assert actions.deliver_due_mail() == 1
     assert mailoutbox[0].subject == "[Sécurité] Nouvel appareil connecté"
-    assert Notification.objects.get().read_at is None
+    assert Notification.objects.of(teacher).get().read_at is None
+
+
+def test_an_account_not_yet_activated_gets_security_mail_only(
+    parent: Any, mailoutbox: list[Any]
+) -> None:
+    """A parent told about their child's account before activating their own: at the
+    address the school gave. Nothing else, and nothing at all once suspended."""
+    from convergence.accounts.models import AccountState
+
+    parent.state = AccountState.INVITED
+    parent.save(update_fields=["state"])
+    with freeze_time(TUESDAY_10):
+        _tell([parent], category=Category.SECURITE, title="Lettre d'activation réimprimée")
+        _tell([parent], category=Category.ANNONCES, title="Réunion")
+        assert actions.deliver_due_mail() == 1
+    assert [message.subject for message in mailoutbox] == [
+        "[Sécurité] Lettre d'activation réimprimée"
+    ]
+    parent.state = AccountState.SUSPENDED
+    parent.save(update_fields=["state"])
+    with freeze_time(TUESDAY_10):
+        _tell([parent], category=Category.SECURITE, title="Encore")
+        assert actions.deliver_due_mail() == 0
 
 
 def test_quiet_hours_hold_the_email_but_not_the_centre(pupil: Any, mailoutbox: list[Any]) -> None:
@@ -150,7 +173,7 @@ def test_quiet_hours_hold_the_email_but_not_the_centre(pupil: Any, mailoutbox: l
 def test_quiet_weekends_wait_for_monday(pupil: Any, mailoutbox: list[Any]) -> None:
     with freeze_time(SATURDAY_10):
         _tell([pupil], category=Category.ASSISTANCE)
-    due = Notification.objects.get().email_due_at
+    due = Notification.objects.of(pupil).get().email_due_at
     assert due is not None and due.astimezone(PARIS) == MONDAY_7
     _save(pupil, weekends_quiet=False, quiet_from=0, quiet_to=0)
     assert Schedule(weekends_quiet=False, quiet_from=0, quiet_to=0).quiet_ends(TUESDAY_22) == (

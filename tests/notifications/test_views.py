@@ -82,7 +82,7 @@ def test_the_centre_is_paginated(teacher: Any) -> None:
 
 def test_one_cannot_read_or_open_someone_elses_notification(teacher: Any, pupil: Any) -> None:
     notify([pupil], category=Category.ASSISTANCE, title="Votre demande", url="/assistance/")
-    theirs = Notification.objects.get()
+    theirs = Notification.objects.of(pupil).get()
     client = client_of(teacher)
     assert client.post(f"/notifications/{theirs.pk}/lue/").status_code == 404
     assert client.post(f"/notifications/{theirs.pk}/ouvrir/").status_code == 404

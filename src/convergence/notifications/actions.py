@@ -1,5 +1,6 @@
 """Every write of the notifications app: the sink of ``core.notify.notify``, the e-mails
-(immediate, after quiet hours, daily digests), reading, and a person's preferences.
+(immediate, after quiet hours, daily digests), reading, a person's preferences, and the
+purge of old notifications. Web push (devices, sending) is in ``push_actions.py``.
 
 Storing a notification and marking it read are not audited: they are messages to a
 person, not anyone's decision, and a busy person gets many. Changing one's preferences is
@@ -36,14 +37,20 @@ from convergence.notifications.models import (
     EmailState,
     Notification,
     Preference,
+    PushState,
+    PushSubscription,
 )
-from convergence.notifications.preferences import Plan, Schedule, plans
+from convergence.notifications.preferences import CHUNK, Plan, Schedule, plans
 from convergence.outbox import mail
 
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
 DUE_PER_RUN = 2000
+# The purge (``purge_old_notifications``, a daily job): read ones after 90 days, unread ones
+# after a year.
+READ_KEPT_DAYS = 90
+UNREAD_KEPT_DAYS = 365
 
 
 def _email_plan(plan: Plan, category: str, now: datetime.datetime) -> tuple[str, Any]:
@@ -56,6 +63,27 @@ def _email_plan(plan: Plan, category: str, now: datetime.datetime) -> tuple[str,
     return EmailState.WAITING, plan.schedule.quiet_ends(now)
 
 
+def _push_plan(
+    plan: Plan, category: str, now: datetime.datetime, has_device: bool
+) -> tuple[str, Any]:
+    if not plan.push or not has_device:
+        return PushState.NONE, None
+    if category in LOCKED:  # security: now, whatever the quiet hours
+        return PushState.WAITING, now
+    return PushState.WAITING, plan.schedule.quiet_ends(now)
+
+
+def _with_devices(pks: list[int]) -> set[int]:
+    found: set[int] = set()
+    for start in range(0, len(pks), CHUNK):
+        found.update(
+            PushSubscription.objects.filter(person__in=pks[start : start + CHUNK])
+            .values_list("person", flat=True)
+            .distinct()
+        )
+    return found
+
+
 def store(
     recipients: list[Any],
     *,
@@ -65,12 +93,14 @@ def store(
     url: str,
     key: str,
     on_due: Callable[[], None] | None = None,
+    on_push_due: Callable[[], None] | None = None,
 ) -> int:
     """What ``core.notify.notify`` does (through ``sink.py``): one notification per person
     (already read when the person switched this category off on the portal), its e-mail
-    planned per their preferences; when some e-mail is due now, ``on_due`` is called once
-    committed (the sink hands the sending to the worker). The number created (a person who
-    already has ``key`` gets nothing)."""
+    and its push planned per their preferences (a push only for people with a subscribed
+    device); when some e-mail is due now, ``on_due`` is called once committed, and
+    ``on_push_due`` when some push is (the sink hands the sending to the worker). The
+    number created (a person who already has ``key`` gets nothing)."""
     now = timezone.now()
     people = list(recipients)
     if key:
@@ -83,10 +113,12 @@ def store(
     if not people:
         return 0
     found = plans(people, category)
+    devices = _with_devices([person.pk for person in people])
     rows = []
     for person in people:
         plan = found[person.pk]
         state, due = _email_plan(plan, category, now)
+        push_state, push_due = _push_plan(plan, category, now, person.pk in devices)
         rows.append(
             Notification(
                 recipient_id=person.pk,
@@ -99,6 +131,8 @@ def store(
                 read_at=None if plan.portal else now,
                 email_state=state,
                 email_due_at=due,
+                push_state=push_state,
+                push_due_at=push_due,
             )
         )
     with transaction.atomic():
@@ -110,6 +144,11 @@ def store(
         )
         if due_now and on_due is not None:
             transaction.on_commit(on_due)
+        push_now = any(
+            row.push_state == PushState.WAITING and row.push_due_at == now for row in rows
+        )
+        if push_now and on_push_due is not None:
+            transaction.on_commit(on_push_due)
     return len(rows)
 
 
@@ -123,10 +162,15 @@ def _context(notification: Notification, root: str) -> dict[str, Any]:
     }
 
 
-def _address(person: User) -> str:
-    if person.state != AccountState.ACTIVE:
-        return ""
-    return contact_address(person)
+def _address(person: User, category: str = "") -> str:
+    """Where the notification's e-mail goes: nowhere for a suspended or archived account; for
+    an account not yet activated, only security ones (a parent told about their child's
+    account before activating their own, at the address the school gave)."""
+    if person.state == AccountState.ACTIVE or (
+        person.state == AccountState.INVITED and category in LOCKED
+    ):
+        return contact_address(person)
+    return ""
 
 
 def deliver_due_mail(*, now: datetime.datetime | None = None) -> int:
@@ -146,7 +190,7 @@ def deliver_due_mail(*, now: datetime.datetime | None = None) -> int:
         ).update(email_state=EmailState.SENT)
         if not claimed:
             continue
-        address = _address(notification.recipient)
+        address = _address(notification.recipient, notification.category)
         if not address:
             continue
         if mail.send([address], "notifications/mail/notification", _context(notification, root)):
@@ -278,3 +322,24 @@ def save_preferences(
                 "digest_hour": schedule.digest_hour,
             },
         )
+
+
+def purge_old_notifications(*, now: datetime.datetime | None = None) -> int:
+    """Delete read notifications older than ``READ_KEPT_DAYS`` and unread ones older than
+    ``UNREAD_KEPT_DAYS`` (the bell of their owners recounted); the number deleted. Not
+    audited: it is the retention the personal-data notice announces, not a decision."""
+    moment = now or timezone.now()
+    read = Notification.objects.filter(
+        read_at__isnull=False,
+        created_at__lt=moment - datetime.timedelta(days=READ_KEPT_DAYS),
+    )
+    unread = Notification.objects.filter(
+        read_at__isnull=True,
+        created_at__lt=moment - datetime.timedelta(days=UNREAD_KEPT_DAYS),
+    )
+    with transaction.atomic():
+        owners = list(unread.values_list("recipient", flat=True).distinct())
+        deleted = read.delete()[0] + unread.delete()[0]
+        if owners:
+            counter.changed(owners)
+    return deleted

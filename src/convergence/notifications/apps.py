@@ -1,5 +1,5 @@
 """The notifications app: the sink of ``core.notify.notify``, the notification centre, the
-header's bell, preferences, quiet hours and digests."""
+header's bell, preferences, quiet hours, digests and web push."""
 
 import datetime
 
@@ -17,10 +17,11 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from convergence.core import header_links, notify
-        from convergence.core.schedule import register_job
+        from convergence.core import header_links, notify, open_urls
+        from convergence.core.schedule import DAILY, register_job
         from convergence.notifications import (
             events,  # noqa: F401  (declares its audit event types)
+            personal_data,
             sink,
             tasks,
             views,
@@ -47,4 +48,18 @@ class NotificationsConfig(AppConfig):
             "send_notification_digests",
             tasks.send_notification_digests,
             every=datetime.timedelta(minutes=5),
+        )
+        register_job(
+            "deliver_notification_push",
+            tasks.deliver_notification_push,
+            every=datetime.timedelta(minutes=1),
+        )
+        register_job("purge_old_notifications", tasks.purge_old_notifications, every=DAILY)
+        personal_data.register()
+        # The browser fetches the service worker and the manifest whatever page it is on,
+        # maintenance and second-factor enrolment included.
+        open_urls.register(
+            "service_worker",
+            "webmanifest",
+            during=(open_urls.During.MAINTENANCE, open_urls.During.ENROLMENT),
         )

@@ -1,4 +1,5 @@
-"""The preferences page: the category-by-channel grid, quiet hours and the e-mail mode."""
+"""The preferences page: the category-by-channel grid, quiet hours and the e-mail mode; and
+the push subscription a browser posts."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from convergence.core.notify import LOCKED, Category
+from convergence.notifications import push
 from convergence.notifications.models import Channel, EmailMode
 from convergence.notifications.preferences import Schedule
 
@@ -98,3 +100,46 @@ class PreferencesForm(forms.Form):
             email_mode=data["courriels"],
             digest_hour=data["heure_recapitulatif"],
         )
+
+
+class SubscriptionForm(forms.Form):
+    """A browser's push subscription, as ``PushSubscription.toJSON()`` gives it (``keys``
+    flattened): an endpoint of a push service the portal accepts and valid keys."""
+
+    endpoint = forms.URLField(max_length=1000, assume_scheme="https")
+    p256dh = forms.CharField(max_length=100)
+    auth = forms.CharField(max_length=40)
+
+    def clean_endpoint(self) -> str:
+        endpoint: str = self.cleaned_data["endpoint"]
+        if not push.endpoint_allowed(endpoint):
+            raise forms.ValidationError(
+                _("Ce navigateur utilise un service de notification que le portail ne connaît pas.")
+            )
+        return endpoint
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            "p256dh" in data
+            and "auth" in data
+            and not push.keys_valid(data["p256dh"], data["auth"])
+        ):
+            raise forms.ValidationError(_("Les clés de chiffrement du navigateur sont invalides."))
+        return data
+
+    @classmethod
+    def from_json(cls, document: object) -> SubscriptionForm:
+        """The form bound to a decoded JSON document (anything else leaves it invalid)."""
+        data: dict[str, Any] = {}
+        if isinstance(document, dict):
+            keys = document.get("keys")
+            keys = keys if isinstance(keys, dict) else {}
+            for name, value in (
+                ("endpoint", document.get("endpoint")),
+                ("p256dh", keys.get("p256dh")),
+                ("auth", keys.get("auth")),
+            ):
+                if isinstance(value, str):
+                    data[name] = value
+        return cls(data)

@@ -7,6 +7,8 @@
   defaults of ``preferences.py`` (per profile) apply.
 * ``DeliverySettings`` — a person's quiet hours and e-mail mode (immediate or a daily
   digest at an hour); without a row, the defaults per profile.
+* ``PushSubscription`` — one browser a person chose to receive notifications on (web push).
+* ``VapidKey`` — the portal's own key pair signing web pushes, generated once.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def validate_local_path(value: str) -> None:
 class Channel(models.TextChoices):
     PORTAL = "portal", _("Portail")
     EMAIL = "email", _("Courriel")
+    PUSH = "push", _("Notification sur l'appareil")
 
 
 class EmailState(models.TextChoices):
@@ -45,6 +48,12 @@ class EmailState(models.TextChoices):
     WAITING = "waiting", _("Courriel en attente")
     DIGEST = "digest", _("Dans le prochain récapitulatif")
     SENT = "sent", _("Courriel envoyé")
+
+
+class PushState(models.TextChoices):
+    NONE = "none", _("Aucune notification sur l'appareil")
+    WAITING = "waiting", _("Notification sur l'appareil en attente")
+    SENT = "sent", _("Notification sur l'appareil envoyée")
 
 
 class EmailMode(models.TextChoices):
@@ -80,6 +89,15 @@ class Notification(models.Model):
         _("courriel"), max_length=10, choices=EmailState.choices, default=EmailState.NONE
     )
     email_due_at = models.DateTimeField(_("courriel prévu le"), null=True, blank=True)
+    push_state = models.CharField(
+        _("notification sur l'appareil"),
+        max_length=10,
+        choices=PushState.choices,
+        default=PushState.NONE,
+    )
+    push_due_at = models.DateTimeField(
+        _("notification sur l'appareil prévue le"), null=True, blank=True
+    )
 
     objects = NotificationQuerySet.as_manager()
 
@@ -97,6 +115,11 @@ class Notification(models.Model):
                 condition=models.Q(category__in=Category.values),
                 name="notification_category_known",
             ),
+            models.CheckConstraint(
+                condition=models.Q(push_state__in=PushState.values)
+                & (~models.Q(push_state=PushState.WAITING) | models.Q(push_due_at__isnull=False)),
+                name="notification_push_state_known",
+            ),
         ]
         indexes = [
             # The unread count (the bell) and the centre's list.
@@ -104,6 +127,12 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "-created_at"], name="notification_recent"),
             # The e-mails waiting for their time, and the digests.
             models.Index(fields=["email_state", "email_due_at"], name="notification_email_due"),
+            # The pushes waiting for their time: a few rows among millions, so a partial index.
+            models.Index(
+                fields=["push_due_at"],
+                condition=models.Q(push_state=PushState.WAITING),
+                name="notification_push_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,3 +197,56 @@ class DeliverySettings(models.Model):
 
     def __str__(self) -> str:
         return str(self.person_id)
+
+
+class PushSubscriptionQuerySet(models.QuerySet["PushSubscription"]):
+    def of(self, user: Any) -> PushSubscriptionQuerySet:
+        return self.filter(person=user)
+
+
+class PushSubscription(models.Model):
+    """One browser a person chose to receive notifications on: the push service's endpoint
+    (a secret address of that browser) and the keys that encrypt what is sent to it."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="push_subscriptions",
+        verbose_name=_("personne"),
+    )
+    endpoint = models.URLField(
+        _("adresse du service de notification"), max_length=1000, unique=True
+    )
+    p256dh = models.CharField(_("clé publique du navigateur"), max_length=100)
+    auth = models.CharField(_("secret d'authentification"), max_length=40)
+    label = models.CharField(_("appareil"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("ajouté le"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("dernier envoi le"), null=True, blank=True)
+
+    objects = PushSubscriptionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appareil recevant les notifications")
+        verbose_name_plural = _("appareils recevant les notifications")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["person", "created_at"], name="push_subscription_person")]
+
+    def __str__(self) -> str:
+        return self.label or str(self.pk)
+
+
+class VapidKey(models.Model):
+    """The portal's VAPID key pair (PEM of the private key), one row, generated on first use
+    unless ``settings.WEBPUSH_VAPID_PRIVATE_KEY`` gives it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    private_key = models.TextField(_("clé privée"))
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("clé VAPID")
+        verbose_name_plural = _("clés VAPID")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="vapid_key_single")]
+
+    def __str__(self) -> str:
+        return str(_("Clé VAPID"))

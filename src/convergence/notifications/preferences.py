@@ -11,7 +11,10 @@ Defaults when a person has no row (documented in docs/notifications.md):
 * staff receive their e-mails as one daily digest at 17 h; parents and pupils immediately
   (a pupil gets no digest);
 * quiet hours from 20 h to 7 h and the whole weekend, for everyone: e-mails wait for the
-  end of the quiet time (security ones do not).
+  end of the quiet time (security ones do not);
+* push on this person's devices: on for every category but services, for every profile (a
+  push only reaches a browser the person chose to subscribe: subscribing is the consent);
+  it waits for the end of quiet hours like e-mail (security does not), and has no digest.
 """
 
 from __future__ import annotations
@@ -103,9 +106,14 @@ def default_profile(profiles: Iterable[str]) -> str:
     return Profile.PERSONNEL
 
 
+PUSH_DEFAULT_OFF = frozenset({Category.SERVICES.value})
+
+
 def default_enabled(profile: str, category: str, channel: str) -> bool:
     if category in LOCKED or channel == Channel.PORTAL:
         return True
+    if channel == Channel.PUSH:
+        return category not in PUSH_DEFAULT_OFF
     return category in EMAIL_DEFAULTS[profile]
 
 
@@ -139,6 +147,7 @@ class Plan:
 
     portal: bool
     email: bool
+    push: bool
     schedule: Schedule
 
 
@@ -167,6 +176,7 @@ def plans(people: list[Any], category: str) -> dict[int, Plan]:
         found[pk] = Plan(
             portal=chosen_for(Channel.PORTAL),
             email=chosen_for(Channel.EMAIL),
+            push=chosen_for(Channel.PUSH),
             schedule=schedules.get(pk, DEFAULT_SCHEDULES[profile]),
         )
     return found

@@ -1,6 +1,6 @@
 """The sink registered with ``core.notify``: store the notifications, then hand the e-mails
-due now to the worker (the scheduled job sends them anyway within a minute if the queue
-cannot be reached)."""
+and pushes due now to the worker (the scheduled jobs send them anyway within a minute if the
+queue cannot be reached)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ def _enqueue_delivery() -> None:
         logger.warning("Notification e-mails left to the scheduled job.", exc_info=True)
 
 
+def _enqueue_push() -> None:
+    try:
+        tasks.deliver_notification_push.enqueue()
+    except Exception:  # the queue is down: the scheduled job pushes them within a minute
+        logger.warning("Notification pushes left to the scheduled job.", exc_info=True)
+
+
 def sink(recipients: list[Any], *, category: str, title: str, body: str, url: str, key: str) -> int:
     return actions.store(
         recipients,
@@ -28,4 +35,5 @@ def sink(recipients: list[Any], *, category: str, title: str, body: str, url: st
         url=url,
         key=key,
         on_due=_enqueue_delivery,
+        on_push_due=_enqueue_push,
     )
