@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("sso",),
     ("help", "support", "status", "mail"),
     ("notifications",),
+    ("api",),
 ]
 # Project-level modules may import every app; nothing in the product imports the demo.
 PROJECT_MODULES = {"settings", "urls", "asgi", "wsgi", "__init__"}

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "convergence.status",
     "convergence.mail",
     "convergence.notifications",
+    "convergence.api",
     # After ours, so that core/templates/admin/ overrides the administration's templates.
     "django.contrib.admin",
     "dsfr",

@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include("convergence.mail.urls_limits")),
     path("", include("convergence.mail.urls_rules")),
     path("", include("convergence.notifications.urls")),
+    path("api/v1/", include("convergence.api.urls")),
     # At the root: a service worker's scope is its own folder, and a manifest's is the site.
     path("sw.js", notifications_views.service_worker, name="service_worker"),
     path("manifest.webmanifest", notifications_views.webmanifest, name="webmanifest"),

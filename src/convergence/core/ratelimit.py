@@ -47,14 +47,15 @@ def _guard(call: Any, *args: Any, **kwargs: Any) -> Any:
         raise LimiterUnavailable(str(error)) from error
 
 
-def reserve(counter: str, *, window: int) -> int:
-    """Atomically add one to ``counter`` (created for ``window`` seconds); the new value."""
+def reserve(counter: str, *, window: int, amount: int = 1) -> int:
+    """Atomically add ``amount`` (one) to ``counter`` (created for ``window`` seconds); the
+    new value."""
     _guard(cache.add, counter, 0, timeout=window)
     try:
-        value = int(_guard(cache.incr, counter))
+        value = int(_guard(cache.incr, counter, amount))
     except ValueError:  # expired between add and incr
-        _guard(cache.set, counter, 1, timeout=window)
-        value = 1
+        _guard(cache.set, counter, amount, timeout=window)
+        value = amount
     return value
 
 
@@ -142,15 +143,16 @@ def touch(counter: str, *, window: int) -> None:
     _guard(cache.touch, counter, timeout=window)
 
 
-def hit(counter: str, *, limit: int, window: int, now: float | None = None) -> int:
-    """Count one event on a fixed window of ``window`` seconds; seconds to wait, 0 if allowed.
+def hit(counter: str, *, limit: int, window: int, now: float | None = None, amount: int = 1) -> int:
+    """Count one event (or ``amount``: recipients of a message) on a fixed window of
+    ``window`` seconds; seconds to wait, 0 if allowed.
 
     The event is counted whether or not it is allowed (it happened: a message asked for,
     a request made), so a flood keeps its own window full.
     """
     now = time.time() if now is None else now
     _guard(cache.add, f"{counter}:start", now, timeout=window)
-    value = reserve(counter, window=window)
+    value = reserve(counter, window=window, amount=amount)
     if value <= limit:
         return 0
     start = float(_guard(cache.get, f"{counter}:start", now))

@@ -17,7 +17,10 @@ own (``validators.py``) on top:
   ``OIDC_REFRESH_ABSOLUTE_SECONDS``; an account that is no longer active gets nothing;
   a narrower ``scope`` may be asked, never a wider one; no ID token (a refresh is not a
   sign-in);
-- client credentials: servers' scopes only (``introspection``), no refresh token.
+- client credentials: servers' scopes only (``introspection``), no refresh token; or, for a
+  catalogue service's client, the service scopes an app above registered for it
+  (:func:`register_service_scopes`: the API's ``notifications:<category>``), whatever the
+  client's own grant type — and nothing else.
 
 Anything unusual — a query string, an ``Origin`` header (CORS), RFC 8707 ``resource``,
 repeated parameters, a custom token generator — goes to the toolkit, as does every other
@@ -30,6 +33,7 @@ import base64
 import binascii
 import datetime
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -53,6 +57,24 @@ from convergence.sso.validators import SERVER_SCOPES
 GRANTS = frozenset({"refresh_token", "client_credentials"})
 # oauthlib's headers of every token response (RFC 6749 §5.1).
 HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
+
+# Who says which scopes a catalogue service's client may get by client credentials: apps
+# above sso register a function of the client (their AppConfig.ready()); sso imports none.
+_service_scope_sources: list[Callable[[Application], frozenset[str]]] = []
+
+
+def register_service_scopes(source: Callable[[Application], frozenset[str]]) -> None:
+    """Add ``source``: the scopes a client may get by client credentials beyond servers'."""
+    if source not in _service_scope_sources:
+        _service_scope_sources.append(source)
+
+
+def service_scopes(application: Application) -> frozenset[str]:
+    """The scopes every registered source grants ``application`` (empty: none)."""
+    granted: frozenset[str] = frozenset()
+    for source in _service_scope_sources:
+        granted |= source(application)
+    return granted
 
 
 def handles(request: HttpRequest) -> bool:
@@ -218,14 +240,22 @@ def _refresh(request: HttpRequest) -> tuple[dict[str, Any], Any]:
 
 def _client_credentials(request: HttpRequest) -> tuple[dict[str, Any], Any]:
     application = _authenticated_client(request, public_allowed=False)
-    _allow_grant(application, "client_credentials")
-    backend = get_scopes_backend()
-    scopes = request.POST.get("scope", "").split() or list(
-        backend.get_default_scopes(application=application, request=None)
-    )
-    available = set(backend.get_available_scopes(application=application, request=None))
-    if not set(scopes) <= SERVER_SCOPES & available:
-        raise errors.InvalidScopeError()
+    asked = request.POST.get("scope", "").split()
+    # A server's client is a server's, whatever it asks (and costs no query more).
+    server = application.allows_grant_type(Application.GRANT_CLIENT_CREDENTIALS)
+    granted = frozenset() if server else service_scopes(application)
+    if granted and not SERVER_SCOPES.intersection(asked):
+        # A catalogue service's client: the scopes granted to it, never a server's.
+        scopes = asked or sorted(granted)
+        if not set(scopes) <= granted:
+            raise errors.InvalidScopeError()
+    else:
+        _allow_grant(application, "client_credentials")
+        backend = get_scopes_backend()
+        scopes = asked or list(backend.get_default_scopes(application=application, request=None))
+        available = set(backend.get_available_scopes(application=application, request=None))
+        if not set(scopes) <= SERVER_SCOPES & available:
+            raise errors.InvalidScopeError()
     access_value = generate_token()
     access_token = token_actions.issue_client_token(
         application=application,
