@@ -67,6 +67,32 @@ def managed_establishments(user: Any) -> QuerySet[Establishment]:
     )
 
 
+def is_rectorat(user: Any) -> bool:
+    """Whether ``user`` speaks for the rectorat: an active superuser or DSI this school year
+    (announcements to any establishment, to departments or to the whole académie)."""
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    return bool(user.is_superuser) or is_dsi(user)
+
+
+def may_publish_announcements(user: Any) -> bool:
+    """Whether ``user`` may write announcements: the rectorat, or a personnel de direction
+    this school year (for their own establishments)."""
+    return is_rectorat(user) or holds_role(user, Role.DIRECTION)
+
+
+def announcement_establishments(user: Any) -> QuerySet[Establishment]:
+    """Establishments ``user`` may address announcements to: all for the rectorat, those
+    where they are personnel de direction this school year otherwise, none for anyone else."""
+    if is_rectorat(user):
+        return Establishment.objects.all()
+    if not isinstance(user, User) or not user.is_active:
+        return Establishment.objects.none()
+    return Establishment.objects.filter(
+        pk__in=Assignment.objects.current().holding(user, Role.DIRECTION).values("establishment")
+    )
+
+
 class OutsideDelegation(Http404):
     """A 404 (answered as any other) for something outside the actor's reach; the gate's
     decorators audit it with the request, naming what was asked (``kind``, ``target``)."""
@@ -121,6 +147,10 @@ def role_required(*roles: str, refusal: str = "role_page") -> Callable[[_View], 
 manager_required = role_required(*MANAGER_ROLES, refusal="manager_page")
 # Whole-académie pages (imports, rentrée, four-eyes requests): the DSI only.
 dsi_required = role_required(Role.DSI, refusal="dsi_page")
+# Writing announcements: the direction of an establishment and the rectorat.
+announcer_required: Callable[[_View], _View] = lambda view: _gate(  # noqa: E731
+    view, may_publish_announcements, "announcement_page"
+)
 # The webmail and its app passwords: whoever has a mailbox on the académie's mail server.
 mailbox_required: Callable[[_View], _View] = lambda view: _gate(  # noqa: E731
     view, has_academic_mailbox, "mailbox_page"

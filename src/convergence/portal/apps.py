@@ -1,4 +1,7 @@
-"""The portal app: the services catalogue, audiences, dashboard and favourites."""
+"""The portal app: the services catalogue, audiences, dashboard, favourites and
+announcements."""
+
+import datetime
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -21,3 +24,15 @@ class PortalConfig(AppConfig):
         site_map.register()
         search.register()
         receivers.connect()
+
+        from convergence.core.schedule import register_job
+        from convergence.portal import (
+            events,  # noqa: F401  (declares its audit event types)
+            tasks,
+        )
+
+        register_job(
+            "publish_due_announcements",
+            tasks.publish_due_announcements,
+            every=datetime.timedelta(minutes=1),
+        )

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from convergence.accounts.models import Assignment, Role, current_school_year
+from convergence.accounts.permissions import announcement_establishments, is_rectorat
 from convergence.core import search
 from convergence.core.models import Department, Establishment
 from convergence.core.queries import CompiledQuery
+from convergence.portal.announcement_files import announcement_storage
 
 if TYPE_CHECKING:
     from convergence.accounts.models import User
@@ -228,3 +232,191 @@ class Favourite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} ★ {self.service}"
+
+
+# --- Announcements (docs/announcements.md) ---------------------------------------------------
+
+
+class AnnouncementState(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    SCHEDULED = "scheduled", _("Programmée")
+    PUBLISHED = "published", _("Publiée")
+    WITHDRAWN = "withdrawn", _("Retirée")
+
+
+# States in which the text and audience may still change.
+EDITABLE_STATES = frozenset({AnnouncementState.DRAFT, AnnouncementState.SCHEDULED})
+
+
+class AnnouncementQuerySet(models.QuerySet["Announcement"]):
+    def current(self, *, now: datetime.datetime | None = None) -> AnnouncementQuerySet:
+        """Published, already out and not expired (nor withdrawn)."""
+        moment = now or timezone.now()
+        return self.filter(state=AnnouncementState.PUBLISHED, publish_at__lte=moment).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=moment)
+        )
+
+    def received_by(
+        self, user: User, *, now: datetime.datetime | None = None
+    ) -> AnnouncementQuerySet:
+        """The current announcements ``user`` is a recipient of."""
+        return self.current(now=now).filter(recipients__person=user)
+
+    def manageable_by(self, user: User) -> AnnouncementQuerySet:
+        """Announcements ``user`` may edit, publish, withdraw and follow: their own, those of
+        an establishment they may address (its direction, the rectorat), and académie-wide
+        ones for the rectorat."""
+        if not getattr(user, "is_active", False):
+            return self.none()
+        reach = Q(author=user) | Q(establishment__in=announcement_establishments(user))
+        if is_rectorat(user):
+            reach |= Q(establishment__isnull=True)
+        return self.filter(reach)
+
+
+class Announcement(models.Model):
+    """A message of the direction or the rectorat to an audience, with its publication
+    window and, optionally, an acknowledgement asked of each recipient."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("auteur"),
+    )
+    title = models.CharField(_("titre"), max_length=150)
+    # What the author typed (Markdown-light) and the sanitised HTML shown to recipients.
+    body_source = models.TextField(_("texte"), max_length=10_000)
+    body_html = models.TextField(_("texte mis en forme"), editable=False)
+    # Null: académie-wide, written by the rectorat.
+    establishment = models.ForeignKey(
+        Establishment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("établissement"),
+    )
+    departments = models.ManyToManyField(
+        Department, blank=True, related_name="+", verbose_name=_("départements")
+    )
+    everyone = models.BooleanField(_("toute l'académie"), default=False)
+    # Role values (accounts.Role); empty: every role.
+    roles = models.JSONField(_("profils"), default=list, blank=True)
+    # Divisions of ``establishment`` (its pupils, and their parents); empty: every class.
+    divisions = models.JSONField(_("classes"), default=list, blank=True)
+    publish_at = models.DateTimeField(_("publication le"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expire le"), null=True, blank=True)
+    requires_ack = models.BooleanField(_("accusé de lecture demandé"), default=False)
+    state = models.CharField(
+        _("état"),
+        max_length=10,
+        choices=AnnouncementState.choices,
+        default=AnnouncementState.DRAFT,
+    )
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
+    updated_at = models.DateTimeField(_("modifiée le"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("retirée le"), null=True, blank=True)
+    # The fan-out's claim and heartbeat (announcement_actions.fan_out_announcement).
+    fanout_started_at = models.DateTimeField(_("envoi commencé le"), null=True, blank=True)
+    fanned_out_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
+    recipients_count = models.PositiveIntegerField(_("destinataires"), default=0)
+
+    objects = AnnouncementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("annonce")
+        verbose_name_plural = _("annonces")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(state__in=AnnouncementState.values), name="announcement_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True)
+                | Q(publish_at__isnull=True)
+                | Q(expires_at__gt=models.F("publish_at")),
+                name="announcement_expires_after_publish",
+            ),
+            models.CheckConstraint(
+                condition=Q(state=AnnouncementState.DRAFT) | Q(publish_at__isnull=False),
+                name="announcement_publish_at_once_out",
+            ),
+            models.CheckConstraint(
+                condition=Q(everyone=False) | Q(establishment__isnull=True),
+                name="announcement_everyone_is_academie_wide",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["state", "publish_at"], name="announcement_state_publish"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    @property
+    def is_sending(self) -> bool:
+        """Published and its recipients still being written (« Envoi en cours »)."""
+        return self.state == AnnouncementState.PUBLISHED and self.fanned_out_at is None
+
+
+class AnnouncementAttachment(models.Model):
+    """A file joined to an announcement, kept outside MEDIA_ROOT and handed out only to its
+    recipients and managers (portal/announcement_files.py)."""
+
+    announcement = models.ForeignKey(
+        Announcement, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(
+        _("fichier"), upload_to="announcements/%Y/%m/", storage=announcement_storage, max_length=200
+    )
+    name = models.CharField(_("nom d'origine"), max_length=120)
+    size = models.PositiveIntegerField(_("taille"))
+    content_type = models.CharField(_("type"), max_length=100)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("pièce jointe d'annonce")
+        verbose_name_plural = _("pièces jointes d'annonces")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AnnouncementRecipient(models.Model):
+    """A person an announcement was sent to, and when they acknowledged it (« J'ai lu »)."""
+
+    announcement = models.ForeignKey(
+        Announcement, on_delete=models.CASCADE, related_name="recipients"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="announcement_receipts",
+        verbose_name=_("destinataire"),
+    )
+    acknowledged_at = models.DateTimeField(_("lu le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("destinataire d'annonce")
+        verbose_name_plural = _("destinataires d'annonces")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["announcement", "person"], name="announcement_recipient_unique"
+            ),
+        ]
+        indexes: ClassVar = [
+            # The acknowledgement page: who did (not) acknowledge one announcement.
+            models.Index(
+                fields=["announcement", "acknowledged_at"], name="announcement_recipient_ack"
+            ),
+            models.Index(fields=["person", "announcement"], name="announcement_recipient_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.announcement_id} → {self.person_id}"

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from convergence.accounts.http import AuthenticatedRequest
 from convergence.core import search, widgets
 from convergence.portal import actions, catalogue
+from convergence.portal.announcements import board_of
 from convergence.portal.catalogue import Catalogue
 from convergence.portal.models import Service
 from convergence.portal.search import find_services
@@ -47,6 +48,8 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
             ),
         }
     context["widgets"] = widgets.render_context(request)
+    # From the cache while nothing changed (portal/announcements.py), then polled by itself.
+    context["announcements"] = board_of(request.user)
     return render(request, "portal/dashboard.html", context)
 
 
