@@ -69,4 +69,34 @@
       slot.replaceWith(slot.content.cloneNode(true));
     });
   }, true);
+  // The DSFR copies the header's links into the phone menu, their badges with them: each
+  // copy would ask the server (the mail badge opens an IMAP session, the bell polls every
+  // 30 s). The first copy's request goes; another asking the same address within a few
+  // seconds is stopped, and is given the first one's answer.
+  var asked = {};
+  function headerBadgeUrl(elt) {
+    return elt && elt.closest && elt.closest(".fr-header") ? elt.getAttribute("hx-get") : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var url = headerBadgeUrl(event.detail.elt);
+    if (!url) { return; }
+    var now = Date.now();
+    if (asked[url] && now - asked[url] < 5000) { event.preventDefault(); return; }
+    asked[url] = now;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    var url = headerBadgeUrl(elt);
+    var xhr = event.detail.xhr;
+    if (!url || !xhr || xhr.status !== 200) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll(".fr-header [hx-get]"), function (other) {
+      if (other === elt || other.getAttribute("hx-get") !== url) { return; }
+      var holder = document.createElement("template");
+      holder.innerHTML = xhr.responseText.trim();
+      var fresh = holder.content.firstElementChild;
+      if (!fresh) { other.remove(); return; }
+      other.replaceWith(fresh);
+      if (window.htmx) { window.htmx.process(fresh); }
+    });
+  });
 })();
