@@ -47,6 +47,12 @@ def pytest_configure(config: pytest.Config) -> None:
         index = int(worker.removeprefix("gw") or 0) + base_index
         base = settings.CACHES["default"]["LOCATION"].rsplit("/", 1)[0]
         settings.CACHES["default"]["LOCATION"] = f"{base}/{index}"
+        settings.CACHES["shared"]["LOCATION"] = f"{base}/{index}"
+    else:
+        # The "shared" cache's files would be shared by the suite's workers and kept between
+        # runs: each test process keeps its own in memory (tests/notifications/
+        # test_counter_processes.py puts files back where two processes must share it).
+        settings.CACHES["shared"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
         # With REDIS_URL the product queues on RQ. The unit suites read what was queued in
         # the database and run it themselves; RQ, with real workers, retries and a killed
@@ -80,11 +86,13 @@ def _close_live_server_connections(**kwargs: Any) -> None:
 @pytest.fixture(autouse=True)
 def _clean_cache() -> None:
     from django.core.cache import cache as django_cache
+    from django.core.cache import caches
 
     from convergence.accounts.models import forget_open_school_year
     from convergence.core import fragments
 
     django_cache.clear()
+    caches["shared"].clear()
     fragments.recent.clear()
     forget_open_school_year()
     _forget_status_snapshot()

@@ -219,6 +219,21 @@ else:
         }
     }
     SESSION_ENGINE = "convergence.devices.sessions"
+# "shared": what one process changes and every other must see at once — the versions behind
+# the bell's unread count and the dashboard's announcements (notifications/counter.py,
+# portal/announcements.py), changed by the worker's fan-out and read by the web processes.
+# Redis when there is one; else files under the var folder (make run's web app, worker and
+# scheduler are separate processes, and a local-memory cache is each process's own).
+CACHES["shared"] = (
+    {**CACHES["default"]}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": _env("CONVERGENCE_SHARED_CACHE_DIR", str(VAR_DIR / "cache" / "shared")),
+        # Culling lists the folder: rare enough with room for every open page's person.
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    }
+)
 
 # Background work (core/taskqueue.py): RQ on Redis when REDIS_URL is set, else the database.
 if REDIS_URL:
@@ -704,12 +719,15 @@ WEBPUSH_SERVICE_HOSTS = _env_list(
     "CONVERGENCE_WEBPUSH_SERVICE_HOSTS",
     "fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com",
 )
-# Also accept http://127.0.0.1 endpoints (a local push service: tests); on with DEBUG.
-WEBPUSH_ALLOW_LOCAL_HTTP = _env_bool("CONVERGENCE_WEBPUSH_ALLOW_LOCAL_HTTP", default=DEBUG)
+# Also accept http://127.0.0.1 endpoints (a local push service: tests turn it on); off
+# unless asked for, even with DEBUG: a forged subscription must not reach the host's ports.
+WEBPUSH_ALLOW_LOCAL_HTTP = _env_bool("CONVERGENCE_WEBPUSH_ALLOW_LOCAL_HTTP", default=False)
 
 # --- REST API for services (api/, docs/api.md) --------------------------------------------
 # Requests a service's client may make per minute, then a 429 with Retry-After.
 API_REQUESTS_PER_MINUTE = int(_env("CONVERGENCE_API_REQUESTS_PER_MINUTE", "60"))
+# Refused API tokens (401) per minute from one address, then a 429 with Retry-After.
+API_BAD_TOKENS_PER_MINUTE = int(_env("CONVERGENCE_API_BAD_TOKENS_PER_MINUTE", "30"))
 # Recipients a service's client may name per hour, then a 429 with Retry-After.
 API_RECIPIENTS_PER_HOUR = int(_env("CONVERGENCE_API_RECIPIENTS_PER_HOUR", "10000"))
 # Largest request body accepted (bytes), then a 413: 1,000 recipients fit many times over.

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils.html import strip_tags
 
 from convergence.accounts.models import Role
@@ -38,11 +40,13 @@ def test_the_list_costs_the_same_queries_whatever_the_number(
     sent(head_of_school, title="Première", requires_ack=True)
     client.get("/annonces/")
     # Session, person, the receipts, the permission to manage (two role checks).
-    with django_assert_num_queries(5):
+    # At most 5 (one fewer with sessions in Redis), and the same for six announcements.
+    with CaptureQueriesContext(connection) as one:
         assert client.get("/annonces/").status_code == 200
+    assert len(one) <= 5
     for number in range(5):
         sent(head_of_school, title=f"Annonce {number}", requires_ack=True)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(len(one)):
         page = client.get("/annonces/")
     assert text_of(page).count("J'ai lu") == 6
 
@@ -228,8 +232,9 @@ def test_the_acknowledgement_page_costs_the_same_queries_whatever_the_audience(
     assert large.recipients_count > small.recipients_count
     client = client_of(head_of_school)
     client.get(f"/annonces/gestion/{small.pk}/lectures/")
-    with django_assert_num_queries(12) as small_queries:
+    with CaptureQueriesContext(connection) as small_queries:
         client.get(f"/annonces/gestion/{small.pk}/lectures/")
+    assert len(small_queries) <= 12
     with django_assert_num_queries(len(small_queries)):
         client.get(f"/annonces/gestion/{large.pk}/lectures/")
 
@@ -240,8 +245,9 @@ def test_the_authors_list_costs_the_same_queries_whatever_the_number(
     client = client_of(head_of_school)
     written(head_of_school)
     client.get("/annonces/gestion/")
-    with django_assert_num_queries(8) as queries:
+    with CaptureQueriesContext(connection) as queries:
         client.get("/annonces/gestion/")
+    assert len(queries) <= 8
     for number in range(4):
         written(head_of_school, title=f"Brouillon {number}")
     with django_assert_num_queries(len(queries)):

@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 
 from convergence.notifications.models import Notification
@@ -43,15 +43,15 @@ def _count_from_database(person_pk: int) -> int:
 def unread(person_pk: int) -> tuple[int, str]:
     """The person's unread count and the version it belongs to (the ETag's ingredient)."""
     try:
-        version = cache.get(_version_key(person_pk))
+        version = caches["shared"].get(_version_key(person_pk))
         if version is None:
             version = uuid.uuid4().hex
-            if not cache.add(_version_key(person_pk), version, VERSION_TIMEOUT):
-                version = cache.get(_version_key(person_pk)) or version
-        count = cache.get(_count_key(person_pk, version))
+            if not caches["shared"].add(_version_key(person_pk), version, VERSION_TIMEOUT):
+                version = caches["shared"].get(_version_key(person_pk)) or version
+        count = caches["shared"].get(_count_key(person_pk, version))
         if count is None:
             count = _count_from_database(person_pk)
-            cache.set(_count_key(person_pk, version), count, COUNT_TIMEOUT)
+            caches["shared"].set(_count_key(person_pk, version), count, COUNT_TIMEOUT)
         return int(count), str(version)
     except Exception:  # the cache is down: the database answers, nothing is kept
         logger.warning("Unread notifications: the cache does not answer.", exc_info=True)
@@ -65,7 +65,9 @@ def changed(person_pks: Iterable[int]) -> None:
 
     def bump() -> None:
         try:
-            cache.set_many({_version_key(pk): uuid.uuid4().hex for pk in pks}, VERSION_TIMEOUT)
+            caches["shared"].set_many(
+                {_version_key(pk): uuid.uuid4().hex for pk in pks}, VERSION_TIMEOUT
+            )
         except Exception:
             logger.warning("Unread notifications: cannot reach the cache.", exc_info=True)
 

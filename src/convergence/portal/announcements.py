@@ -26,7 +26,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -135,7 +135,7 @@ def _person_key(person_pk: int) -> str:
 def _bump(keys: list[str]) -> None:
     def bump() -> None:
         try:
-            cache.set_many({key: uuid.uuid4().hex for key in keys}, VERSION_TIMEOUT)
+            caches["shared"].set_many({key: uuid.uuid4().hex for key in keys}, VERSION_TIMEOUT)
         except Exception:
             logger.warning("Announcements board: cannot reach the cache.", exc_info=True)
 
@@ -209,22 +209,22 @@ def board_of(user: User, *, now: datetime.datetime | None = None, fresh: bool = 
         return _compute(user.pk, moment)
     person_key = _person_key(user.pk)
     try:
-        versions = cache.get_many([GLOBAL_VERSION_KEY, person_key])
+        versions = caches["shared"].get_many([GLOBAL_VERSION_KEY, person_key])
         for key in (GLOBAL_VERSION_KEY, person_key):
             if key not in versions:
                 fresh_version = uuid.uuid4().hex
-                if not cache.add(key, fresh_version, VERSION_TIMEOUT):
-                    fresh_version = cache.get(key) or fresh_version
+                if not caches["shared"].add(key, fresh_version, VERSION_TIMEOUT):
+                    fresh_version = caches["shared"].get(key) or fresh_version
                 versions[key] = fresh_version
         board_key = (
             f"portal:announcements:board:{user.pk}:"
             f"{versions[GLOBAL_VERSION_KEY]}:{versions[person_key]}"
         )
-        board = cache.get(board_key)
+        board = caches["shared"].get(board_key)
         if isinstance(board, Board) and (board.valid_until is None or board.valid_until > moment):
             return board
         board = _compute(user.pk, moment)
-        cache.set(board_key, board, BOARD_TIMEOUT)
+        caches["shared"].set(board_key, board, BOARD_TIMEOUT)
         return board
     except Exception:  # the cache is down: the database answers, nothing is kept
         logger.warning("Announcements board: the cache does not answer.", exc_info=True)
