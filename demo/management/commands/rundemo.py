@@ -35,6 +35,13 @@ class Command(BaseCommand):
         parser.add_argument("--arena-port", type=int, default=8002)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from demo.notifications import prepare_teacher_notifications
+
+        if prepare_teacher_notifications():
+            self.stdout.write(
+                "Sophie Bernard reçoit les annonces par courriel tout de suite et sur ses "
+                "appareils (ses préférences de notification de démonstration)."
+            )
         python = sys.executable
         manage = [python, "-m", "django"]
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "convergence.settings"}
