@@ -50,15 +50,17 @@ def post(
     *,
     key: str | None = None,
     content_type: str = "application/json",
+    **extra: Any,
 ) -> Any:
     """POST ``payload`` (a dict, as JSON, or raw ``bytes``/``str``) to the endpoint, with a
-    fresh Idempotency-Key unless ``key`` is given (``""``: none)."""
+    fresh Idempotency-Key unless ``key`` is given (``""``: none); ``extra``: WSGI environ
+    (``REMOTE_ADDR``…)."""
     headers: dict[str, str] = {}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     if key != "":
         headers["Idempotency-Key"] = key if key is not None else uuid.uuid4().hex
-    return Client().post(ENDPOINT, payload, content_type=content_type, headers=headers)
+    return Client().post(ENDPOINT, payload, content_type=content_type, headers=headers, **extra)
 
 
 def payload(*logins: str, **fields: Any) -> dict[str, Any]:

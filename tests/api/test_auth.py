@@ -8,11 +8,14 @@ from typing import Any
 
 from django.test import Client
 from django.utils import timezone
-from oauth2_provider.models import AccessToken
+from oauth2_provider.models import AccessToken, Application
 
 from convergence.api.models import ApiClient
+from convergence.core.blueprints import apply
+from convergence.sso import clients
 from convergence.sso.tokens import checksum
 from tests.api.conftest import payload, post, service_token, token_response
+from tests.conftest import demo_blueprint
 from tests.sso.conftest import obtain_code, redeem, signed_in
 
 # --- the token endpoint ------------------------------------------------------------------
@@ -88,6 +91,34 @@ def test_client_no_longer_an_api_client_gets_nothing(demo: None) -> None:
     # Back to what any catalogue client gets: no client credentials at all.
     assert response.status_code == 400
     assert response.json()["error"] == "unauthorized_client"
+
+
+def _make_arena_public() -> None:
+    """As an administrator switching the client to public in the administration would: the
+    stored secret is left as it was."""
+    Application.objects.filter(client_id="arena-demo").update(client_type=Application.CLIENT_PUBLIC)
+    clients.forget()
+
+
+def test_public_client_with_its_old_secret_gets_no_token(demo: None) -> None:
+    _make_arena_public()
+
+    response = token_response("notifications:annonces")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "unauthorized_client"
+    assert not AccessToken.objects.exists()
+
+
+def test_client_switched_to_public_in_the_blueprint_loses_its_secret(demo: None) -> None:
+    arena = next(item for item in demo_blueprint()["services"] if item["slug"] == "arena")
+    oidc = {key: value for key, value in arena["oidc"].items() if key != "client_secret"}
+    apply({"services": [{**arena, "oidc": {**oidc, "public": True}}]})
+
+    response = token_response("notifications:annonces")
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
 
 
 # --- the bearer token at the API ---------------------------------------------------------
@@ -184,4 +215,13 @@ def test_security_category_is_refused_with_why(teacher: Any, arena_token: str) -
     assert response.status_code == 403
     assert response.json()["code"] == "categorie_interdite"
     assert "sécurité" in response.json()["detail"]
+    assert not teacher.notifications.exists()
+
+
+def test_token_of_a_client_since_switched_to_public_is_refused(
+    teacher: Any, arena_token: str
+) -> None:
+    _make_arena_public()
+
+    assert post(arena_token, payload(teacher.login)).status_code == 401
     assert not teacher.notifications.exists()

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from convergence.api.actions import signed_title
+from convergence.api.auth import Caller
+from convergence.api.schemas import TITLE_LENGTH as API_TITLE_LENGTH
 from convergence.audit.models import AuditEvent
+from convergence.core.notify import TITLE_LENGTH
+from convergence.portal.models import Service
+from convergence.sso.models import OidcClient
 from tests.api.conftest import payload, post
 
 
@@ -17,7 +23,7 @@ def test_served_person_is_notified_and_the_call_audited(teacher: Any, arena_toke
     assert body["ignores"] == []
     notification = teacher.notifications.get()
     assert notification.category == "annonces"
-    assert notification.title == "Arena fermé samedi"
+    assert notification.title == "Arena : Arena fermé samedi"
     assert notification.url == "/notifications/"
     assert notification.body.startswith("Maintenance annuelle.")
     assert "Arena" in notification.body.splitlines()[-1]
@@ -66,8 +72,6 @@ def test_suspended_account_is_ignored(teacher: Any, arena_token: str) -> None:
 
 
 def test_unpublished_service_serves_nobody(teacher: Any, arena_token: str) -> None:
-    from convergence.portal.models import Service
-
     Service.objects.filter(slug="arena").update(is_published=False)
 
     response = post(arena_token, payload(teacher.login))
@@ -89,3 +93,57 @@ def test_the_example_of_the_documentation(
     assert response.json()["notifies"] == 2
     assert response.json()["ignores"] == [pupil.login, "inconnu"]
     assert [teacher.login, head_of_school.login, pupil.login] == ["sbernard", "pgirard", "lmartin"]
+
+
+# --- a service cannot pass itself off as the portal ------------------------------------------
+
+
+def test_stored_title_starts_with_the_service_name(teacher: Any, arena_token: str) -> None:
+    # A push shows the title and the start of the body; an e-mail's subject is the title:
+    # the line naming the service at the end of the body is not always seen.
+    response = post(
+        arena_token,
+        payload(teacher.login, titre="Portail : changez votre mot de passe", texte="x" * 1800),
+    )
+
+    assert response.status_code == 202, response.content
+    notification = teacher.notifications.get()
+    assert notification.title == "Arena : Portail : changez votre mot de passe"
+    assert notification.body.splitlines()[-1] == "Envoyé par le service « Arena »."
+
+
+def test_title_longer_than_the_room_left_by_the_service_name_is_refused(
+    teacher: Any, arena_token: str
+) -> None:
+    response = post(arena_token, payload(teacher.login, titre="t" * (API_TITLE_LENGTH + 1)))
+
+    assert response.status_code == 422
+    assert response.json()["erreurs"] == [
+        {"champ": "titre", "message": f"Au plus {API_TITLE_LENGTH} caractères."}
+    ]
+
+
+def _caller_named(name: str) -> Caller:
+    """A caller whose service is named ``name`` (its client is not read by the title)."""
+    return Caller(
+        oidc_client=OidcClient(), client_id="c", service=Service(name=name), scopes=frozenset()
+    )
+
+
+def test_the_longest_name_and_title_fit_the_notification() -> None:
+    length = Service._meta.get_field("name").max_length
+    assert isinstance(length, int)
+    longest_name = "N" * length
+
+    signed = signed_title(_caller_named(longest_name), "t" * API_TITLE_LENGTH)
+
+    assert signed == f"{longest_name} : {'t' * API_TITLE_LENGTH}"
+    assert len(signed) <= TITLE_LENGTH
+
+
+def test_a_title_too_long_is_trimmed_never_the_service_name() -> None:
+    signed = signed_title(_caller_named("Arena"), "t" * 300)
+
+    assert len(signed) == TITLE_LENGTH
+    assert signed.startswith("Arena : ttt")
+    assert signed.endswith("…")

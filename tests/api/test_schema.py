@@ -25,6 +25,7 @@ def api_schema(demo: None, settings: Any) -> Iterator[Any]:
     # Many calls in a few seconds: the limits are not what is tested here.
     settings.API_REQUESTS_PER_MINUTE = 100_000
     settings.API_RECIPIENTS_PER_HOUR = 10_000_000
+    settings.API_BAD_TOKENS_PER_MINUTE = 100_000
     # As Django's test client does: the end of a request must not close the test's
     # connection (and with it the transaction holding the demo).
     signals.request_finished.disconnect(close_old_connections)

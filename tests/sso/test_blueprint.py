@@ -61,6 +61,50 @@ def test_oidc_client_declared_with_its_tile_and_reloaded_idempotently() -> None:
 
 
 @pytest.mark.django_db
+def test_client_switched_to_public_keeps_no_usable_secret() -> None:
+    confidential = {
+        "client_id": "appli",
+        "client_secret": SECRET,
+        "redirect_uris": ["https://appli.exemple.fr/cb"],
+    }
+    apply(service(oidc=confidential))
+
+    apply(
+        service(
+            oidc={
+                "client_id": "appli",
+                "public": True,
+                "redirect_uris": ["https://appli.exemple.fr/cb"],
+            }
+        )
+    )
+
+    application = Application.objects.get()
+    assert application.client_type == Application.CLIENT_PUBLIC
+    assert not check_password(SECRET, application.client_secret)
+    assert not check_password("", application.client_secret)
+    # An unhashed empty value would match an empty secret (sso/grants.py, the toolkit).
+    assert application.client_secret.startswith("client_secret_sha256$")
+
+
+@pytest.mark.django_db
+def test_public_client_reloaded_keeps_its_stored_value() -> None:
+    declaration = service(
+        oidc={
+            "client_id": "appli",
+            "public": True,
+            "redirect_uris": ["https://appli.exemple.fr/cb"],
+        }
+    )
+    apply(declaration)
+    stored = Application.objects.get().client_secret
+
+    apply(declaration)
+
+    assert Application.objects.get().client_secret == stored
+
+
+@pytest.mark.django_db
 def test_short_secret_refused_in_french_and_nothing_saved() -> None:
     with pytest.raises(BlueprintError, match="au moins 32 caractères"):
         apply(service(oidc={"client_id": "appli", "client_secret": "court", "redirect_uris": []}))

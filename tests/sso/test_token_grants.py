@@ -379,6 +379,22 @@ def test_public_client_cannot_use_client_credentials(phone: RelyingParty) -> Non
     assert response.json()["error"] == "invalid_client"
 
 
+def test_catalogue_client_made_public_gets_no_service_scope_with_its_old_secret(
+    arena: RelyingParty,
+) -> None:
+    # The demo's Arena holds API scopes (blueprint ``api:``); here it is the ``arena`` client.
+    assert _server_token(arena, scope="notifications:annonces").status_code == 200
+    Application.objects.filter(client_id=arena.client_id).update(
+        client_type=Application.CLIENT_PUBLIC
+    )
+    clients.forget()
+
+    response = _server_token(arena, scope="notifications:annonces")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "unauthorized_client"
+
+
 def test_a_client_credentials_grant_writes_one_row(
     mail_server: RelyingParty, django_assert_num_queries: Any
 ) -> None:

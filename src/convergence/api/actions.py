@@ -17,7 +17,7 @@ from convergence.api import audience, errors, events, limits
 from convergence.api.auth import Caller
 from convergence.api.models import IdempotentRequest
 from convergence.audit.actions import record_event
-from convergence.core.notify import notify
+from convergence.core.notify import TITLE_LENGTH, notify
 
 ACCEPTED = 202
 
@@ -36,6 +36,19 @@ def notification_key(caller: Caller, idempotency_key: str) -> str:
     client and a digest of the idempotency key, within ``core.notify.KEY_LENGTH``."""
     digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
     return f"api-{caller.oidc_client.pk}-{digest}"
+
+
+def signed_title(caller: Caller, title: str) -> str:
+    """The notification's title after the service's name (« Arena : … »): a push or an
+    e-mail subject shows the title, not always the end of the body, so the service is named
+    where it is always seen. The service's words are trimmed, never its name."""
+    name = " ".join(caller.service.name.split())
+    signed = _("%(service)s : %(title)s") % {"service": name, "title": title}
+    excess = len(signed) - TITLE_LENGTH
+    if excess > 0:
+        shortened = title[: max(0, len(title) - excess - 1)].rstrip() + "…"
+        signed = _("%(service)s : %(title)s") % {"service": name, "title": shortened}
+    return signed[:TITLE_LENGTH]
 
 
 def signed_body(caller: Caller, text: str) -> str:
@@ -74,11 +87,12 @@ def post_notification(
     The caller (a service, not a person) is the acting party. One transaction: the key is
     claimed first by inserting its row (unique per client: of two identical calls at once,
     the second waits for the first and replays its answer), the recipients are counted
-    against the client's hourly limit, ``core.notify.notify`` stores the notifications (with
-    :func:`notification_key`, a second guard), the answer is kept on the row and
-    ``api.notifications_posted`` audited. The same key with the same request within
-    ``API_IDEMPOTENCY_HOURS`` replays the stored answer and writes nothing; with another
-    request it raises a 409 ``ApiProblem``; a 429 writes nothing either.
+    against the client's hourly limit, ``core.notify.notify`` stores the notifications (title
+    and body signed with the service's name; :func:`notification_key`, a second guard), the
+    answer is kept on the row and ``api.notifications_posted`` audited. The same key with
+    the same request within ``API_IDEMPOTENCY_HOURS`` replays the stored answer and writes
+    nothing; with another request it raises a 409 ``ApiProblem``; a 429 writes nothing
+    either.
     """
     client = caller.oidc_client
     expired = timezone.now() - datetime.timedelta(hours=settings.API_IDEMPOTENCY_HOURS)
@@ -107,7 +121,7 @@ def post_notification(
         created = notify(
             people,
             category=category,
-            title=title,
+            title=signed_title(caller, title),
             body=signed_body(caller, text),
             url=url,
             key=notification_key(caller, idempotency_key),

@@ -32,7 +32,9 @@ RESPONSES = {
     "413": "Corps de requête trop volumineux.",
     "415": "Corps qui n'est pas en application/json.",
     "422": "Données invalides : les champs en cause sont dans « erreurs ».",
-    "429": "Trop de requêtes ou de destinataires : attendre Retry-After secondes.",
+    "429": (
+        "Trop de requêtes, de destinataires ou de jetons refusés : attendre Retry-After secondes."
+    ),
     "503": "Portail momentanément indisponible : réessayer après Retry-After secondes.",
 }
 

@@ -19,7 +19,9 @@ MAX_RECIPIENTS = 1000
 NO_NUL = r"^[^\x00]*$"
 NOT_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"
 LOCAL_PATH = r"^(/|/[^/\\\x00-\x1f\x7f][^\\\x00-\x1f\x7f]*)?$"
-TITLE_LENGTH = 200
+# core.notify's 200 characters, less the service's name (80 at most) and « : » that
+# actions.signed_title puts first, with a margin.
+TITLE_LENGTH = 110
 # core.notify's 2,000 characters, less the line naming the service (actions.signed_body).
 TEXT_LENGTH = 1800
 
@@ -90,7 +92,11 @@ class NotificationIn(Schema):
         min_length=1,
         max_length=TITLE_LENGTH,
         pattern=NOT_BLANK,
-        description="Une ligne, au plus 200 caractères.",
+        description=(
+            "Une ligne, au plus 110 caractères. Le portail la fait précéder du nom du "
+            "service (« Arena : <titre> ») : une notification poussée ou l'objet d'un "
+            "courriel montre toujours qui l'envoie."
+        ),
     )
     texte: Annotated[str, AfterValidator(_plain)] = Field(
         "",

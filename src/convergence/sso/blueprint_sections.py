@@ -11,7 +11,8 @@ services:
       post_logout_redirect_uris: [https://arena.exemple.fr/]
       backchannel_logout_uri: https://arena.exemple.fr/oidc/backchannel-logout
       first_party: true        # no consent page
-      public: false            # a public client (no secret) still needs PKCE
+      public: false            # a public client (no secret) still needs PKCE; made
+                               # public, its old secret is replaced by an unknown one
       algorithm: RS256         # optional; the only ID token algorithm (sso/signing.py)
   - slug: ent
     cas:
@@ -32,6 +33,7 @@ import os
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import Application
 
 from convergence.core.blueprints import BlueprintError, LoadReport
@@ -75,6 +77,9 @@ def _application(
         client_id=client_id
     )
     application.name = name
+    was_confidential = (
+        application.pk is not None and application.client_type == Application.CLIENT_CONFIDENTIAL
+    )
     application.client_type = (
         Application.CLIENT_PUBLIC if public else Application.CLIENT_CONFIDENTIAL
     )
@@ -90,6 +95,10 @@ def _application(
     secret = _secret(slug, data)
     if public and secret:
         raise BlueprintError(f"{slug} : un client public n'a pas de secret.")
+    if public and was_confidential:
+        # The old secret must not outlive the switch: replaced by a random one nobody
+        # knows (hashed on save), not emptied, which an empty password would match.
+        application.client_secret = generate_client_secret()
     if not public:
         if secret is None and application.pk is None:
             raise BlueprintError(f"{slug} : un client confidentiel a besoin d'un secret.")

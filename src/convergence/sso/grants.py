@@ -20,7 +20,7 @@ own (``validators.py``) on top:
 - client credentials: servers' scopes only (``introspection``), no refresh token; or, for a
   catalogue service's client, the service scopes an app above registered for it
   (:func:`register_service_scopes`: the API's ``notifications:<category>``), whatever the
-  client's own grant type — and nothing else.
+  client's own grant type — and nothing else; a public client gets none of them.
 
 Anything unusual — a query string, an ``Origin`` header (CORS), RFC 8707 ``resource``,
 repeated parameters, a custom token generator — goes to the toolkit, as does every other
@@ -245,7 +245,11 @@ def _client_credentials(request: HttpRequest) -> tuple[dict[str, Any], Any]:
     server = application.allows_grant_type(Application.GRANT_CLIENT_CREDENTIALS)
     granted = frozenset() if server else service_scopes(application)
     if granted and not SERVER_SCOPES.intersection(asked):
-        # A catalogue service's client: the scopes granted to it, never a server's.
+        # A catalogue service's client: the scopes granted to it, never a server's. Only a
+        # confidential one (RFC 6749 §4.4): a public client's stored secret, left from when
+        # it was confidential, proves nothing; the toolkit answers it ``unauthorized_client``.
+        if application.client_type != Application.CLIENT_CONFIDENTIAL:
+            raise errors.UnauthorizedClientError()
         scopes = asked or sorted(granted)
         if not set(scopes) <= granted:
             raise errors.InvalidScopeError()
