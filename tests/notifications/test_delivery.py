@@ -10,11 +10,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from freezegun import freeze_time
 
+from convergence.accounts.mailing import contact_address
+from convergence.accounts.models import AccountState
 from convergence.audit.models import AuditEvent
 from convergence.core import notify as registry
 from convergence.core.notify import Category, NoSink, notify
 from convergence.notifications import actions
-from convergence.notifications.models import EmailMode, EmailState, Notification
+from convergence.notifications.models import (
+    EmailMode,
+    EmailState,
+    Notification,
+    PushState,
+    PushSubscription,
+)
 from convergence.notifications.preferences import Schedule, grid_of, schedule_of
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -74,7 +82,7 @@ def test_without_a_sink_notify_raises_instead_of_dropping(pupil: Any) -> None:
         {"title": "   "},
     ],
 )
-def test_bad_calls_are_refused(pupil: Any, fields: dict[str, str]) -> None:
+def test_bad_calls_are_refused(pupil: Any, fields: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         notify([pupil], **{"category": Category.ANNONCES, "title": "Réunion", **fields})
 
@@ -134,27 +142,42 @@ def test_security_cannot_be_switched_off_and_ignores_quiet_hours_and_digest(
     assert Notification.objects.of(teacher).get().read_at is None
 
 
-def test_an_account_not_yet_activated_gets_security_mail_only(
-    parent: Any, mailoutbox: list[Any]
+@pytest.mark.parametrize(
+    "state", [AccountState.INVITED, AccountState.SUSPENDED, AccountState.ARCHIVED]
+)
+def test_an_account_not_active_gets_security_and_assistance_mail_only(
+    parent: Any, mailoutbox: list[Any], state: str
 ) -> None:
-    """A parent told about their child's account before activating their own: at the
-    address the school gave. Nothing else, and nothing at all once suspended."""
-    from convergence.accounts.models import AccountState
-
-    parent.state = AccountState.INVITED
+    """It cannot open the centre: a parent told about their child's account before
+    activating their own, a suspended account told about a reset or answered on its
+    ticket, at its contact address. Nothing else."""
+    parent.state = state
     parent.save(update_fields=["state"])
     with freeze_time(TUESDAY_10):
         _tell([parent], category=Category.SECURITE, title="Lettre d'activation réimprimée")
+        _tell([parent], category=Category.ASSISTANCE, title="Réponse à votre demande")
         _tell([parent], category=Category.ANNONCES, title="Réunion")
-        assert actions.deliver_due_mail() == 1
-    assert [message.subject for message in mailoutbox] == [
-        "[Sécurité] Lettre d'activation réimprimée"
+        _tell([parent], category=Category.INCIDENTS, title="Maintenance")
+        assert actions.deliver_due_mail() == 2
+    assert sorted(message.subject for message in mailoutbox) == [
+        "[Assistance] Réponse à votre demande",
+        "[Sécurité] Lettre d'activation réimprimée",
     ]
-    parent.state = AccountState.SUSPENDED
-    parent.save(update_fields=["state"])
+
+
+def test_a_digest_of_an_account_no_longer_active_keeps_only_assistance(
+    teacher: Any, mailoutbox: list[Any]
+) -> None:
+    _save(teacher, digest_hour=18)
     with freeze_time(TUESDAY_10):
-        _tell([parent], category=Category.SECURITE, title="Encore")
-        assert actions.deliver_due_mail() == 0
+        _tell([teacher], category=Category.ASSISTANCE, title="Réponse à votre demande")
+        _tell([teacher], category=Category.ANNONCES, title="Conseil pédagogique")
+    teacher.state = AccountState.SUSPENDED
+    teacher.save(update_fields=["state"])
+    with freeze_time(TUESDAY_10.replace(hour=18, minute=2)):
+        assert actions.send_digests() == 1
+    (digest,) = mailoutbox
+    assert "Réponse à votre demande" in digest.body and "Conseil pédagogique" not in digest.body
 
 
 def test_quiet_hours_hold_the_email_but_not_the_centre(pupil: Any, mailoutbox: list[Any]) -> None:
@@ -219,3 +242,99 @@ def test_changing_preferences_is_audited(teacher: Any) -> None:
     assert event.actor == teacher
     assert "annonces/email" in event.data["off"]
     assert event.data["email_mode"] == "immediate"
+
+
+# --- urgent notifications --------------------------------------------------------------------
+
+
+def _a_device(person: Any) -> None:
+    PushSubscription.objects.create(
+        person=person,
+        endpoint=f"https://fcm.googleapis.com/fcm/send/{person.pk}",
+        p256dh="k",
+        auth="a",
+    )
+
+
+def test_an_urgent_notification_skips_the_digest_and_quiet_hours(
+    teacher: Any, mailoutbox: list[Any]
+) -> None:
+    assert schedule_of(teacher).email_mode == EmailMode.DIGEST  # staff default
+    _a_device(teacher)
+    with freeze_time(TUESDAY_22):
+        notify(
+            [teacher],
+            category=Category.INCIDENTS,
+            title="À confirmer : ENT indisponible",
+            urgent=True,
+        )
+        notify([teacher], category=Category.INCIDENTS, title="Maintenance prévue")
+        assert actions.deliver_due_mail() == 1
+    assert [message.subject for message in mailoutbox] == [
+        "[Incidents et maintenances] À confirmer : ENT indisponible"
+    ]
+    urgent = Notification.objects.get(title__startswith="À confirmer")
+    assert urgent.push_state == PushState.WAITING and urgent.push_due_at == TUESDAY_22
+    calm = Notification.objects.get(title="Maintenance prévue")
+    assert calm.email_state == EmailState.DIGEST
+    assert calm.push_due_at is not None and calm.push_due_at > TUESDAY_22
+
+
+def test_an_urgent_notification_still_honours_a_category_switched_off(teacher: Any) -> None:
+    _a_device(teacher)
+    _save(teacher, off=((Category.INCIDENTS, "email"), (Category.INCIDENTS, "push")))
+    with freeze_time(TUESDAY_22):
+        notify([teacher], category=Category.INCIDENTS, title="À confirmer", urgent=True)
+    notification = Notification.objects.of(teacher).get()
+    assert notification.email_state == EmailState.NONE
+    assert notification.push_state == PushState.NONE
+
+
+def test_a_probes_draft_reaches_the_dsi_at_once(dsi: Any, mailoutbox: list[Any]) -> None:
+    from convergence.portal.models import Service
+    from convergence.status import actions as status_actions
+    from convergence.status import notify as status_notify
+    from convergence.status.models import Impact
+
+    assert schedule_of(dsi).email_mode == EmailMode.DIGEST
+    with freeze_time(SATURDAY_10):  # a quiet weekend, and the DSI takes a digest
+        draft = status_actions.open_incident(
+            acting_user=None,
+            title="Messagerie indisponible",
+            impact=Impact.DOWN,
+            services=[Service.objects.get(slug="messagerie")],
+            message="La messagerie ne répond plus depuis 8 h 02.",
+            publish=False,
+            automatic=True,
+        )
+        assert status_notify.send("draft", draft.pk) == 1
+        assert actions.deliver_due_mail() == 1
+    (message,) = mailoutbox
+    assert message.to == [contact_address(dsi)]
+    assert message.subject == "[Incidents et maintenances] À confirmer : Messagerie indisponible"
+
+
+# --- switching a category off -----------------------------------------------------------------
+
+
+def test_switching_a_channel_off_cancels_what_waits_there(
+    pupil: Any, teacher: Any, mailoutbox: list[Any]
+) -> None:
+    _a_device(pupil)
+    with freeze_time(TUESDAY_22):  # quiet hours: e-mail and push wait for the morning
+        _tell([pupil], category=Category.ASSISTANCE, title="Ticket résolu")
+        _tell([teacher], category=Category.ANNONCES, title="Conseil pédagogique")  # digest
+    waiting = Notification.objects.get(title="Ticket résolu")
+    assert (waiting.email_state, waiting.push_state) == (EmailState.WAITING, PushState.WAITING)
+    assert Notification.objects.get(title="Conseil pédagogique").email_state == EmailState.DIGEST
+
+    _save(pupil, off=((Category.ASSISTANCE, "email"), (Category.ASSISTANCE, "push")))
+    _save(teacher, off=((Category.ANNONCES, "email"),))
+    waiting.refresh_from_db()
+    assert (waiting.email_state, waiting.email_due_at) == (EmailState.NONE, None)
+    assert (waiting.push_state, waiting.push_due_at) == (PushState.NONE, None)
+    assert Notification.objects.get(title="Conseil pédagogique").email_state == EmailState.NONE
+    with freeze_time(WEDNESDAY_7.replace(hour=18, minute=1)):
+        assert actions.deliver_due_mail() == 0
+        assert actions.send_digests() == 0
+    assert mailoutbox == []

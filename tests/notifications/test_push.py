@@ -405,3 +405,69 @@ def test_purge_deletes_old_read_and_very_old_unread(teacher: Any) -> None:
         "Non lue récente",
         "Lue récemment",
     }
+
+
+# --- what cannot stall the pushes ---------------------------------------------------------
+
+
+def _size(message: dict[str, str]) -> int:
+    return len(json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def test_an_oversized_notification_is_pushed_cut_to_fit_and_the_next_still_goes(
+    teacher: Any, push_service: PushService
+) -> None:
+    browser = Browser(f"{push_service.origin}/push/phone")
+    browser.subscribe(teacher)
+    title = "😀" * 200  # 4 bytes each in UTF-8
+    with freeze_time(TUESDAY_10):
+        _tell(
+            [teacher],
+            category=Category.SECURITE,
+            title=title,
+            body="𝄞" * 2000,
+            url="/recherche/?q=" + "😀" * 480,
+        )
+        _tell([teacher], category=Category.SECURITE, title="Après")
+    assert push_actions.deliver_due_push(now=TUESDAY_10) == 2
+    first, second = (browser.read(received) for received in push_service.received)
+    assert first["title"] == title
+    assert first["url"] == "/notifications/"  # the link did not fit: the centre
+    assert first["body"].startswith("𝄞") and first["body"].endswith("…")
+    assert _size(first) <= push.PAYLOAD_BYTES
+    assert second["title"] == "Après"
+
+
+def test_the_payload_shortens_the_body_then_the_title_to_fit() -> None:
+    url = "/" + "é" * 499  # 999 bytes: kept
+    message = push.payload(title="😀" * 200, body="😀" * 300, url=url, tag="notification-1")
+    assert message["url"] == url and message["title"] == "😀" * 200
+    assert message["body"].endswith("…") and len(message["body"]) < 300
+    assert _size(message) <= push.PAYLOAD_BYTES
+    huge = push.payload(title="😀" * 1000, body="x", url=url, tag="notification-2")
+    assert huge["body"] == "" and huge["title"].endswith("…")
+    assert _size(huge) <= push.PAYLOAD_BYTES
+
+
+def test_a_device_that_fails_unexpectedly_does_not_stop_the_others(
+    teacher: Any, push_service: PushService, caplog: Any
+) -> None:
+    # Keys that are no point of the curve: the encryption itself fails for this device.
+    PushSubscription.objects.create(
+        person=teacher,
+        endpoint=f"{push_service.origin}/push/broken",
+        p256dh=b64u(b"\x04" + b"\x01" * 64),
+        auth=b64u(os.urandom(16)),
+        label="Ancien navigateur",
+    )
+    browser = Browser(f"{push_service.origin}/push/ok")
+    browser.subscribe(teacher)
+    with freeze_time(TUESDAY_10):
+        _tell([teacher], category=Category.SECURITE, title="Un")
+        _tell([teacher], category=Category.SECURITE, title="Deux")
+    assert push_actions.deliver_due_push(now=TUESDAY_10) == 2
+    assert [browser.read(received)["title"] for received in push_service.received] == [
+        "Un",
+        "Deux",
+    ]
+    assert "failed unexpectedly" in caplog.text

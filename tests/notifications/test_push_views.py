@@ -166,3 +166,30 @@ def test_my_data_lists_notifications_settings_and_devices_without_keys(teacher: 
     assert device.p256dh not in dumped and device.auth not in dumped
     assert device.endpoint not in dumped
     assert "notifications" in sections and "notification_preferences" in sections
+
+
+def test_subscribing_is_limited_per_person(teacher: Any, pupil: Any) -> None:
+    """A script posting subscriptions in a loop cannot churn the devices or the trail."""
+    client = client_of(teacher)
+    for number in range(push_actions.SUBSCRIBE_PER_HOUR):
+        document = subscription(f"https://fcm.googleapis.com/fcm/send/{number}")
+        assert post_json(client, document).status_code == 201
+    refused = post_json(client, subscription("https://fcm.googleapis.com/fcm/send/encore"))
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Réessayez dans" in refused.json()["error"]
+    assert not PushSubscription.objects.filter(endpoint__endswith="/encore").exists()
+    # Another person is not held by it.
+    assert post_json(client_of(pupil), subscription()).status_code == 201
+
+
+def test_the_same_browser_subscribed_again_unchanged_is_not_audited_again(teacher: Any) -> None:
+    client = client_of(teacher)
+    document = subscription()
+    for _attempt in range(3):
+        assert post_json(client, document, HTTP_USER_AGENT=FIREFOX).status_code == 201
+    added = AuditEvent.objects.filter(event_type="notifications.push_device_added")
+    assert added.count() == 1
+    refreshed = subscription()  # the browser renewed its keys: that is a change
+    assert post_json(client, refreshed, HTTP_USER_AGENT=FIREFOX).status_code == 201
+    assert added.count() == 2
+    assert PushSubscription.objects.get().p256dh == refreshed["keys"]["p256dh"]

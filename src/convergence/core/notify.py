@@ -54,6 +54,7 @@ class Sink(Protocol):
         body: str,
         url: str,
         key: str,
+        urgent: bool,
     ) -> int: ...
 
 
@@ -92,11 +93,14 @@ def notify(
     body: str = "",
     url: str = "",
     key: str = "",
+    urgent: bool = False,
 ) -> int:
     """Tell ``recipients`` (users) something of ``category``: ``title`` (one line), an
     optional ``body`` (plain text) and ``url`` (a local path, where the notification
     leads). ``key`` makes it idempotent: a second call with the same key for the same person
-    adds nothing. The number of notifications created.
+    adds nothing. ``urgent`` sends its e-mail and push at once, past the digest and quiet
+    hours (as security ones go), while still honouring each person's choice for the
+    category. The number of notifications created.
 
     Raises ``ValueError`` for an unknown category, an empty title, fields too long or a url
     that is not a local path; :class:`NoSink` when no sink is registered.
@@ -116,7 +120,15 @@ def notify(
     people = {person.pk: person for person in recipients if getattr(person, "pk", None)}
     if not people:
         return 0
-    return sink(list(people.values()), category=category, title=title, body=body, url=url, key=key)
+    return sink(
+        list(people.values()),
+        category=category,
+        title=title,
+        body=body,
+        url=url,
+        key=key,
+        urgent=urgent,
+    )
 
 
 def notify_template(
@@ -127,6 +139,7 @@ def notify_template(
     category: str,
     url: str = "",
     key: str = "",
+    urgent: bool = False,
 ) -> int:
     """``notify`` with the title rendered from ``<template>_subject.txt`` and the body from
     ``<template>_body.txt`` (plain text; ``academie_name`` in the context), for the messages
@@ -142,4 +155,5 @@ def notify_template(
         body=body[:BODY_LENGTH],
         url=url,
         key=key,
+        urgent=urgent,
     )

@@ -53,10 +53,12 @@ READ_KEPT_DAYS = 90
 UNREAD_KEPT_DAYS = 365
 
 
-def _email_plan(plan: Plan, category: str, now: datetime.datetime) -> tuple[str, Any]:
+def _email_plan(
+    plan: Plan, category: str, now: datetime.datetime, *, urgent: bool
+) -> tuple[str, Any]:
     if not plan.email:
         return EmailState.NONE, None
-    if category in LOCKED:  # security: now, whatever the quiet hours or the digest
+    if category in LOCKED or urgent:  # now, whatever the quiet hours or the digest
         return EmailState.WAITING, now
     if plan.schedule.email_mode == EmailMode.DIGEST:
         return EmailState.DIGEST, None
@@ -64,11 +66,11 @@ def _email_plan(plan: Plan, category: str, now: datetime.datetime) -> tuple[str,
 
 
 def _push_plan(
-    plan: Plan, category: str, now: datetime.datetime, has_device: bool
+    plan: Plan, category: str, now: datetime.datetime, *, has_device: bool, urgent: bool
 ) -> tuple[str, Any]:
     if not plan.push or not has_device:
         return PushState.NONE, None
-    if category in LOCKED:  # security: now, whatever the quiet hours
+    if category in LOCKED or urgent:  # now, whatever the quiet hours
         return PushState.WAITING, now
     return PushState.WAITING, plan.schedule.quiet_ends(now)
 
@@ -92,15 +94,17 @@ def store(
     body: str,
     url: str,
     key: str,
+    urgent: bool = False,
     on_due: Callable[[], None] | None = None,
     on_push_due: Callable[[], None] | None = None,
 ) -> int:
     """What ``core.notify.notify`` does (through ``sink.py``): one notification per person
     (already read when the person switched this category off on the portal), its e-mail
     and its push planned per their preferences (a push only for people with a subscribed
-    device); when some e-mail is due now, ``on_due`` is called once committed, and
-    ``on_push_due`` when some push is (the sink hands the sending to the worker). The
-    number created (a person who already has ``key`` gets nothing)."""
+    device; an ``urgent`` one due now, past the digest and quiet hours, like security);
+    when some e-mail is due now, ``on_due`` is called once committed, and ``on_push_due``
+    when some push is (the sink hands the sending to the worker). The number created (a
+    person who already has ``key`` gets nothing)."""
     now = timezone.now()
     people = list(recipients)
     if key:
@@ -117,8 +121,10 @@ def store(
     rows = []
     for person in people:
         plan = found[person.pk]
-        state, due = _email_plan(plan, category, now)
-        push_state, push_due = _push_plan(plan, category, now, person.pk in devices)
+        state, due = _email_plan(plan, category, now, urgent=urgent)
+        push_state, push_due = _push_plan(
+            plan, category, now, has_device=person.pk in devices, urgent=urgent
+        )
         rows.append(
             Notification(
                 recipient_id=person.pk,
@@ -162,15 +168,22 @@ def _context(notification: Notification, root: str) -> dict[str, Any]:
     }
 
 
-def _address(person: User, category: str = "") -> str:
-    """Where the notification's e-mail goes: nowhere for a suspended or archived account; for
-    an account not yet activated, only security ones (a parent told about their child's
-    account before activating their own, at the address the school gave)."""
-    if person.state == AccountState.ACTIVE or (
-        person.state == AccountState.INVITED and category in LOCKED
-    ):
-        return contact_address(person)
-    return ""
+# What still reaches by e-mail an account that is not active (invited, suspended,
+# archived): it cannot open the centre, yet a security notice about the account or the
+# answer to its ticket must reach it.
+BEYOND_ACTIVE = LOCKED | {Category.ASSISTANCE.value}
+
+
+def _reaches(person: User, category: str) -> bool:
+    return person.state == AccountState.ACTIVE or category in BEYOND_ACTIVE
+
+
+def _address(person: User, category: str) -> str:
+    """Where the notification's e-mail goes: the contact address of an active account; of
+    any other (invited, suspended, archived) only for security and assistance ones — a
+    parent told about their child's account before activating their own, a suspended
+    account told about a reset or answered on its ticket."""
+    return contact_address(person) if _reaches(person, category) else ""
 
 
 def deliver_due_mail(*, now: datetime.datetime | None = None) -> int:
@@ -227,8 +240,9 @@ def send_digests(*, now: datetime.datetime | None = None) -> int:
         claimed = Notification.objects.filter(
             pk__in=[item.pk for item in items], email_state=EmailState.DIGEST
         ).update(email_state=EmailState.SENT)
-        address = _address(person)
-        if not claimed or not address:
+        items = [item for item in items if _reaches(person, item.category)]
+        address = contact_address(person)
+        if not claimed or not items or not address:
             continue
         context = {
             "person": person,
@@ -275,10 +289,12 @@ def save_preferences(
     """Store the person's whole grid (``(category, channel) -> enabled``; the locked
     categories are ignored, they stay on) and their quiet hours and e-mail mode; audited.
 
-    Notifications already waiting keep their plan, except that those waiting in a digest
-    move to immediate e-mail (after quiet hours) when the person leaves the digest, and
-    immediate ones waiting join the digest when the person chooses it."""
+    Notifications already waiting follow: those of a category now off by e-mail or on
+    devices are not sent there (their e-mail or push becomes ``none``), those waiting in a
+    digest move to immediate e-mail (after quiet hours) when the person leaves the digest,
+    and immediate ones waiting join the digest when the person chooses it."""
     with transaction.atomic():
+        off: dict[str, list[str]] = {Channel.EMAIL: [], Channel.PUSH: []}
         for (category, channel), enabled in grid.items():
             if category in LOCKED or category not in Category.values:
                 continue
@@ -289,6 +305,18 @@ def save_preferences(
                 category=category,
                 channel=channel,
                 defaults={"enabled": bool(enabled)},
+            )
+            if not enabled and channel in off:
+                off[channel].append(category)
+        mine = Notification.objects.of(acting_user)
+        if off[Channel.EMAIL]:
+            mine.filter(
+                category__in=off[Channel.EMAIL],
+                email_state__in=[EmailState.WAITING, EmailState.DIGEST],
+            ).update(email_state=EmailState.NONE, email_due_at=None)
+        if off[Channel.PUSH]:
+            mine.filter(category__in=off[Channel.PUSH], push_state=PushState.WAITING).update(
+                push_state=PushState.NONE, push_due_at=None
             )
         DeliverySettings.objects.update_or_create(
             person=acting_user,

@@ -17,17 +17,38 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
+        from allauth.account.signals import password_changed
+        from django.contrib.auth.signals import user_logged_out
+
+        from convergence.accounts.signals import account_deactivated, account_password_reset
         from convergence.core import header_links, notify, open_urls
         from convergence.core.schedule import DAILY, register_job
         from convergence.notifications import (
             events,  # noqa: F401  (declares its audit event types)
             personal_data,
+            receivers,
             sink,
             tasks,
             views,
         )
 
         notify.register(sink.sink)
+        # Devices follow the account's sessions: a reset, a password change or an account
+        # no longer active takes them back; a browser signing out forgets its own.
+        account_password_reset.connect(
+            receivers.forget_devices_after_password_reset, dispatch_uid="push_devices_on_reset"
+        )
+        account_deactivated.connect(
+            receivers.forget_devices_of_inactive_account,
+            dispatch_uid="push_devices_on_deactivation",
+        )
+        password_changed.connect(
+            receivers.forget_other_devices_after_password_change,
+            dispatch_uid="push_devices_on_password_change",
+        )
+        user_logged_out.connect(
+            receivers.forget_device_at_sign_out, dispatch_uid="push_device_on_sign_out"
+        )
         header_links.register(
             header_links.HeaderLink(
                 slug="notifications",

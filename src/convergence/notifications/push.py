@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 BODY_LENGTH = 300
 # Push services take at most 4 KB of encrypted payload; the JSON stays well under.
 PAYLOAD_BYTES = 3000
+# A link longer than this (UTF-8, as JSON) is replaced by the centre's address.
+URL_BYTES = 1000
+ELLIPSIS = "…"
 # How long a push service keeps a message for a browser that is offline.
 TTL_SECONDS = 24 * 3600
 # A VAPID token is valid for this long (at most 24 h, RFC 8292).
@@ -150,11 +153,47 @@ def keys_valid(p256dh: str, auth: str) -> bool:
     return len(point) == 65 and len(secret) == 16
 
 
-def payload(*, title: str, body: str, url: str, tag: str) -> dict[str, str]:
-    """What the service worker shows: the body cut to ``BODY_LENGTH`` characters."""
+def _encoded(message: dict[str, str]) -> bytes:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _json_bytes(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode()) - 2
+
+
+def _cut(text: str, budget: int) -> str:
+    """The longest start of ``text`` (an ellipsis added when cut) whose JSON form takes at
+    most ``budget`` bytes; empty when even the ellipsis does not fit."""
+    if _json_bytes(text) <= budget:
+        return text
+    low, high = 0, len(text)  # the answer's length lies in [low, high)
+    while low < high - 1:
+        middle = (low + high) // 2
+        if _json_bytes(text[:middle].rstrip() + ELLIPSIS) <= budget:
+            low = middle
+        else:
+            high = middle
+    shortened = text[:low].rstrip() + ELLIPSIS
+    return shortened if _json_bytes(shortened) <= budget else ""
+
+
+def payload(
+    *, title: str, body: str, url: str, tag: str, fallback_url: str = "/"
+) -> dict[str, str]:
+    """What the service worker shows, always small enough to send (``PAYLOAD_BYTES``,
+    counted in UTF-8 as JSON): the body cut to ``BODY_LENGTH`` characters, a link longer
+    than ``URL_BYTES`` replaced by ``fallback_url``, then the body, and last the title,
+    shortened until the whole fits."""
     if len(body) > BODY_LENGTH:
-        body = body[: BODY_LENGTH - 1].rstrip() + "…"
-    return {"title": title, "body": body, "url": url, "tag": tag}
+        body = body[: BODY_LENGTH - 1].rstrip() + ELLIPSIS
+    if _json_bytes(url) > URL_BYTES:
+        url = fallback_url
+    message = {"title": title, "body": body, "url": url, "tag": tag}
+    for field in ("body", "title"):
+        excess = len(_encoded(message)) - PAYLOAD_BYTES
+        if excess > 0:
+            message[field] = _cut(message[field], _json_bytes(message[field]) - excess)
+    return message
 
 
 def _origin(endpoint: str) -> str:
@@ -164,8 +203,8 @@ def _origin(endpoint: str) -> str:
 
 def send(subscription: PushSubscription, message: dict[str, str]) -> Outcome:
     """Encrypt ``message`` (JSON) for the browser and post it to its push service."""
-    data = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
-    if len(data.encode()) > PAYLOAD_BYTES:
+    data = _encoded(message)
+    if len(data) > PAYLOAD_BYTES:  # payload() never builds one
         raise ValueError("A push message must stay under 3 KB.")
     if not endpoint_allowed(subscription.endpoint):
         raise PushFailed("The endpoint is not a push service the portal accepts.")

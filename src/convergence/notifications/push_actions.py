@@ -32,10 +32,14 @@ MAX_DEVICES = 10
 DUE_PER_RUN = 2000
 TEST_PER_HOUR = 5
 TEST_WINDOW = 3600
+SUBSCRIBE_PER_HOUR = 20
+SUBSCRIBE_WINDOW = 3600
+# The endpoint a browser subscribed, kept in its session so that signing out forgets it.
+SESSION_ENDPOINT = "notifications.push_endpoint"
 
 
 class Throttled(Exception):
-    """Too many test pushes asked for: ``retry_after`` seconds to wait."""
+    """Too many test pushes or subscriptions asked for: ``retry_after`` seconds to wait."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(retry_after)
@@ -57,17 +61,20 @@ def subscribe_device(
     request: HttpRequest | None = None,
 ) -> PushSubscription:
     """Record this browser as one of the person's devices (its keys refreshed if it was
-    already), in one transaction, audited. At most ``MAX_DEVICES`` per person: the oldest go.
+    already), in one transaction, audited — unless it was already theirs with the same keys
+    and label: nothing is written then. At most ``MAX_DEVICES`` per person: the oldest go.
     An endpoint another account had subscribed (a shared computer) now serves this person:
     a browser's endpoint reaches that browser only, so whoever holds it last is the one
     signed in there."""
     with transaction.atomic():
-        previous = (
-            PushSubscription.objects.select_for_update()
-            .filter(endpoint=endpoint)
-            .values_list("person", flat=True)
-            .first()
-        )
+        existing = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+        if (
+            existing is not None
+            and existing.person_id == acting_user.pk
+            and (existing.p256dh, existing.auth, existing.label) == (p256dh, auth, label[:100])
+        ):
+            return existing
+        previous = existing.person_id if existing is not None else None
         subscription, _created = PushSubscription.objects.update_or_create(
             endpoint=endpoint,
             defaults={
@@ -114,6 +121,49 @@ def unsubscribe_device(
         )
 
 
+def count_subscription_attempt(*, acting_user: User) -> None:
+    """One more subscribe request from the person: :class:`Throttled` past
+    ``SUBSCRIBE_PER_HOUR`` an hour, so a script cannot churn the devices table or the audit
+    trail (``ratelimit.LimiterUnavailable`` when the limiter cannot count)."""
+    wait = ratelimit.hit(
+        ratelimit.key("push-subscribe", acting_user.pk),
+        limit=SUBSCRIBE_PER_HOUR,
+        window=SUBSCRIBE_WINDOW,
+    )
+    if wait:
+        raise Throttled(wait)
+
+
+def forget_devices(*, person: User, reason: str, keep_endpoint: str = "") -> int:
+    """The person's account was taken back (every other session ended: a password reset
+    or change, an account no longer active) or this browser signed out: their devices stop
+    receiving pushes, but ``keep_endpoint`` (the browser still signed in). Logged like
+    :func:`forget_subscription`: the act that caused it is audited by its own app. The
+    number of devices forgotten."""
+    devices = PushSubscription.objects.of(person)
+    if keep_endpoint:
+        devices = devices.exclude(endpoint=keep_endpoint)
+    forgotten = devices.delete()[0]
+    if forgotten:
+        logger.info(
+            "%s push subscription(s) of person %s forgotten: %s.", forgotten, person.pk, reason
+        )
+    return forgotten
+
+
+def forget_signed_out_device(*, person: User, endpoint: str) -> int:
+    """The browser that subscribed ``endpoint`` during this session signs out: it stops
+    receiving the person's pushes (a shared computer). Logged; the number forgotten."""
+    forgotten = PushSubscription.objects.of(person).filter(endpoint=endpoint).delete()[0]
+    if forgotten:
+        logger.info(
+            "Push subscription of person %s forgotten: its browser signed out (%s).",
+            person.pk,
+            _service(endpoint),
+        )
+    return forgotten
+
+
 def forget_subscription(*, subscription: PushSubscription) -> None:
     """The push service answered 404 or 410: the browser unsubscribed or was reset, so the
     row goes. Logged, not audited: nobody decided anything, and a key change or a browser
@@ -128,34 +178,44 @@ def forget_subscription(*, subscription: PushSubscription) -> None:
 
 
 def _send_to_devices(subscriptions: list[PushSubscription], message: dict[str, str]) -> int:
+    """Each device on its own: one that fails, whatever the reason, is logged and the
+    others still get the push."""
     delivered = []
     for subscription in subscriptions:
         try:
             outcome = push.send(subscription, message)
+            if outcome is push.Outcome.GONE:
+                forget_subscription(subscription=subscription)
+                continue
         except push.PushFailed:
             logger.warning("Push to %s failed.", _service(subscription.endpoint), exc_info=True)
             continue
-        if outcome is push.Outcome.GONE:
-            forget_subscription(subscription=subscription)
-        else:
-            delivered.append(subscription.pk)
+        except Exception:  # a bug with one device must not stop the others
+            logger.exception("Push to %s failed unexpectedly.", _service(subscription.endpoint))
+            continue
+        delivered.append(subscription.pk)
     if delivered:
         PushSubscription.objects.filter(pk__in=delivered).update(last_used_at=timezone.now())
     return len(delivered)
 
 
 def notification_message(notification: Notification) -> dict[str, str]:
+    """The push of ``notification``, leading to its link, else (none, or too long to push)
+    to the centre."""
+    centre = reverse("notifications:centre")
     return push.payload(
         title=notification.title,
         body=notification.body,
-        url=notification.url or reverse("notifications:centre"),
+        url=notification.url or centre,
         tag=f"notification-{notification.pk}",
+        fallback_url=centre,
     )
 
 
 def deliver_due_push(*, now: datetime.datetime | None = None) -> int:
     """Push every notification whose time has come to each device of its person; the number
-    of pushes delivered. Each notification is claimed first (at most once)."""
+    of pushes delivered. Each notification is claimed first (at most once); one that fails,
+    whatever the reason, is logged and the others still go."""
     moment = now or timezone.now()
     due = (
         Notification.objects.filter(push_state=PushState.WAITING, push_due_at__lte=moment)
@@ -169,8 +229,11 @@ def deliver_due_push(*, now: datetime.datetime | None = None) -> int:
         ).update(push_state=PushState.SENT)
         if not claimed or notification.recipient.state != AccountState.ACTIVE:
             continue
-        devices = list(PushSubscription.objects.of(notification.recipient).order_by("pk"))
-        delivered += _send_to_devices(devices, notification_message(notification))
+        try:
+            devices = list(PushSubscription.objects.of(notification.recipient).order_by("pk"))
+            delivered += _send_to_devices(devices, notification_message(notification))
+        except Exception:  # one notification that cannot be pushed must not hold the rest
+            logger.exception("Push of notification %s failed.", notification.pk)
     return delivered
 
 

@@ -26,7 +26,16 @@ def _enqueue_push() -> None:
         logger.warning("Notification pushes left to the scheduled job.", exc_info=True)
 
 
-def sink(recipients: list[Any], *, category: str, title: str, body: str, url: str, key: str) -> int:
+def sink(
+    recipients: list[Any],
+    *,
+    category: str,
+    title: str,
+    body: str,
+    url: str,
+    key: str,
+    urgent: bool = False,
+) -> int:
     return actions.store(
         recipients,
         category=category,
@@ -34,6 +43,7 @@ def sink(recipients: list[Any], *, category: str, title: str, body: str, url: st
         body=body,
         url=url,
         key=key,
+        urgent=urgent,
         on_due=_enqueue_delivery,
         on_push_due=_enqueue_push,
     )

@@ -20,9 +20,11 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from convergence.accounts.http import AuthenticatedRequest
+from convergence.core import ratelimit
 from convergence.core.http import user_agent
 from convergence.core.models import Academie
 from convergence.core.notify import Category, is_local_path
@@ -141,10 +143,34 @@ def _refused(message: str, status: int = 400) -> JsonResponse:
 @require_POST
 def push_subscribe(request: HttpRequest) -> HttpResponse:
     """The browser's push subscription, posted as JSON by ``push.js`` (CSRF token in the
-    ``X-CSRFToken`` header): 201 with the device's label, or a French message."""
+    ``X-CSRFToken`` header): 201 with the device's label, or a French message (429 with
+    ``Retry-After`` past ``push_actions.SUBSCRIBE_PER_HOUR`` posts an hour)."""
     user = request.user
     if not user.is_authenticated:
         return _refused(_("Votre session a expiré : reconnectez-vous."), status=403)
+    try:
+        push_actions.count_subscription_attempt(acting_user=user)
+    except push_actions.Throttled as throttled:
+        minutes = max(1, throttled.retry_after // 60)
+        response = _refused(
+            ngettext(
+                "Trop de demandes d'abonnement en peu de temps. Réessayez dans %(minutes)s minute.",
+                "Trop de demandes d'abonnement en peu de temps. "
+                "Réessayez dans %(minutes)s minutes.",
+                minutes,
+            )
+            % {"minutes": minutes},
+            status=429,
+        )
+        response["Retry-After"] = str(throttled.retry_after)
+        return response
+    except ratelimit.LimiterUnavailable:
+        response = _refused(
+            _("Le portail ne peut pas enregistrer cet appareil pour le moment : réessayez."),
+            status=503,
+        )
+        response["Retry-After"] = "60"
+        return response
     try:
         document = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
@@ -164,6 +190,8 @@ def push_subscribe(request: HttpRequest) -> HttpResponse:
         label=browser_label(user_agent(request)),
         request=request,
     )
+    # Signing out of this session forgets this browser (receivers.forget_device_at_sign_out).
+    request.session[push_actions.SESSION_ENDPOINT] = subscription.endpoint
     messages.success(request, _("Cet appareil recevra vos notifications."))
     return JsonResponse({"id": subscription.pk, "label": subscription.label}, status=201)
 

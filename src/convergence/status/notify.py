@@ -90,6 +90,8 @@ def send(kind: str, object_id: int) -> int:
             category=Category.INCIDENTS,
             url=reverse("status:manage_incident", args=[incident.pk]),
             key=f"status-draft-{incident.pk}",
+            # A service may be down now: not for a 17 h digest or after the weekend.
+            urgent=True,
         )
     elif kind == "maintenance":
         window = Maintenance.objects.filter(pk=object_id).first()
