@@ -74,3 +74,23 @@ def test_signing_out_leaves_a_browser_another_account_took_since(pupil: Any, par
     _device(parent, COMPUTER)
     assert lea.post("/deconnexion/").status_code == 302
     assert _endpoints(parent) == [COMPUTER]
+
+
+def test_ending_the_other_sessions_keeps_this_browser_and_forgets_the_others(
+    pupil: Any,
+) -> None:
+    _device(pupil, TAKER)
+    computer = client_of(pupil)
+    assert post_json(computer, subscription(COMPUTER)).status_code == 201
+    response = computer.post("/compte/appareils/deconnecter-les-autres/")
+    assert response.status_code in (200, 302)
+    assert _endpoints(pupil) == [COMPUTER]
+
+
+def test_an_administrator_ending_every_session_forgets_every_device(dsi: Any, teacher: Any) -> None:
+    from convergence.devices.actions import end_user_sessions
+
+    _device(teacher, TAKER)
+    _device(teacher, COMPUTER)
+    end_user_sessions(acting_user=dsi, user=teacher, request=None)
+    assert _endpoints(teacher) == []

@@ -21,6 +21,7 @@ from convergence.core.http import client_ip, user_agent
 from convergence.devices import events
 from convergence.devices.labels import approximate_place, browser_label
 from convergence.devices.sessions import SignedInSession, store
+from convergence.devices.signals import sessions_ended
 from convergence.devices.tasks import send_new_device_alert
 
 
@@ -47,6 +48,8 @@ def end_other_sessions(*, acting_user: User, request: HttpRequest) -> int:
     """End every session of the acting person but this one; returns how many (audited)."""
     current = request.session.session_key
     others = [s for s in store().sessions_of(acting_user) if s.key != current]
+    # Even with no other session left, a browser signed out since may still hold a device.
+    sessions_ended.send(sender=User, user=acting_user, request=request, all_sessions=False)
     if not others:
         return 0
     with transaction.atomic():
@@ -77,6 +80,7 @@ def end_user_sessions(*, acting_user: User, user: User, request: HttpRequest | N
             data={"count": len(sessions)},
         )
         store().end_sessions(sessions)
+    sessions_ended.send(sender=User, user=user, request=request, all_sessions=True)
     return len(sessions)
 
 

@@ -23,6 +23,7 @@ class NotificationsConfig(AppConfig):
         from convergence.accounts.signals import account_deactivated, account_password_reset
         from convergence.core import header_links, notify, open_urls
         from convergence.core.schedule import DAILY, register_job
+        from convergence.devices.signals import sessions_ended
         from convergence.notifications import (
             events,  # noqa: F401  (declares its audit event types)
             personal_data,
@@ -48,6 +49,10 @@ class NotificationsConfig(AppConfig):
         )
         user_logged_out.connect(
             receivers.forget_device_at_sign_out, dispatch_uid="push_device_on_sign_out"
+        )
+        sessions_ended.connect(
+            receivers.forget_devices_of_ended_sessions,
+            dispatch_uid="push_devices_on_sessions_ended",
         )
         header_links.register(
             header_links.HeaderLink(

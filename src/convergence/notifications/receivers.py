@@ -55,3 +55,17 @@ def forget_device_at_sign_out(
     endpoint = _endpoint_of(request)
     if endpoint and isinstance(user, User):
         push_actions.forget_signed_out_device(person=user, endpoint=endpoint)
+
+
+def forget_devices_of_ended_sessions(
+    sender: Any,
+    user: User,
+    request: HttpRequest | None = None,
+    all_sessions: bool = True,
+    **kwargs: Any,
+) -> None:
+    """``devices.signals.sessions_ended``: « Déconnecter les autres appareils » keeps this
+    browser's device and forgets the others'; an administrator ending every session forgets
+    them all."""
+    keep = "" if all_sessions else _endpoint_of(request)
+    push_actions.forget_devices(person=user, reason="sessions ended", keep_endpoint=keep)
