@@ -139,3 +139,20 @@ def test_the_preferences_page_refuses_bad_hours_in_french(teacher: Any) -> None:
     )
     assert response.status_code == 200
     assert "Certains réglages ne sont pas valides" in text_of(response)
+
+
+def test_the_centre_says_what_became_of_each_notifications_email_and_push(
+    teacher: Any,
+) -> None:
+    """The preferences at work, visible: the staff's default digest against immediate mail."""
+    from convergence.notifications.models import EmailState, PushState
+
+    notify([teacher], category=Category.ANNONCES, title="Réunion de rentrée")
+    notify([teacher], category=Category.SECURITE, title="Nouvel appareil connecté")
+    Notification.objects.filter(title="Nouvel appareil connecté").update(
+        email_state=EmailState.SENT, push_state=PushState.NONE
+    )
+    page = text_of(client_of(teacher).get("/notifications/"))
+    assert "Dans le prochain récapitulatif" in page  # annonces: the staff's 17 h digest
+    assert "Courriel envoyé" in page
+    assert "Aucune notification sur l'appareil" in page  # no device subscribed
