@@ -22,9 +22,12 @@ def test_sophie_takes_announcements_by_email_at_once_even_on_saturday(
 ) -> None:
     assert prepare_teacher_notifications() is True
     assert prepare_teacher_notifications() is False  # once
-    assert AuditEvent.objects.filter(
-        event_type="notifications.preferences_changed", actor=teacher
-    ).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            event_type="notifications.preferences_changed", actor=teacher
+        ).count()
+        == 1
+    )
     with freeze_time(SATURDAY_10):
         notify([teacher, cpe], category=Category.ANNONCES, title="Conseil pédagogique")
     hers = Notification.objects.get(recipient=teacher)
