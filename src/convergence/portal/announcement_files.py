@@ -10,17 +10,16 @@ name's extension must announce the type the content has, so a page or a program 
 
 from __future__ import annotations
 
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import UploadedFile
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+
+from convergence.core.uploads import PrivateStorage, clean_name
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -49,33 +48,12 @@ EXTENSIONS = {
 ACCEPT = ",".join(EXTENSIONS)
 # The part an Office Open XML document of each kind must hold.
 _OOXML_MAIN_PART = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml"}
-_NAME_MAX = 120
 
 
-class AnnouncementStorage(FileSystemStorage):
-    """A private file system storage rooted at ``settings.ANNOUNCEMENT_ATTACHMENTS_DIR``, read
-    when first used and again when the setting changes; no URL."""
-
-    def __init__(self) -> None:
-        super().__init__(file_permissions_mode=0o600, directory_permissions_mode=0o700)
-
-    @cached_property
-    def base_location(self) -> str:
-        return str(settings.ANNOUNCEMENT_ATTACHMENTS_DIR)
-
-    def _clear_cached_properties(self, setting: str, **kwargs: Any) -> None:
-        if setting == "ANNOUNCEMENT_ATTACHMENTS_DIR":
-            self.__dict__.pop("base_location", None)
-            self.__dict__.pop("location", None)
-
-    def url(self, name: str | None) -> str:
-        raise ValueError("Announcement attachments have no URL: they go through their view.")
+_STORAGE = PrivateStorage("ANNOUNCEMENT_ATTACHMENTS_DIR")
 
 
-_STORAGE = AnnouncementStorage()
-
-
-def announcement_storage() -> AnnouncementStorage:
+def announcement_storage() -> PrivateStorage:
     """The storage of ``AnnouncementAttachment.file`` (a callable, so migrations name it)."""
     return _STORAGE
 
@@ -94,23 +72,6 @@ def limits_text() -> str:
         "Facultatif. Au plus %(count)s fichiers de %(size)s Mo chacun : PDF, images (PNG, JPEG, "
         "GIF, WebP), documents ODT ou DOCX, tableurs ODS ou XLSX."
     ) % {"count": max_files(), "size": settings.ANNOUNCEMENT_ATTACHMENT_MAX_MB}
-
-
-def clean_name(name: str) -> str:
-    """The file's own name without any folder, control or quoting character, shortened
-    (its extension kept) to fit the column; never empty."""
-    name = unicodedata.normalize("NFC", name or "")
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(
-        " " if unicodedata.category(char).startswith("C") or char in '"<>|*?:;' else char
-        for char in name
-    )
-    name = " ".join(name.split()).strip(". ")
-    stem, extension = Path(name).stem, Path(name).suffix
-    if len(name) > _NAME_MAX:
-        extension = extension[:10]
-        name = stem[: _NAME_MAX - len(extension)].rstrip(". ") + extension
-    return name or "fichier"
 
 
 def _office_type(stream: IO[bytes]) -> str | None:

@@ -10,16 +10,14 @@ extension must announce the same type as the content, so a page or a script rena
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import UploadedFile
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+
+from convergence.core.uploads import PrivateStorage, clean_name
 
 PNG = "image/png"
 JPEG = "image/jpeg"
@@ -35,34 +33,12 @@ ACCEPT = ",".join([*EXTENSIONS, PNG, JPEG, PDF, TEXT])
 # old end-of-file mark are fine), found by one compiled search: a Python loop over 5 Mo of
 # bytes took 0.4 s, before any limit applies.
 _TEXT_CONTROLS = re.compile(rb"[\x00-\x08\x0b\x0e-\x19\x1b-\x1f]")
-_NAME_MAX = 120
 
 
-class AttachmentStorage(FileSystemStorage):
-    """A private file system storage rooted at ``settings.SUPPORT_ATTACHMENTS_DIR``, read
-    when first used and again when the setting changes (tests point it at a temporary
-    directory); files readable by the portal's user only, and no URL."""
-
-    def __init__(self) -> None:
-        super().__init__(file_permissions_mode=0o600, directory_permissions_mode=0o700)
-
-    @cached_property
-    def base_location(self) -> str:
-        return str(settings.SUPPORT_ATTACHMENTS_DIR)
-
-    def _clear_cached_properties(self, setting: str, **kwargs: Any) -> None:
-        if setting == "SUPPORT_ATTACHMENTS_DIR":
-            self.__dict__.pop("base_location", None)
-            self.__dict__.pop("location", None)
-
-    def url(self, name: str | None) -> str:
-        raise ValueError("Ticket attachments have no URL: they go through the download view.")
+_STORAGE = PrivateStorage("SUPPORT_ATTACHMENTS_DIR")
 
 
-_STORAGE = AttachmentStorage()
-
-
-def attachment_storage() -> AttachmentStorage:
+def attachment_storage() -> PrivateStorage:
     """The storage of ``TicketAttachment.file`` (a callable, so migrations name it)."""
     return _STORAGE
 
@@ -81,23 +57,6 @@ def limits_text() -> str:
         "Facultatif. Au plus %(count)s fichiers de %(size)s Mo chacun : images PNG ou JPEG, "
         "PDF, texte (.txt, .log)."
     ) % {"count": max_files(), "size": settings.SUPPORT_ATTACHMENT_MAX_MB}
-
-
-def clean_name(name: str) -> str:
-    """The file's own name without any folder, control or quoting character, shortened
-    (its extension kept) to fit the column; never empty."""
-    name = unicodedata.normalize("NFC", name or "")
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(
-        " " if unicodedata.category(char).startswith("C") or char in '"<>|*?:' else char
-        for char in name
-    )
-    name = " ".join(name.split()).strip(". ")
-    stem, extension = Path(name).stem, Path(name).suffix
-    if len(name) > _NAME_MAX:
-        extension = extension[:10]
-        name = stem[: _NAME_MAX - len(extension)].rstrip(". ") + extension
-    return name or "fichier"
 
 
 def _looks_like_text(content: bytes) -> str | None:
