@@ -273,3 +273,10 @@ def test_the_site_map_leads_authors_to_their_page(head_of_school: Any, teacher: 
     assert "/annonces/gestion/" in client_of(head_of_school).get("/plan-du-site/").content.decode()
     teachers = client_of(teacher).get("/plan-du-site/").content.decode()
     assert "/annonces/" in teachers and "/annonces/gestion/" not in teachers
+
+
+def test_the_account_page_leads_authors_to_their_announcements(
+    head_of_school: Any, teacher: Any
+) -> None:
+    assert "/annonces/gestion/" in client_of(head_of_school).get("/compte/").content.decode()
+    assert "/annonces/gestion/" not in client_of(teacher).get("/compte/").content.decode()

@@ -169,6 +169,7 @@ def account(request: AuthenticatedRequest) -> HttpResponse:
             "children": children,
             "is_manager": permissions.is_manager(user),
             "is_dsi": permissions.is_dsi(user),
+            "may_publish_announcements": permissions.may_publish_announcements(user),
         },
     )
 
