@@ -114,6 +114,13 @@ def test_idempotency_key_too_long_is_400(arena_token: str) -> None:
     _problem(post(arena_token, payload("lea"), key="k" * 101), 400, "cle_idempotence_invalide")
 
 
+@pytest.mark.parametrize("key", ["a\x00b", "clé", "avec espace", "\x0f"])
+def test_idempotency_key_outside_visible_ascii_is_400(arena_token: str, key: str) -> None:
+    """A NUL reached PostgreSQL (which refuses it in text) and answered 500: schemathesis
+    found it under CI."""
+    _problem(post(arena_token, payload("lea"), key=key), 400, "cle_idempotence_invalide")
+
+
 def test_body_too_large_is_413_before_authentication(settings: Any) -> None:
     settings.API_MAX_BODY_BYTES = 1000
 

@@ -26,14 +26,21 @@ def api_schema(demo: None, settings: Any) -> Iterator[Any]:
     settings.API_REQUESTS_PER_MINUTE = 100_000
     settings.API_RECIPIENTS_PER_HOUR = 10_000_000
     settings.API_BAD_TOKENS_PER_MINUTE = 100_000
-    # As Django's test client does: the end of a request must not close the test's
-    # connection (and with it the transaction holding the demo).
+    # Before the signals are touched: Django's test client, which service_token() uses,
+    # connects close_old_connections to request_started again after each request.
+    token = service_token()
+    # As Django's test client does: neither the start nor the end of a request may close the
+    # test's connection (and with it the transaction holding the demo). Inside that
+    # transaction autocommit is off, so request_started's close_old_connections closes a
+    # PostgreSQL connection (an in-memory SQLite one ignores it): every later call answered
+    # 503, "the connection is closed", seen under CI.
+    signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        token = service_token()
         schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler())
         yield schema, {"Authorization": f"Bearer {token}"}
     finally:
+        signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
 
 

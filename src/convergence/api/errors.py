@@ -182,7 +182,10 @@ def validation_problem(exc: ValidationError) -> ApiProblem:
             400,
             "cle_idempotence_invalide",
             _("En-tête Idempotency-Key manquant ou invalide"),
-            _("Chaque envoi porte un en-tête « Idempotency-Key » de 1 à 100 caractères."),
+            _(
+                "Chaque envoi porte un en-tête « Idempotency-Key » de 1 à 100 caractères "
+                "ASCII visibles, sans espace."
+            ),
             errors=[
                 {"champ": "Idempotency-Key", "message": _message(e, "Idempotency-Key")}
                 for e in errors

@@ -70,7 +70,12 @@ def post_notification(
         alias="Idempotency-Key",
         min_length=1,
         max_length=IDEMPOTENCY_KEY_LENGTH,
-        description="Clé choisie par le service (1 à 100 caractères), unique par envoi.",
+        # Visible ASCII only: a key is stored, and PostgreSQL refuses a NUL in text.
+        pattern=r"^[!-~]+$",
+        description=(
+            "Clé choisie par le service (1 à 100 caractères ASCII visibles, sans espace : un "
+            "UUID par exemple), unique par envoi."
+        ),
     ),
 ) -> Status[dict[str, object]]:
     caller: Caller = request.auth  # type: ignore[attr-defined]
