@@ -13,7 +13,8 @@ from tests.integration.visitor import Visitor, signed_in
 KARIM = ("kmartin", "Montagne-Lac-Sapin-2026")
 KARIM_EMAIL = "karim.martin@exemple.fr"
 RESET = "accounts/mail/password_reset_link"
-ALERT = "devices/mail/new_device"
+# The new-device alert is a security notification: its e-mail is the notification's.
+ALERT = "notifications/mail/notification"
 
 
 def _queued(sql, since: str) -> list[str]:
