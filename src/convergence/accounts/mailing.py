@@ -34,17 +34,6 @@ def dsi_people(*, excluding: Iterable[User] = ()) -> list[User]:
     )
 
 
-def dsi_addresses(*, excluding: Iterable[User] = ()) -> list[str]:
-    """Contact addresses of the active DSI accounts this school year, but ``excluding``."""
-    people = dsi_people(excluding=excluding)
-    return sorted({address for address in map(contact_address, people) if address})
-
-
-def guardian_addresses(pupil: User) -> list[str]:
-    parents = User.objects.guardians_of(pupil)
-    return [address for address in (contact_address(parent) for parent in parents) if address]
-
-
 def notify_guardians(pupil: User, template: str, context: dict[str, Any]) -> int:
     """Tell a pupil's legal guardians about an act on the account (a security
     notification: ``template`` names ``<template>_subject.txt`` and ``_body.txt``)."""
